@@ -1,0 +1,74 @@
+# Shared by up.sh and test.sh: make sure PostgreSQL is installed, and run a private cluster.
+# Source it; it defines functions only.
+
+hd_pg_bindir() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$bin" ] && [ -x "$bin/initdb" ] && echo "$bin"
+}
+
+# Installs PostgreSQL from the distribution when it is missing (Debian/Ubuntu).
+hd_ensure_postgres() {
+  if hd_pg_bindir >/dev/null; then return 0; fi
+  echo "==> PostgreSQL is not installed; installing it with apt-get" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+  hd_pg_bindir >/dev/null || { echo "PostgreSQL installation failed" >&2; return 1; }
+}
+
+# Runs a PostgreSQL tool as the cluster's owner (PostgreSQL refuses to run as root).
+hd_pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+hd_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+hd_free_port() {
+  local port=${1:-55432}
+  while ! hd_port_free "$port"; do port=$((port + 1)); done
+  echo "$port"
+}
+
+# hd_start_cluster DIR: initializes DIR on first use, starts it on 127.0.0.1, and sets
+# HD_PG_PORT and HD_PG_CONNECTION. The superuser is "hourdini" with a generated password.
+hd_start_cluster() {
+  local dir=$1 bin
+  bin=$(hd_pg_bindir)
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; chmod 700 "$dir"; fi
+  if ! hd_pg_as_owner test -w "$dir"; then
+    echo "PostgreSQL's user cannot write $dir; set HOURDINI_DATABASE to use an existing server instead." >&2
+    return 1
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir.password"
+    chmod 644 "$dir.password"
+    hd_pg_as_owner "$bin/initdb" -D "$dir/data" -U hourdini --pwfile="$dir.password" \
+      --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  HD_PG_PORT=$(cat "$dir.port" 2>/dev/null || true)
+  if [ -z "$HD_PG_PORT" ] || ! hd_port_free "$HD_PG_PORT"; then
+    if hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then :; else HD_PG_PORT=$(hd_free_port); fi
+  fi
+  echo "$HD_PG_PORT" >"$dir.port"
+  if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200" >/dev/null
+  fi
+  HD_PG_CONNECTION="Host=127.0.0.1;Port=$HD_PG_PORT;Username=hourdini;Password=$(cat "$dir.password");Database=hourdini"
+  if ! PGPASSWORD=$(cat "$dir.password") "$bin/psql" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'hourdini'" | grep -q 1; then
+    PGPASSWORD=$(cat "$dir.password") "$bin/createdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini hourdini
+  fi
+}
+
+hd_stop_cluster() {
+  local dir=$1
+  hd_pg_as_owner "$(hd_pg_bindir)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+hd_ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || { echo "The .NET SDK 10 is required (dotnet on PATH)." >&2; return 1; }
+}

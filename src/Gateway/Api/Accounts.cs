@@ -1,0 +1,172 @@
+using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
+using Hourdini.Grains.Accounts;
+using Hourdini.Grains.Common;
+using Hourdini.Silo.Storage.Accounts;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+
+namespace Hourdini.Gateway.Api;
+
+/// <summary>Sign-up, sign-in, personal access tokens, the caller, the org and its members.</summary>
+public static class Accounts
+{
+    private static readonly PasswordHasher<User> Hasher = new();
+
+    public sealed record SignupRequest(string? Email, string? Password, string? Name);
+
+    public sealed record LoginRequest(string? Email, string? Password, string? OrgId);
+
+    public sealed record TokenRequest(string? Name);
+
+    public sealed record OrgPatch(string? Name, int? AgentLeaseSeconds);
+
+    public sealed record MemberRequest(string? Email, string? Role);
+
+    public static void MapAccounts(this RouteGroupBuilder api)
+    {
+        api.MapPost("/auth/signup", SignupAsync).AllowAnonymous();
+        api.MapPost("/auth/login", LoginAsync).AllowAnonymous();
+        api.MapPost("/auth/logout", async (HttpContext context) =>
+        {
+            await context.SignOutAsync(AuthSetup.CookieScheme);
+            return Results.NoContent();
+        }).AllowAnonymous();
+
+        var authed = api.MapGroup("").RequireAuthorization();
+        authed.MapPost("/tokens", CreateTokenAsync);
+        authed.MapGet("/tokens", async (HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller();
+            var tokens = await accounts.ListTokensAsync(caller.OrgId, caller.UserId, context.RequestAborted);
+            return Results.Ok(new { tokens = tokens.Select(TokenView) });
+        });
+        authed.MapDelete("/tokens/{id}", async (string id, HttpContext context, AccountStore accounts) =>
+        {
+            var caller = EnsureCookie(context.Caller());
+            return await accounts.RevokeTokenAsync(caller.OrgId, caller.UserId, Validate.Id(id, "Token"), context.RequestAborted)
+                ? Results.NoContent()
+                : throw Refusal.NotFound("Token");
+        });
+        authed.MapGet("/me", async (HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller();
+            var (user, org, role) = await accounts.GetMembershipAsync(caller.UserId, caller.OrgId, context.RequestAborted)
+                ?? throw Refusal.NotFound("Membership");
+            return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire(), agent = (object?)null });
+        });
+        authed.MapGet("/org", async (HttpContext context, AccountStore accounts) =>
+        {
+            var org = await accounts.GetOrgAsync(context.Caller().OrgId, context.RequestAborted) ?? throw Refusal.NotFound("Org");
+            return Results.Ok(new { org = OrgView(org) });
+        });
+        authed.MapPatch("/org", async (OrgPatch body, HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            var name = Validate.OptionalText(body.Name, "name", 100);
+            if (name is "")
+            {
+                throw Refusal.Invalid("name cannot be empty.");
+            }
+
+            if (body.AgentLeaseSeconds is < Org.MinLeaseSeconds or > Org.MaxLeaseSeconds)
+            {
+                throw Refusal.Invalid($"agent_lease_seconds must be between {Org.MinLeaseSeconds} and {Org.MaxLeaseSeconds}.");
+            }
+
+            var org = await accounts.UpdateOrgAsync(caller.OrgId, name, body.AgentLeaseSeconds, context.RequestAborted);
+            return Results.Ok(new { org = OrgView(org) });
+        });
+        authed.MapGet("/org/members", async (HttpContext context, AccountStore accounts) =>
+        {
+            var members = await accounts.ListMembersAsync(context.Caller().OrgId, context.RequestAborted);
+            return Results.Ok(new { members = members.Select(MemberView) });
+        });
+        authed.MapPut("/org/members", async (MemberRequest body, HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            var email = Validate.Text(body.Email, "email", 254);
+            if (!Roles.TryParse(body.Role, out var role))
+            {
+                throw Refusal.Invalid("role must be \"owner\", \"member\" or \"viewer\".");
+            }
+
+            var member = await accounts.SetMemberAsync(caller.OrgId, email, role, context.RequestAborted);
+            return Results.Ok(new { member = MemberView(member) });
+        });
+    }
+
+    private static async Task<IResult> SignupAsync(SignupRequest body, HttpContext context, AccountStore accounts)
+    {
+        var email = Email(body.Email);
+        var name = Validate.Text(body.Name, "name", 100);
+        var password = body.Password ?? "";
+        if (password.Length is < 8 or > 200)
+        {
+            throw Refusal.Invalid("password must be 8 to 200 characters.");
+        }
+
+        var (user, org) = await accounts.SignupAsync(email, Hasher.HashPassword(null!, password), name, context.RequestAborted);
+        await SignInAsync(context, new Caller(user.Id, org.Id, Role.Owner, CallerKind.Cookie));
+        return Results.Created("/api/v1/me", new { user = UserView(user), org = OrgView(org) });
+    }
+
+    private static async Task<IResult> LoginAsync(LoginRequest body, HttpContext context, AccountStore accounts)
+    {
+        var email = Email(body.Email);
+        var orgId = Validate.OptionalId(body.OrgId, "Org");
+        var found = await accounts.FindByEmailAsync(email, context.RequestAborted);
+        var verified = found is { } f
+            && Hasher.VerifyHashedPassword(f.User, f.PasswordHash, body.Password ?? "") != PasswordVerificationResult.Failed;
+        if (!verified)
+        {
+            return Problem(context, 401, "invalid_credentials", "The email or password is wrong.");
+        }
+
+        var (user, org, role) = await accounts.GetMembershipAsync(found!.Value.User.Id, orgId, context.RequestAborted)
+            ?? throw Refusal.NotFound("Org");
+        await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie));
+        return Results.Ok(new { user = UserView(user), org = OrgView(org) });
+    }
+
+    /// <summary>A PAT is minted from a signed-in web session only: a token cannot mint tokens.</summary>
+    private static async Task<IResult> CreateTokenAsync(TokenRequest body, HttpContext context, AccountStore accounts)
+    {
+        var caller = EnsureCookie(context.Caller());
+        var name = Validate.Text(body.Name, "name", 100);
+        var secret = Secrets.NewPersonalAccessToken();
+        var token = await accounts.CreateTokenAsync(caller.OrgId, caller.UserId, name, Secrets.Hash(secret), context.RequestAborted);
+        return Results.Created($"/api/v1/tokens/{token.Id}", new { token = TokenView(token), secret });
+    }
+
+    private static Caller EnsureCookie(Caller caller) => caller.Kind == CallerKind.Cookie
+        ? caller
+        : throw Refusal.Forbidden("Tokens can only be managed from a signed-in web session.", "cookie_required");
+
+    private static Task SignInAsync(HttpContext context, Caller caller) =>
+        context.SignInAsync(AuthSetup.CookieScheme, caller.ToPrincipal(AuthSetup.CookieScheme));
+
+    private static string Email(string? value)
+    {
+        var email = Validate.Text(value, "email", 254);
+        var at = email.IndexOf('@');
+        return at > 0 && at < email.Length - 1 && !email.Any(char.IsWhiteSpace)
+            ? email
+            : throw Refusal.Invalid("email is not a valid address.");
+    }
+
+    private static IResult Problem(HttpContext context, int status, string code, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: "Unauthorized", type: $"https://hourdini.dev/problems/{code}",
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+
+    public static object UserView(User user) => new { id = user.Id, email = user.Email, name = user.Name, created_at = user.CreatedAt };
+
+    public static object OrgView(Org org) =>
+        new { id = org.Id, name = org.Name, agent_lease_seconds = org.AgentLeaseSeconds, created_at = org.CreatedAt };
+
+    private static object TokenView(AccessToken token) =>
+        new { id = token.Id, name = token.Name, created_at = token.CreatedAt, last_used_at = token.LastUsedAt };
+
+    private static object MemberView(Member member) =>
+        new { user = UserView(member.User), role = member.Role.ToWire(), joined_at = member.JoinedAt };
+}

@@ -1,0 +1,140 @@
+using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Projects;
+using Hourdini.Silo.Storage.Catalog;
+
+namespace Hourdini.Gateway.Api;
+
+/// <summary>Clients and projects. Owners and members manage them; viewers see the clients granted to them.</summary>
+public static class Catalog
+{
+    private const string DefaultColor = "#4f46e5";
+
+    public sealed record ClientRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color);
+
+    public sealed record ClientPatchRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
+
+    public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime);
+
+    public sealed record ProjectPatchRequest(string? Name, decimal? Rate, bool? ClearRate, bool? BillAgentTime, bool? Archived);
+
+    public static void MapCatalog(this RouteGroupBuilder api)
+    {
+        var clients = api.MapGroup("/clients").RequireAuthorization();
+        clients.MapPost("", async (ClientRequest body, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var client = await catalog.CreateClientAsync(
+                caller.OrgId,
+                Validate.Text(body.Name, "name", 200),
+                Currency(body.Currency),
+                Validate.Money(body.DefaultRate, "default_rate"),
+                Color(body.Color) ?? DefaultColor,
+                context.RequestAborted);
+            return Results.Created($"/api/v1/clients/{client.Id}", new { client = ClientView(client) });
+        });
+        clients.MapGet("", async (HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller();
+            var list = await catalog.ListClientsAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
+            return Results.Ok(new { clients = list.Select(ClientView) });
+        });
+        clients.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller();
+            var client = await catalog.GetClientAsync(caller.OrgId, Validate.Id(id, "Client"), caller.ViewerScope(), context.RequestAborted)
+                ?? throw Refusal.NotFound("Client");
+            return Results.Ok(new { client = ClientView(client) });
+        });
+        clients.MapPatch("/{id}", async (string id, ClientPatchRequest body, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var patch = new ClientPatch(
+                body.Name is null ? null : Validate.Text(body.Name, "name", 200),
+                body.Currency is null ? null : Currency(body.Currency),
+                body.DefaultRate is null ? null : Validate.Money(body.DefaultRate, "default_rate"),
+                Color(body.Color),
+                body.Archived);
+            var client = await catalog.UpdateClientAsync(caller.OrgId, Validate.Id(id, "Client"), patch, context.RequestAborted);
+            return Results.Ok(new { client = ClientView(client) });
+        });
+
+        var projects = api.MapGroup("/projects").RequireAuthorization();
+        projects.MapPost("", async (ProjectRequest body, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var clientId = Validate.Id(Validate.Text(body.ClientId, "client_id", 100), "Client");
+            var name = Validate.Text(body.Name, "name", 200);
+            var rate = body.Rate is null ? (decimal?)null : Validate.Money(body.Rate, "rate");
+            var project = await catalog.CreateProjectAsync(caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted)
+                ?? throw Refusal.NotFound("Client");
+            return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
+        });
+        projects.MapGet("", async (string? q, bool? includeArchived, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller();
+            var list = await catalog.ListProjectsAsync(
+                caller.OrgId, Validate.OptionalText(q, "q", 200), includeArchived ?? false, caller.ViewerScope(), context.RequestAborted);
+            return Results.Ok(new { projects = list.Select(ProjectView) });
+        });
+        projects.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller();
+            var project = await catalog.GetProjectAsync(caller.OrgId, Validate.Id(id, "Project"), caller.ViewerScope(), context.RequestAborted)
+                ?? throw Refusal.NotFound("Project");
+            return Results.Ok(new { project = ProjectView(project) });
+        });
+        projects.MapPatch("/{id}", async (string id, ProjectPatchRequest body, HttpContext context, CatalogStore catalog) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var patch = new ProjectPatch(
+                body.Name is null ? null : Validate.Text(body.Name, "name", 200),
+                body.Rate is null ? null : Validate.Money(body.Rate, "rate"),
+                body.ClearRate ?? false,
+                body.BillAgentTime,
+                body.Archived);
+            var project = await catalog.UpdateProjectAsync(caller.OrgId, Validate.Id(id, "Project"), patch, context.RequestAborted)
+                ?? throw Refusal.NotFound("Project");
+            return Results.Ok(new { project = ProjectView(project) });
+        });
+    }
+
+    private static string Currency(string? value)
+    {
+        var code = Validate.Text(value, "currency", 3).ToUpperInvariant();
+        return Currencies.IsKnown(code) ? code : throw Refusal.Invalid("currency must be an ISO 4217 code such as EUR or USD.");
+    }
+
+    private static string? Color(string? value)
+    {
+        var color = Validate.OptionalText(value, "color", 7);
+        return color is null || (color.Length == 7 && color[0] == '#' && color[1..].All(Uri.IsHexDigit))
+            ? color
+            : throw Refusal.Invalid("color must look like #4f46e5.");
+    }
+
+    public static object ClientView(Client c) => new
+    {
+        id = c.Id,
+        name = c.Name,
+        currency = c.Currency,
+        default_rate = c.DefaultRate,
+        color = c.Color,
+        archived = c.Archived,
+        created_at = c.CreatedAt,
+    };
+
+    public static object ProjectView(Project p) => new
+    {
+        id = p.Id,
+        client_id = p.ClientId,
+        name = p.Name,
+        rate = p.Rate,
+        effective_rate = p.EffectiveRate,
+        currency = p.Currency,
+        bill_agent_time = p.BillAgentTime,
+        archived = p.Archived,
+        created_at = p.CreatedAt,
+    };
+}

@@ -1,0 +1,57 @@
+using Hourdini.Gateway.Auth;
+using Hourdini.Grains.Hosting;
+using Hourdini.Grains.Users;
+using Hourdini.Silo.Storage.Catalog;
+using Hourdini.Silo.Storage.Tracking;
+
+namespace Hourdini.Gateway.Api;
+
+/// <summary>The bare running timer (R3, R17).</summary>
+public static class Timer
+{
+    public sealed record StartRequest(string? ProjectId, string? ProjectName, string? Description, IReadOnlyList<string?>? Tags, bool? Replace);
+
+    public static void MapTimer(this RouteGroupBuilder api)
+    {
+        var timer = api.MapGroup("/timer").RequireAuthorization();
+        timer.MapPut("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var description = Work.Description(body.Description);
+            var tags = Http.Validate.Tags(body.Tags);
+            var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
+            var started = await grains.UserGrain(caller).StartTimerAsync(
+                new StartTimer(project.Terms, description, tags, body.Replace ?? false));
+            var now = clock.GetUtcNow();
+            return Results.Created("/api/v1/timer", new
+            {
+                timer = View(started.Timer, now),
+                replaced_entry = started.ReplacedEntry is { } entry ? TimeEntries.View(entry) : null,
+            });
+        });
+        timer.MapGet("", async (HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
+        {
+            var caller = context.Caller();
+            var state = await tracking.GetUserStateAsync(caller.OrgId, caller.UserId, context.RequestAborted);
+            return Results.Ok(new { timer = state.Timer is { } t ? View(t, clock.GetUtcNow()) : null });
+        });
+        timer.MapDelete("", async (HttpContext context, IGrainFactory grains) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var entry = await grains.UserGrain(caller).StopTimerAsync();
+            return Results.Ok(new { entry = TimeEntries.View(entry) });
+        });
+    }
+
+    public static object View(RunningTimer timer, DateTimeOffset now) => new
+    {
+        id = timer.Id,
+        project_id = timer.ProjectId,
+        description = timer.Description,
+        tags = timer.Tags,
+        started_at = timer.StartedAt,
+        elapsed_seconds = Math.Max(0, (long)(now - timer.StartedAt).TotalSeconds),
+        rate = timer.Rate,
+        currency = timer.Currency,
+    };
+}

@@ -1,0 +1,148 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Hourdini.Grains.Accounts;
+using Hourdini.Grains.Common;
+using Hourdini.Silo.Storage;
+using Hourdini.Silo.Storage.Accounts;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Options;
+
+namespace Hourdini.Gateway.Auth;
+
+public static class AuthSetup
+{
+    public const string Scheme = "Hourdini";
+    public const string BearerScheme = "Bearer";
+    public const string CookieScheme = CookieAuthenticationDefaults.AuthenticationScheme;
+
+    /// <summary>Bearer tokens for programs, a cookie session for the web app; one caller model for both.</summary>
+    public static IServiceCollection AddHourdiniAuth(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("Hourdini");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<DataProtectionKeys>((options, keys) => options.XmlRepository = keys);
+
+        services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, Scheme, options => options.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.Count > 0 ? BearerScheme : CookieScheme)
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerScheme, null)
+            .AddCookie(CookieScheme, options =>
+            {
+                options.Cookie.Name = "hourdini";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                options.ExpireTimeSpan = TimeSpan.FromDays(14);
+                options.SlidingExpiration = true;
+                options.Events.OnRedirectToLogin = context => Status(context.Response, 401);
+                options.Events.OnRedirectToAccessDenied = context => Status(context.Response, 403);
+                options.Events.OnValidatePrincipal = RevalidateMembershipAsync;
+            });
+        services.AddAuthorization();
+        return services;
+    }
+
+    public static ClaimsPrincipal ToPrincipal(this Caller caller, string scheme) => new(new ClaimsIdentity(
+        [
+            new Claim(ClaimNames.User, caller.UserId.ToString()),
+            new Claim(ClaimNames.Org, caller.OrgId.ToString()),
+            new Claim(ClaimNames.Role, caller.Role.ToWire()),
+            new Claim(ClaimNames.Kind, caller.Kind.ToString()),
+            .. caller.TokenId is { } tokenId ? [new Claim(ClaimNames.Token, tokenId.ToString())] : Array.Empty<Claim>(),
+        ],
+        scheme));
+
+    /// <summary>The caller of this request; endpoints behind RequireAuthorization always have one.</summary>
+    public static Caller Caller(this HttpContext context) => TryCaller(context.User)
+        ?? throw Refusal.Forbidden("This request has no caller.", "unauthorized");
+
+    public static Caller? TryCaller(ClaimsPrincipal principal)
+    {
+        if (principal.Identity?.IsAuthenticated != true
+            || !Guid.TryParse(principal.FindFirstValue(ClaimNames.User), out var userId)
+            || !Guid.TryParse(principal.FindFirstValue(ClaimNames.Org), out var orgId)
+            || !Roles.TryParse(principal.FindFirstValue(ClaimNames.Role), out var role)
+            || !Enum.TryParse<CallerKind>(principal.FindFirstValue(ClaimNames.Kind), out var kind))
+        {
+            return null;
+        }
+
+        Guid? tokenId = Guid.TryParse(principal.FindFirstValue(ClaimNames.Token), out var t) ? t : null;
+        return new Caller(userId, orgId, role, kind, tokenId);
+    }
+
+    /// <summary>Owners and members may change data; viewers read only.</summary>
+    public static Caller EnsureCanWrite(this Caller caller) => caller.Role.CanWrite()
+        ? caller
+        : throw Refusal.Forbidden("Viewers have read-only access.");
+
+    public static Caller EnsureOwner(this Caller caller) => caller.Role == Role.Owner
+        ? caller
+        : throw Refusal.Forbidden("Only an owner of the org may do this.");
+
+    /// <summary>For viewers: the user whose client grants filter what they see.</summary>
+    public static Guid? ViewerScope(this Caller caller) => caller.Role == Role.Viewer ? caller.UserId : null;
+
+    /// <summary>A cookie stands for a membership; its role is re-read so a change or removal takes effect at once.</summary>
+    private static async Task RevalidateMembershipAsync(CookieValidatePrincipalContext context)
+    {
+        var claimed = TryCaller(context.Principal!);
+        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountStore>();
+        var membership = claimed is null
+            ? null
+            : await accounts.GetMembershipAsync(claimed.UserId, claimed.OrgId, context.HttpContext.RequestAborted);
+        if (membership is not { } m)
+        {
+            context.RejectPrincipal();
+            return;
+        }
+
+        context.ReplacePrincipal((claimed! with { Role = m.Role, Kind = CallerKind.Cookie }).ToPrincipal(CookieScheme));
+    }
+
+    private static Task Status(HttpResponse response, int status)
+    {
+        response.StatusCode = status;
+        return Task.CompletedTask;
+    }
+
+    private static class ClaimNames
+    {
+        public const string User = "hd:user";
+        public const string Org = "hd:org";
+        public const string Role = "hd:role";
+        public const string Kind = "hd:kind";
+        public const string Token = "hd:token";
+    }
+}
+
+/// <summary>Authenticates <c>Authorization: Bearer hd_pat_live_…</c>.</summary>
+public sealed class BearerTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    AccountStore accounts) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("Only bearer tokens are accepted.");
+        }
+
+        var secret = header["Bearer ".Length..].Trim();
+        if (!secret.StartsWith(Secrets.PatPrefix, StringComparison.Ordinal) || secret.Length > 200)
+        {
+            return AuthenticateResult.Fail("Unknown token.");
+        }
+
+        var caller = await accounts.FindTokenAsync(Secrets.Hash(secret), Context.RequestAborted);
+        return caller is null
+            ? AuthenticateResult.Fail("Unknown or revoked token.")
+            : AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(Scheme.Name), Scheme.Name));
+    }
+}

@@ -1,0 +1,37 @@
+using Hourdini.Gateway.Api;
+using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
+using Hourdini.Silo;
+
+namespace Hourdini.Gateway;
+
+/// <summary>The gateway's wiring: a co-hosted silo, auth, problem details, idempotency and the API surfaces.</summary>
+public static class HourdiniGateway
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        builder.Services.AddHourdiniSilo(builder.Configuration);
+        builder.Services.AddHourdiniHttp();
+        builder.Services.AddHourdiniAuth();
+        builder.Services.AddOpenApi();
+
+        var app = builder.Build();
+        app.UseHourdiniProblems();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseMiddleware<IdempotencyMiddleware>();
+
+        app.MapOpenApi();
+        app.MapHealth();
+        var api = app.MapGroup("/api/v1");
+        api.MapAccounts();
+        api.MapCatalog();
+        api.MapTimer();
+        api.MapSessions();
+        api.MapTimeEntries();
+        return app;
+    }
+}

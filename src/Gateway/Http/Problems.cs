@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Hourdini.Grains.Common;
+using Hourdini.Silo.Activation;
+using Hourdini.Silo.Storage;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Hourdini.Gateway.Http;
+
+/// <summary>The one place where refusals and failures become RFC 9457 problem details with a stable code.</summary>
+public static class Problems
+{
+    public static void UseHourdiniProblems(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context => WriteAsync(context, context.Features.Get<IExceptionHandlerFeature>()?.Error),
+            // A refusal is an answer, not a server fault: the exception handler must not log it as an error.
+            SuppressDiagnosticsCallback = ctx => ctx.Exception is Refusal or BadHttpRequestException,
+        });
+        app.UseStatusCodePages(context => WriteEmptyStatusAsync(context.HttpContext));
+    }
+
+    public static Task WriteAsync(HttpContext context, Exception? error)
+    {
+        var (status, code, title, detail) = Describe(error);
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            context.Response.Headers.RetryAfter = "2";
+        }
+
+        return Write(context, status, code, title, detail);
+    }
+
+    public static (int Status, string Code, string Title, string Detail) Describe(Exception? error) => error switch
+    {
+        Refusal refusal => refusal.Kind switch
+        {
+            RefusalKind.Invalid => (422, refusal.Code, "Invalid request", refusal.Message),
+            RefusalKind.NotFound => (404, refusal.Code, "Not found", refusal.Message),
+            RefusalKind.Forbidden => (403, refusal.Code, "Forbidden", refusal.Message),
+            _ => (409, refusal.Code, "Conflict", refusal.Message),
+        },
+        BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "Payload too large", "The request body is too large."),
+        BadHttpRequestException bad => (400, "malformed_request", "Malformed request", Explain(bad)),
+        StorageUnavailableException => (503, "storage_unavailable", "Service unavailable", "The database is unavailable; retry shortly."),
+        InconsistentStateException => (409, "concurrent_change", "Conflict", "Another change to the same data won; retry the request."),
+        _ => (500, "internal_error", "Internal error", "An unexpected error occurred."),
+    };
+
+    private static string Explain(BadHttpRequestException bad) => bad.InnerException switch
+    {
+        JsonException json => $"The body is not valid JSON for this request: {json.Message.Split(" Path:")[0]}",
+        _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => "A JSON request body is required.",
+        _ => "The request could not be read.",
+    };
+
+    public static Task Write(HttpContext context, int status, string code, string title, string detail)
+    {
+        if (context.Response.HasStarted)
+        {
+            return Task.CompletedTask;
+        }
+
+        context.Response.Clear();
+        if (status == 503)
+        {
+            context.Response.Headers.RetryAfter = "2";
+        }
+
+        return Results.Problem(
+            detail: detail,
+            statusCode: status,
+            title: title,
+            type: $"https://hourdini.dev/problems/{code}",
+            extensions: new Dictionary<string, object?> { ["code"] = code }).ExecuteAsync(context);
+    }
+
+    private static Task WriteEmptyStatusAsync(HttpContext context) => context.Response.StatusCode switch
+    {
+        401 => Write(context, 401, "unauthorized", "Unauthorized", "Send a valid bearer token or sign in."),
+        403 => Write(context, 403, "forbidden", "Forbidden", "You are not allowed to do this."),
+        404 => Write(context, 404, "not_found", "Not found", "There is nothing at this address."),
+        405 => Write(context, 405, "method_not_allowed", "Method not allowed", "This address does not accept this method."),
+        415 => Write(context, 415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."),
+        var other => Write(context, other, "http_" + other, "Error", "The request failed."),
+    };
+}

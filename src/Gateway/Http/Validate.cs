@@ -1,0 +1,97 @@
+using System.Globalization;
+using Hourdini.Grains.Common;
+
+namespace Hourdini.Gateway.Http;
+
+/// <summary>Input checks shared by every endpoint; each failure is a 422 naming the field.</summary>
+public static class Validate
+{
+    public static string Text(string? value, string field, int maxLength)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            throw Refusal.Invalid($"{field} is required.");
+        }
+
+        return OptionalText(text, field, maxLength)!;
+    }
+
+    public static string? OptionalText(string? value, string field, int maxLength)
+    {
+        var text = value?.Trim();
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            throw Refusal.Invalid($"{field} must be at most {maxLength} characters.");
+        }
+
+        if (text.Any(c => char.IsControl(c) && c is not '\n' and not '\t') || text.Any(char.IsSurrogate) && !IsWellFormed(text))
+        {
+            throw Refusal.Invalid($"{field} contains characters that are not allowed.");
+        }
+
+        return text;
+    }
+
+    /// <summary>An id from a URL or body. One that cannot be ours is simply unknown (404).</summary>
+    public static Guid Id(string? value, string what) =>
+        Guid.TryParse(value, CultureInfo.InvariantCulture, out var id) ? id : throw Refusal.NotFound(what);
+
+    public static Guid? OptionalId(string? value, string what) => value is null ? null : Id(value, what);
+
+    public static decimal Money(decimal? value, string field)
+    {
+        if (value is not { } amount)
+        {
+            throw Refusal.Invalid($"{field} is required.");
+        }
+
+        return amount is < 0 or > 1_000_000_000 || decimal.Round(amount, 2) != amount
+            ? throw Refusal.Invalid($"{field} must be between 0 and 1,000,000,000 with at most two decimals.")
+            : amount;
+    }
+
+    public static IReadOnlyList<string> Tags(IReadOnlyList<string?>? tags)
+    {
+        if (tags is null)
+        {
+            return [];
+        }
+
+        if (tags.Count > 20)
+        {
+            throw Refusal.Invalid("At most 20 tags are allowed.");
+        }
+
+        return tags.Select(tag => Text(tag, "tags[]", 50)).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    public static int Limit(int? limit) => limit switch
+    {
+        null => 50,
+        < 1 or > 200 => throw Refusal.Invalid("limit must be between 1 and 200."),
+        { } value => value,
+    };
+
+    private static bool IsWellFormed(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

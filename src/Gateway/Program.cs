@@ -1,0 +1,4 @@
+using Hourdini.Gateway;
+
+var app = HourdiniGateway.Build(args);
+await app.RunAsync();

@@ -1,0 +1,35 @@
+namespace Hourdini.Grains.Common;
+
+public enum RefusalKind
+{
+    /// <summary>The input cannot be accepted as it is (422).</summary>
+    Invalid,
+
+    /// <summary>Unknown, or belongs to someone the caller cannot see (404).</summary>
+    NotFound,
+
+    /// <summary>The caller may not do this (403).</summary>
+    Forbidden,
+
+    /// <summary>A rule in PRODUCT.md refuses the change (409).</summary>
+    Conflict,
+}
+
+/// <summary>
+/// The one error type for every refusal the product makes. <see cref="Code"/> is the stable,
+/// machine-readable code clients switch on; the gateway maps the kind to an HTTP status in one place.
+/// </summary>
+public sealed class Refusal(RefusalKind kind, string code, string detail) : Exception(detail)
+{
+    public RefusalKind Kind { get; } = kind;
+
+    public string Code { get; } = code;
+
+    public static Refusal Invalid(string detail, string code = "validation_failed") => new(RefusalKind.Invalid, code, detail);
+
+    public static Refusal NotFound(string what) => new(RefusalKind.NotFound, "not_found", $"{what} was not found.");
+
+    public static Refusal Forbidden(string detail, string code = "forbidden") => new(RefusalKind.Forbidden, code, detail);
+
+    public static Refusal Conflict(string code, string detail) => new(RefusalKind.Conflict, code, detail);
+}

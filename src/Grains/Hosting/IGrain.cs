@@ -1,0 +1,20 @@
+namespace Hourdini.Grains.Hosting;
+
+/// <summary>Marker for a grain interface. Every method returns <see cref="Task"/> and runs as one turn.</summary>
+public interface IGrain;
+
+/// <summary>A grain addressed by a string key (Orleans' <c>IGrainWithStringKey</c>).</summary>
+public interface IGrainWithStringKey : IGrain;
+
+/// <summary>Hands out references to grains; the host decides where and when they are activated.</summary>
+public interface IGrainFactory
+{
+    TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey;
+}
+
+/// <summary>What a grain may know about itself: its key and how to reach other grains.</summary>
+public interface IGrainContext
+{
+    string Key { get; }
+    IGrainFactory GrainFactory { get; }
+}

@@ -1,0 +1,44 @@
+namespace Hourdini.Grains.Projects;
+
+public sealed record Client(
+    Guid Id,
+    string Name,
+    string Currency,
+    decimal DefaultRate,
+    string Color,
+    bool Archived,
+    DateTimeOffset CreatedAt);
+
+public sealed record Project(
+    Guid Id,
+    Guid ClientId,
+    string Name,
+    decimal? Rate,
+    bool BillAgentTime,
+    bool Archived,
+    DateTimeOffset CreatedAt,
+    string Currency,
+    decimal ClientDefaultRate,
+    bool ClientArchived)
+{
+    /// <summary>R19: what work started now on this project is billed at.</summary>
+    public ProjectTerms Terms => new(Id, ProjectTerms.EffectiveRate(Rate, ClientDefaultRate), Currency, BillAgentTime);
+
+    public decimal EffectiveRate => Terms.Rate;
+}
+
+public static class Currencies
+{
+    // ISO 4217 active codes.
+    private static readonly HashSet<string> Codes = """
+        AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
+        CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
+        GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
+        LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
+        NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
+        STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG
+        XOF XPF YER ZAR ZMW ZWG
+        """.Split((char[])[' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+
+    public static bool IsKnown(string? code) => code is not null && Codes.Contains(code);
+}

@@ -1,0 +1,19 @@
+using Hourdini.Grains.Hosting;
+
+namespace Hourdini.Grains.Sessions;
+
+/// <summary>
+/// One session: holds its beat timeline and writes its entry when it ends. Changes reach it only
+/// through its user's grain, inside that user's turn (DESIGN.md, consistency).
+/// </summary>
+public interface ISessionGrain : IGrainWithStringKey
+{
+    Task<SessionState> StartAsync(SessionStart start);
+
+    /// <summary>The session, or null when no session has this key.</summary>
+    Task<SessionState?> GetAsync();
+
+    Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at);
+
+    Task<SessionEnded> EndAsync(DateTimeOffset at);
+}

@@ -1,0 +1,65 @@
+using System.Collections.Immutable;
+
+namespace Hourdini.Grains.Sessions;
+
+public static class SessionStatus
+{
+    public const string Started = "started";
+    public const string Logging = "logging";
+    public const string Stopped = "stopped";
+}
+
+/// <summary>A session's durable state: its bounds, snapshots taken at start, and its beat timeline.</summary>
+public sealed record SessionState
+{
+    public Guid Id { get; init; }
+
+    public Guid OrgId { get; init; }
+
+    public Guid UserId { get; init; }
+
+    public Guid? AgentId { get; init; }
+
+    public Guid ProjectId { get; init; }
+
+    public string Description { get; init; } = "";
+
+    public string Status { get; init; } = SessionStatus.Started;
+
+    /// <summary>The project's Bill agent time flag when the session started (R5).</summary>
+    public bool BillAgentTime { get; init; }
+
+    /// <summary>The project's effective rate when the session started (R6, R19).</summary>
+    public decimal Rate { get; init; }
+
+    public string Currency { get; init; } = "";
+
+    public DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? StoppedAt { get; init; }
+
+    public ImmutableList<Beat> Beats { get; init; } = [];
+
+    public Guid? EntryId { get; init; }
+
+    /// <summary>Free-form JSON object (pull summary, environment).</summary>
+    public string Metadata { get; init; } = "{}";
+
+    public bool IsStopped => Status == SessionStatus.Stopped;
+
+    public BeatTotals TotalsAt(DateTimeOffset now) => Timeline.Totals(Beats, StoppedAt ?? now);
+}
+
+/// <summary>Everything a session is created from.</summary>
+public sealed record SessionStart(
+    Guid Id,
+    Guid OrgId,
+    Guid UserId,
+    Guid? AgentId,
+    Projects.ProjectTerms Project,
+    string Description,
+    BeatKind FirstBeat,
+    DateTimeOffset At,
+    string Metadata);
+
+public sealed record SessionEnded(SessionState Session, Entries.TimeEntry? Entry);

@@ -1,0 +1,36 @@
+namespace Hourdini.Grains.Users;
+
+/// <summary>A user's bare running timer, with the rate locked in when it started (R17).</summary>
+/// <remarks>Its id becomes the id of the entry it is saved as.</remarks>
+public sealed record RunningTimer(
+    Guid Id,
+    Guid ProjectId,
+    string Description,
+    IReadOnlyList<string> Tags,
+    DateTimeOffset StartedAt,
+    decimal Rate,
+    string Currency);
+
+/// <summary>
+/// A user's live tracking state within one org. Invariant (R3): at most one of a running timer and
+/// a focused session, and the focused session is the only one of the user's sessions in an active beat.
+/// </summary>
+public sealed record UserState
+{
+    public RunningTimer? Timer { get; init; }
+
+    public Guid? FocusedSessionId { get; init; }
+}
+
+public sealed record StartSession(
+    Projects.ProjectTerms Project,
+    string Description,
+    Sessions.BeatKind Previous,
+    Guid? AgentId = null,
+    string Metadata = "{}");
+
+public sealed record SessionStarted(Sessions.SessionState Session, Entries.TimeEntry? StoppedTimerEntry);
+
+public sealed record StartTimer(Projects.ProjectTerms Project, string Description, IReadOnlyList<string> Tags, bool Replace);
+
+public sealed record TimerStarted(RunningTimer Timer, Entries.TimeEntry? ReplacedEntry);

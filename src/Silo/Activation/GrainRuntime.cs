@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Hourdini.Grains.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hourdini.Silo.Activation;
+
+public sealed class ActivationOptions
+{
+    /// <summary>An activation with nothing to do for this long is collected (DESIGN.md: default 15 min).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan CollectionInterval { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>Which class implements each grain interface.</summary>
+public sealed class GrainTypeMap
+{
+    private readonly Dictionary<Type, Type> _classes = [];
+
+    public GrainTypeMap Add<TInterface, TClass>()
+        where TInterface : IGrainWithStringKey
+        where TClass : class, TInterface
+    {
+        _classes[typeof(TInterface)] = typeof(TClass);
+        return this;
+    }
+
+    internal Type ClassFor(Type grainInterface) =>
+        _classes.TryGetValue(grainInterface, out var type)
+            ? type
+            : throw new InvalidOperationException($"No grain class is registered for {grainInterface.Name}.");
+}
+
+/// <summary>
+/// The activation layer: at most one activation per grain id in this process, created on the first
+/// call, collected when idle, dropped and retried once when its state turns out to be stale.
+/// </summary>
+public sealed class GrainRuntime(
+    IServiceProvider services,
+    IStorageBackend backend,
+    GrainTypeMap types,
+    ActivationOptions options,
+    TimeProvider clock) : IGrainFactory
+{
+    private readonly ConcurrentDictionary<GrainId, Activation> _activations = new();
+
+    internal IStorageBackend Backend { get; } = backend;
+
+    internal TimeProvider Clock { get; } = clock;
+
+    public ActivationOptions Options { get; } = options;
+
+    public int ActivationCount => _activations.Count;
+
+    public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey =>
+        GrainReference.Create<TGrain>(this, new GrainId(typeof(TGrain), key));
+
+    /// <summary>Collects every activation idle for longer than the idle timeout; returns how many.</summary>
+    public int CollectIdle()
+    {
+        var cutoff = Clock.GetUtcNow() - Options.IdleTimeout;
+        var collected = 0;
+        foreach (var (id, activation) in _activations)
+        {
+            if (activation.TryCollect(cutoff) && _activations.TryRemove(KeyValuePair.Create(id, activation)))
+            {
+                collected++;
+            }
+        }
+
+        return collected;
+    }
+
+    internal async Task<T> InvokeAsync<T>(GrainId id, Func<object, Task<T>> call)
+    {
+        var caller = TurnTransaction.Current;
+        var retried = false;
+        while (true)
+        {
+            var activation = _activations.GetOrAdd(id, static (grainId, runtime) => new Activation(runtime, grainId), this);
+            var item = new WorkItem(async grain => await call(grain), caller);
+            if (!activation.TryEnqueue(item))
+            {
+                _activations.TryRemove(KeyValuePair.Create(id, activation));
+                continue;
+            }
+
+            try
+            {
+                return (T)(await item.Completion)!;
+            }
+            catch (ActivationDroppedException)
+            {
+            }
+            catch (InconsistentStateException) when (caller is null && !retried)
+            {
+                // DESIGN.md: the stale activation is gone; retry once on a fresh one.
+                retried = true;
+            }
+        }
+    }
+
+    internal void Drop(Activation activation)
+    {
+        activation.Drop();
+        _activations.TryRemove(KeyValuePair.Create(activation.Id, activation));
+    }
+
+    internal async Task<object> CreateGrainAsync(GrainId id, Activation activation)
+    {
+        var type = types.ClassFor(id.Interface);
+        var constructor = type.GetConstructors().Single();
+        var states = new List<IActivationState>();
+        var arguments = constructor.GetParameters().Select(parameter => Resolve(parameter.ParameterType)).ToArray();
+        foreach (var state in states)
+        {
+            await state.ReadAsync(CancellationToken.None);
+        }
+
+        return constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null);
+
+        object Resolve(Type wanted)
+        {
+            if (wanted == typeof(IGrainContext))
+            {
+                return new GrainContext(id.Key, this);
+            }
+
+            if (wanted.IsGenericType && wanted.GetGenericTypeDefinition() == typeof(IPersistentState<>))
+            {
+                var stateType = wanted.GetGenericArguments()[0];
+                var storage = services.GetRequiredService(typeof(IGrainStorage<>).MakeGenericType(stateType));
+                var state = (IActivationState)Activator.CreateInstance(
+                    typeof(PersistentState<>).MakeGenericType(stateType), storage, id.Key, activation)!;
+                states.Add(state);
+                return state;
+            }
+
+            return services.GetRequiredService(wanted);
+        }
+    }
+
+    private sealed record GrainContext(string Key, IGrainFactory GrainFactory) : IGrainContext;
+}

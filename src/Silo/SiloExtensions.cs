@@ -1,0 +1,68 @@
+using Hourdini.Grains.Entries;
+using Hourdini.Grains.Hosting;
+using Hourdini.Grains.Sessions;
+using Hourdini.Grains.Users;
+using Hourdini.Silo.Activation;
+using Hourdini.Silo.Storage;
+using Hourdini.Silo.Storage.Accounts;
+using Hourdini.Silo.Storage.Catalog;
+using Hourdini.Silo.Storage.Entries;
+using Hourdini.Silo.Storage.Idempotency;
+using Hourdini.Silo.Storage.Tracking;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace Hourdini.Silo;
+
+public static class SiloExtensions
+{
+    /// <summary>
+    /// The grain host on PostgreSQL: activation layer, grain storage, stores, migrations at start-up,
+    /// idle collection. The connection string is <c>ConnectionStrings:Hourdini</c> or <c>HOURDINI_DATABASE</c>.
+    /// </summary>
+    public static IServiceCollection AddHourdiniSilo(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Hourdini") ?? configuration["HOURDINI_DATABASE"]
+            ?? throw new InvalidOperationException(
+                "No database configured: set ConnectionStrings:Hourdini or HOURDINI_DATABASE. The in-memory storage is for unit tests only.");
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(new ActivationOptions
+        {
+            IdleTimeout = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15)),
+            CollectionInterval = configuration.GetValue("Hourdini:CollectionInterval", TimeSpan.FromMinutes(1)),
+        });
+        services.AddSingleton(new GrainTypeMap()
+            .Add<IUserGrain, UserGrain>()
+            .Add<ISessionGrain, SessionGrain>());
+        services.AddSingleton<IStorageBackend, PostgresStorage>();
+        services.AddSingleton<UserStateStorage>();
+        services.AddSingleton<IGrainStorage<UserState>>(sp => sp.GetRequiredService<UserStateStorage>());
+        services.AddSingleton<IGrainStorage<SessionState>, SessionStateStorage>();
+        services.AddSingleton<ITimeEntryLedger, TimeEntryLedger>();
+        services.AddSingleton<GrainRuntime>();
+        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
+        services.AddHostedService<IdleCollector>();
+
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<CatalogStore>();
+        services.AddSingleton<TrackingQueries>();
+        services.AddSingleton<EntryStore>();
+        services.AddSingleton<IdempotencyStore>();
+        services.AddSingleton<DataProtectionKeys>();
+        services.AddHostedService<MigrateOnStart>();
+        return services;
+    }
+
+    /// <summary>Applies migrations before the host starts serving.</summary>
+    private sealed class MigrateOnStart(Migrator migrator) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => migrator.MigrateAsync(cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

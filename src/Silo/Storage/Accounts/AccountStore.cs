@@ -1,0 +1,233 @@
+using Hourdini.Grains.Accounts;
+using Hourdini.Grains.Common;
+using Npgsql;
+
+namespace Hourdini.Silo.Storage.Accounts;
+
+/// <summary>Users, orgs, memberships and personal access tokens.</summary>
+public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    /// <summary>Creates the user with a personal org they own, in one transaction.</summary>
+    public Task<(User User, Org Org)> SignupAsync(string email, string passwordHash, string name, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var now = clock.UtcNowMs();
+            var user = new User(Guid.CreateVersion7(now), email, name, now);
+            var org = new Org(Guid.CreateVersion7(now), $"{name}'s workspace", Org.DefaultLeaseSeconds, now);
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Db.Command("INSERT INTO users (id, email, email_key, password_hash, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                        user.Id, email, EmailKey(email), passwordHash, name, now),
+                    Db.Command("INSERT INTO orgs (id, name, agent_lease_seconds, created_at) VALUES ($1, $2, $3, $4)",
+                        org.Id, org.Name, org.AgentLeaseSeconds, now),
+                    Db.Command("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+                        org.Id, user.Id, now),
+                },
+            };
+            try
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw Refusal.Conflict("email_taken", "An account with this email already exists.");
+            }
+
+            await transaction.CommitAsync(ct);
+            return (user, org);
+        });
+
+    public Task<(User User, string PasswordHash)?> FindByEmailAsync(string email, CancellationToken ct) =>
+        Db.RunAsync<(User, string)?>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync("SELECT * FROM users WHERE email_key = $1", ct, EmailKey(email));
+            return await reader.ReadAsync(ct) ? (ReadUser(reader), reader.Get<string>("password_hash")!) : null;
+        });
+
+    /// <summary>The user's membership in <paramref name="orgId"/>, or in the org they joined first.</summary>
+    public Task<(User User, Org Org, Role Role)?> GetMembershipAsync(Guid userId, Guid? orgId, CancellationToken ct) =>
+        Db.RunAsync<(User, Org, Role)?>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                SELECT u.*, o.id AS org_id, o.name AS org_name, o.agent_lease_seconds, o.created_at AS org_created_at, m.role
+                FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id
+                WHERE m.user_id = $1 AND ($2::uuid IS NULL OR m.org_id = $2)
+                ORDER BY m.created_at, m.org_id LIMIT 1
+                """,
+                ct, userId, Db.Nullable(orgId, NpgsqlTypes.NpgsqlDbType.Uuid));
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+
+            Roles.TryParse(reader.Get<string>("role"), out var role);
+            return (ReadUser(reader), ReadOrg(reader, "org_"), role);
+        });
+
+    public Task<Org?> GetOrgAsync(Guid orgId, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT id AS org_id, name AS org_name, agent_lease_seconds, created_at AS org_created_at FROM orgs WHERE id = $1", ct, orgId);
+            return await reader.ReadAsync(ct) ? ReadOrg(reader, "org_") : null;
+        });
+
+    public Task<Org> UpdateOrgAsync(Guid orgId, string? name, int? agentLeaseSeconds, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                UPDATE orgs SET name = coalesce($2, name), agent_lease_seconds = coalesce($3, agent_lease_seconds) WHERE id = $1
+                RETURNING id AS org_id, name AS org_name, agent_lease_seconds, created_at AS org_created_at
+                """,
+                ct, orgId, Db.Nullable(name, NpgsqlTypes.NpgsqlDbType.Text), Db.Nullable(agentLeaseSeconds, NpgsqlTypes.NpgsqlDbType.Integer));
+            return await reader.ReadAsync(ct) ? ReadOrg(reader, "org_") : throw Refusal.NotFound("Org");
+        });
+
+    public Task<AccessToken> CreateTokenAsync(Guid orgId, Guid userId, string name, byte[] secretHash, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var token = new AccessToken(Guid.CreateVersion7(), name, clock.UtcNowMs(), null);
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var command = new NpgsqlCommand(
+                "INSERT INTO tokens (org_id, id, user_id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)", connection);
+            foreach (var value in new object[] { orgId, token.Id, userId, name, secretHash, token.CreatedAt })
+            {
+                command.Parameters.Add(Db.Parameter(value));
+            }
+
+            await command.ExecuteNonQueryAsync(ct);
+            return token;
+        });
+
+    public Task<IReadOnlyList<AccessToken>> ListTokensAsync(Guid orgId, Guid userId, CancellationToken ct) =>
+        Db.RunAsync<IReadOnlyList<AccessToken>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT id, name, created_at, last_used_at FROM tokens WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL ORDER BY created_at",
+                ct, orgId, userId);
+            var tokens = new List<AccessToken>();
+            while (await reader.ReadAsync(ct))
+            {
+                tokens.Add(new AccessToken(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.Get<DateTimeOffset?>("last_used_at")));
+            }
+
+            return tokens;
+        });
+
+    public Task<bool> RevokeTokenAsync(Guid orgId, Guid userId, Guid tokenId, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var command = new NpgsqlCommand(
+                "UPDATE tokens SET revoked_at = $4 WHERE org_id = $1 AND user_id = $2 AND id = $3 AND revoked_at IS NULL", connection);
+            foreach (var value in new object[] { orgId, userId, tokenId, clock.UtcNowMs() })
+            {
+                command.Parameters.Add(Db.Parameter(value));
+            }
+
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        });
+
+    /// <summary>The caller a PAT stands for, while the token is live and its user still a member.</summary>
+    public Task<Caller?> FindTokenAsync(byte[] secretHash, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                SELECT t.id, t.org_id, t.user_id, m.role FROM tokens t
+                JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+                WHERE t.secret_hash = $1 AND t.revoked_at IS NULL
+                """,
+                ct, secretHash);
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+
+            Roles.TryParse(reader.GetString(3), out var role);
+            return new Caller(reader.GetGuid(2), reader.GetGuid(1), role, CallerKind.PersonalAccessToken, reader.GetGuid(0));
+        });
+
+    public Task<IReadOnlyList<Member>> ListMembersAsync(Guid orgId, CancellationToken ct) =>
+        Db.RunAsync<IReadOnlyList<Member>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.created_at",
+                ct, orgId);
+            var members = new List<Member>();
+            while (await reader.ReadAsync(ct))
+            {
+                Roles.TryParse(reader.Get<string>("role"), out var role);
+                members.Add(new Member(ReadUser(reader), role, reader.Get<DateTimeOffset>("joined_at")));
+            }
+
+            return members;
+        });
+
+    /// <summary>Adds an existing user to the org, or changes their role; an org always keeps an owner.</summary>
+    public Task<Member> SetMemberAsync(Guid orgId, string email, Role role, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using (var lockOrg = new NpgsqlCommand("SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE", connection, transaction))
+            {
+                lockOrg.Parameters.Add(Db.Parameter(orgId));
+                await lockOrg.ExecuteNonQueryAsync(ct);
+            }
+
+            User user;
+            await using (var reader = await connection.QueryAsync("SELECT * FROM users WHERE email_key = $1", ct, EmailKey(email)))
+            {
+                user = await reader.ReadAsync(ct) ? ReadUser(reader) : throw Refusal.NotFound("A user with this email");
+            }
+
+            var now = clock.UtcNowMs();
+            await using (var upsert = new NpgsqlCommand(
+                """
+                INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role
+                """, connection, transaction))
+            {
+                foreach (var value in new object[] { orgId, user.Id, role.ToWire(), now })
+                {
+                    upsert.Parameters.Add(Db.Parameter(value));
+                }
+
+                await upsert.ExecuteNonQueryAsync(ct);
+            }
+
+            await using (var owners = new NpgsqlCommand("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'owner'", connection, transaction))
+            {
+                owners.Parameters.Add(Db.Parameter(orgId));
+                if ((long)(await owners.ExecuteScalarAsync(ct))! == 0)
+                {
+                    throw Refusal.Conflict("last_owner", "An org always keeps at least one owner.");
+                }
+            }
+
+            await transaction.CommitAsync(ct);
+            return new Member(user, role, now);
+        });
+
+    public static string EmailKey(string email) => email.Trim().ToLowerInvariant();
+
+    private static User ReadUser(NpgsqlDataReader reader) =>
+        new(reader.Get<Guid>("id"), reader.Get<string>("email")!, reader.Get<string>("name")!, reader.Get<DateTimeOffset>("created_at"));
+
+    private static Org ReadOrg(NpgsqlDataReader reader, string prefix) =>
+        new(reader.Get<Guid>(prefix + "id"), reader.Get<string>(prefix + "name")!, reader.Get<int>("agent_lease_seconds"), reader.Get<DateTimeOffset>(prefix + "created_at"));
+}

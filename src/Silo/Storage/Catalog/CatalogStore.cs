@@ -1,0 +1,216 @@
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Projects;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourdini.Silo.Storage.Catalog;
+
+public sealed record ClientPatch(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
+
+public sealed record ProjectPatch(string? Name, decimal? Rate, bool ClearRate, bool? BillAgentTime, bool? Archived);
+
+/// <summary>Clients and projects of an org. A viewer (<c>viewerId</c> set) sees only clients granted to them.</summary>
+public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    private const string ProjectColumns = """
+        p.id, p.client_id, p.name, p.rate, p.bill_agent_time, p.archived, p.created_at,
+        c.currency, c.default_rate, c.archived AS client_archived
+        """;
+
+    private const string ViewerFilter =
+        "($VIEWER::uuid IS NULL OR EXISTS (SELECT 1 FROM client_grants g WHERE g.org_id = c.org_id AND g.client_id = c.id AND g.user_id = $VIEWER))";
+
+    public Task<Client> CreateClientAsync(Guid orgId, string name, string currency, decimal defaultRate, string color, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var client = new Client(Guid.CreateVersion7(), name, currency, defaultRate, color, false, clock.UtcNowMs());
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                ct, orgId, client.Id, name, currency, defaultRate, color, client.CreatedAt);
+            return client;
+        });
+
+    public Task<IReadOnlyList<Client>> ListClientsAsync(Guid orgId, Guid? viewerId, CancellationToken ct) =>
+        QueryClientsAsync($"c.org_id = $1 AND {ViewerFilter.Replace("$VIEWER", "$2")} ORDER BY lower(c.name), c.id", ct, orgId, Viewer(viewerId));
+
+    public async Task<Client?> GetClientAsync(Guid orgId, Guid clientId, Guid? viewerId, CancellationToken ct) =>
+        (await QueryClientsAsync($"c.org_id = $1 AND c.id = $2 AND {ViewerFilter.Replace("$VIEWER", "$3")}", ct, orgId, clientId, Viewer(viewerId)))
+        .SingleOrDefault();
+
+    /// <summary>Updates a client; its currency is fixed once it has entries.</summary>
+    public Task<Client> UpdateClientAsync(Guid orgId, Guid clientId, ClientPatch patch, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            Client current;
+            await using (var reader = await connection.QueryAsync(
+                "SELECT c.* FROM clients c WHERE c.org_id = $1 AND c.id = $2 FOR UPDATE", ct, orgId, clientId))
+            {
+                current = await reader.ReadAsync(ct) ? ReadClient(reader) : throw Refusal.NotFound("Client");
+            }
+
+            if (patch.Currency is { } currency && currency != current.Currency)
+            {
+                await using var reader = await connection.QueryAsync(
+                    """
+                    SELECT EXISTS (SELECT 1 FROM time_entries e JOIN projects p ON p.org_id = e.org_id AND p.id = e.project_id
+                                   WHERE p.org_id = $1 AND p.client_id = $2)
+                        OR EXISTS (SELECT 1 FROM sessions s JOIN projects p ON p.org_id = s.org_id AND p.id = s.project_id
+                                   WHERE p.org_id = $1 AND p.client_id = $2)
+                    """, ct, orgId, clientId);
+                await reader.ReadAsync(ct);
+                if (reader.GetBoolean(0))
+                {
+                    throw Refusal.Conflict("currency_locked", "The client's currency cannot change once it has time entries.");
+                }
+            }
+
+            var updated = current with
+            {
+                Name = patch.Name ?? current.Name,
+                Currency = patch.Currency ?? current.Currency,
+                DefaultRate = patch.DefaultRate ?? current.DefaultRate,
+                Color = patch.Color ?? current.Color,
+                Archived = patch.Archived ?? current.Archived,
+            };
+            await using (var command = new NpgsqlCommand(
+                "UPDATE clients SET name = $3, currency = $4, default_rate = $5, color = $6, archived = $7 WHERE org_id = $1 AND id = $2",
+                connection, transaction))
+            {
+                foreach (var value in new object[] { orgId, clientId, updated.Name, updated.Currency, updated.DefaultRate, updated.Color, updated.Archived })
+                {
+                    command.Parameters.Add(Db.Parameter(value));
+                }
+
+                await command.ExecuteNonQueryAsync(ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return updated;
+        });
+
+    public Task<Project?> CreateProjectAsync(Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var id = Guid.CreateVersion7();
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                $"""
+                WITH p AS (
+                    INSERT INTO projects (org_id, id, client_id, name, rate, bill_agent_time, created_at)
+                    SELECT $1, $2, c.id, $4, $5, $6, $7 FROM clients c WHERE c.org_id = $1 AND c.id = $3
+                    RETURNING *)
+                SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
+                """,
+                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, clock.UtcNowMs());
+            return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
+        });
+
+    /// <summary>Projects whose name contains <paramref name="nameContains"/>, case-insensitively.</summary>
+    public Task<IReadOnlyList<Project>> ListProjectsAsync(
+        Guid orgId, string? nameContains, bool includeArchived, Guid? viewerId, CancellationToken ct) =>
+        QueryProjectsAsync(
+            $"""
+            p.org_id = $1 AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0)
+            AND ($3 OR NOT (p.archived OR c.archived)) AND {ViewerFilter.Replace("$VIEWER", "$4")}
+            ORDER BY lower(p.name), p.id
+            """,
+            ct, orgId, Db.Nullable(nameContains, NpgsqlDbType.Text), includeArchived, Viewer(viewerId));
+
+    public async Task<Project?> GetProjectAsync(Guid orgId, Guid projectId, Guid? viewerId, CancellationToken ct) =>
+        (await QueryProjectsAsync($"p.org_id = $1 AND p.id = $2 AND {ViewerFilter.Replace("$VIEWER", "$3")}", ct, orgId, projectId, Viewer(viewerId)))
+        .SingleOrDefault();
+
+    public Task<Project?> UpdateProjectAsync(Guid orgId, Guid projectId, ProjectPatch patch, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                $"""
+                WITH p AS (
+                    UPDATE projects SET name = coalesce($3, name),
+                        rate = CASE WHEN $4 THEN NULL ELSE coalesce($5, rate) END,
+                        bill_agent_time = coalesce($6, bill_agent_time), archived = coalesce($7, archived)
+                    WHERE org_id = $1 AND id = $2 RETURNING *)
+                SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
+                """,
+                ct, orgId, projectId, Db.Nullable(patch.Name, NpgsqlDbType.Text), patch.ClearRate,
+                Db.Nullable(patch.Rate, NpgsqlDbType.Numeric), Db.Nullable(patch.BillAgentTime, NpgsqlDbType.Boolean),
+                Db.Nullable(patch.Archived, NpgsqlDbType.Boolean));
+            return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
+        });
+
+    /// <summary>
+    /// The project work is about to start on, by id or by partial name (an exact name wins over
+    /// partial matches). Archived projects take no new work.
+    /// </summary>
+    public async Task<Project> ResolveForWorkAsync(Guid orgId, Guid? projectId, string? projectName, CancellationToken ct)
+    {
+        Project project;
+        if (projectId is { } id)
+        {
+            project = await GetProjectAsync(orgId, id, null, ct) ?? throw Refusal.NotFound("Project");
+        }
+        else
+        {
+            var name = projectName!.Trim();
+            var matches = await ListProjectsAsync(orgId, name, includeArchived: false, null, ct);
+            var exact = matches.Where(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            project = (exact.Count == 1 ? exact : matches) switch
+            {
+                [var only] => only,
+                [] => throw Refusal.NotFound($"A project matching \"{name}\""),
+                var many => throw Refusal.Invalid(
+                    $"\"{name}\" matches {many.Count} projects ({string.Join(", ", many.Take(5).Select(p => p.Name))}); be more specific or pass project_id.",
+                    "project_ambiguous"),
+            };
+        }
+
+        return project.Archived || project.ClientArchived
+            ? throw Refusal.Conflict("project_archived", "The project or its client is archived; unarchive it to track time on it.")
+            : project;
+    }
+
+    private Task<IReadOnlyList<Client>> QueryClientsAsync(string where, CancellationToken ct, params object?[] parameters) =>
+        Db.RunAsync<IReadOnlyList<Client>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync($"SELECT c.* FROM clients c WHERE {where}", ct, parameters);
+            var clients = new List<Client>();
+            while (await reader.ReadAsync(ct))
+            {
+                clients.Add(ReadClient(reader));
+            }
+
+            return clients;
+        });
+
+    private Task<IReadOnlyList<Project>> QueryProjectsAsync(string where, CancellationToken ct, params object?[] parameters) =>
+        Db.RunAsync<IReadOnlyList<Project>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                $"SELECT {ProjectColumns} FROM projects p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id WHERE {where}",
+                ct, parameters);
+            var projects = new List<Project>();
+            while (await reader.ReadAsync(ct))
+            {
+                projects.Add(ReadProject(reader));
+            }
+
+            return projects;
+        });
+
+    private static NpgsqlParameter Viewer(Guid? viewerId) => Db.Nullable(viewerId, NpgsqlDbType.Uuid);
+
+    private static Client ReadClient(NpgsqlDataReader r) => new(
+        r.Get<Guid>("id"), r.Get<string>("name")!, r.Get<string>("currency")!, r.Get<decimal>("default_rate"),
+        r.Get<string>("color")!, r.Get<bool>("archived"), r.Get<DateTimeOffset>("created_at"));
+
+    private static Project ReadProject(NpgsqlDataReader r) => new(
+        r.Get<Guid>("id"), r.Get<Guid>("client_id"), r.Get<string>("name")!, r.Get<decimal?>("rate"), r.Get<bool>("bill_agent_time"),
+        r.Get<bool>("archived"), r.Get<DateTimeOffset>("created_at"), r.Get<string>("currency")!, r.Get<decimal>("default_rate"),
+        r.Get<bool>("client_archived"));
+}

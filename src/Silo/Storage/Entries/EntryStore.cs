@@ -1,0 +1,85 @@
+using Hourdini.Grains.Entries;
+using Hourdini.Silo.Storage.Tracking;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourdini.Silo.Storage.Entries;
+
+public sealed record EntryFilter(
+    DateTimeOffset? From,
+    DateTimeOffset? To,
+    Guid? ProjectId,
+    string? Source,
+    Cursor? After,
+    int Limit);
+
+/// <summary>Time entries: listing and manual backfill. Timer and session entries are written by the grains.</summary>
+public sealed class EntryStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Entries newest first. A member sees their own entries; a viewer (<paramref name="viewerId"/>) sees
+    /// every entry on the clients granted to them.
+    /// </summary>
+    public Task<(IReadOnlyList<TimeEntry> Entries, Cursor? Next)> ListAsync(
+        Guid orgId, Guid userId, Guid? viewerId, EntryFilter filter, CancellationToken ct) =>
+        Db.RunAsync<(IReadOnlyList<TimeEntry>, Cursor?)>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                SELECT e.* FROM time_entries e
+                WHERE e.org_id = $1
+                  AND (CASE WHEN $2::uuid IS NULL THEN e.user_id = $3
+                       ELSE EXISTS (SELECT 1 FROM projects p JOIN client_grants g ON g.org_id = p.org_id AND g.client_id = p.client_id
+                                    WHERE p.org_id = e.org_id AND p.id = e.project_id AND g.user_id = $2) END)
+                  AND ($4::timestamptz IS NULL OR e.ended_at > $4)
+                  AND ($5::timestamptz IS NULL OR e.started_at < $5)
+                  AND ($6::uuid IS NULL OR e.project_id = $6)
+                  AND ($7::text IS NULL OR e.source = $7)
+                  AND ($8::timestamptz IS NULL OR (e.started_at, e.id) < ($8, $9))
+                ORDER BY e.started_at DESC, e.id DESC
+                LIMIT $10
+                """,
+                ct, orgId, Db.Nullable(viewerId, NpgsqlDbType.Uuid), userId,
+                Db.Nullable(filter.From, NpgsqlDbType.TimestampTz), Db.Nullable(filter.To, NpgsqlDbType.TimestampTz),
+                Db.Nullable(filter.ProjectId, NpgsqlDbType.Uuid), Db.Nullable(filter.Source, NpgsqlDbType.Text),
+                Db.Nullable(filter.After?.At, NpgsqlDbType.TimestampTz), Db.Nullable(filter.After?.Id, NpgsqlDbType.Uuid),
+                filter.Limit + 1);
+            var entries = new List<TimeEntry>();
+            while (await reader.ReadAsync(ct))
+            {
+                entries.Add(Read(reader));
+            }
+
+            Cursor? next = null;
+            if (entries.Count > filter.Limit)
+            {
+                entries.RemoveAt(entries.Count - 1);
+                next = new Cursor(entries[^1].StartedAt, entries[^1].Id);
+            }
+
+            return (entries, next);
+        });
+
+    public Task<TimeEntry?> GetAsync(Guid orgId, Guid entryId, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync("SELECT * FROM time_entries WHERE org_id = $1 AND id = $2", ct, orgId, entryId);
+            return await reader.ReadAsync(ct) ? Read(reader) : null;
+        });
+
+    public Task CreateAsync(TimeEntry entry, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { TimeEntryLedger.Insert(entry) } };
+            await batch.ExecuteNonQueryAsync(ct);
+        });
+
+    private static TimeEntry Read(NpgsqlDataReader r) => new(
+        r.Get<Guid>("id"), r.Get<Guid>("org_id"), r.Get<Guid>("user_id"), r.Get<Guid>("project_id"), r.Get<Guid?>("agent_id"),
+        r.Get<Guid?>("session_id"), r.Get<string>("source")!, r.Get<string>("description")!, r.Get<DateTimeOffset>("started_at"),
+        r.Get<DateTimeOffset>("ended_at"), r.Get<long>("duration_seconds"), r.Get<bool>("billable"), r.Get<decimal>("rate"),
+        r.Get<string>("currency")!, r.Get<string[]>("tags") ?? [], r.Get<DateTimeOffset>("created_at"));
+}

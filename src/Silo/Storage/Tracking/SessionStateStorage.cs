@@ -1,0 +1,144 @@
+using System.Collections.Immutable;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Sessions;
+using Hourdini.Silo.Activation;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourdini.Silo.Storage.Tracking;
+
+/// <summary>
+/// A session grain's state: its sessions row (versioned) and its beats. Closed beats never change,
+/// so a write touches only the beat that was open when last stored and the beats added since.
+/// </summary>
+public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainStorage<SessionState>
+{
+    public async Task<StoredState<SessionState>> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var (orgId, sessionId) = GrainKeys.Parse(key);
+        return await Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var loaded = await ReadManyAsync(connection, orgId, [sessionId], cancellationToken);
+            return loaded.Count == 0
+                ? new StoredState<SessionState>(null, 0)
+                : new StoredState<SessionState>(loaded[0].State, loaded[0].Version);
+        });
+    }
+
+    /// <summary>Reads sessions with their beats, in the order of <paramref name="sessionIds"/>.</summary>
+    public static async Task<IReadOnlyList<(SessionState State, long Version)>> ReadManyAsync(
+        NpgsqlConnection connection, Guid orgId, IReadOnlyList<Guid> sessionIds, CancellationToken cancellationToken)
+    {
+        var ids = sessionIds.ToArray();
+        var sessions = new Dictionary<Guid, (SessionState State, long Version)>();
+        await using (var reader = await connection.QueryAsync(
+            "SELECT * FROM sessions WHERE org_id = $1 AND id = ANY($2)", cancellationToken, orgId, ids))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var state = new SessionState
+                {
+                    Id = reader.Get<Guid>("id"),
+                    OrgId = orgId,
+                    UserId = reader.Get<Guid>("user_id"),
+                    AgentId = reader.Get<Guid?>("agent_id"),
+                    ProjectId = reader.Get<Guid>("project_id"),
+                    Description = reader.Get<string>("description")!,
+                    Status = reader.Get<string>("status")!,
+                    BillAgentTime = reader.Get<bool>("bill_agent_time"),
+                    Rate = reader.Get<decimal>("rate"),
+                    Currency = reader.Get<string>("currency")!,
+                    StartedAt = reader.Get<DateTimeOffset>("started_at"),
+                    StoppedAt = reader.Get<DateTimeOffset?>("stopped_at"),
+                    EntryId = reader.Get<Guid?>("entry_id"),
+                    Metadata = reader.Get<string>("metadata")!,
+                };
+                sessions[state.Id] = (state, reader.Get<long>("version"));
+            }
+        }
+
+        var beats = new Dictionary<Guid, ImmutableList<Beat>.Builder>();
+        await using (var reader = await connection.QueryAsync(
+            "SELECT session_id, kind, started_at, ended_at FROM beats WHERE org_id = $1 AND session_id = ANY($2) ORDER BY session_id, seq",
+            cancellationToken, orgId, ids))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var sessionId = reader.GetGuid(0);
+                BeatKinds.TryParse(reader.GetString(1), out var kind);
+                if (!beats.TryGetValue(sessionId, out var list))
+                {
+                    beats[sessionId] = list = ImmutableList.CreateBuilder<Beat>();
+                }
+
+                list.Add(new Beat(kind, reader.GetFieldValue<DateTimeOffset>(2), reader.Get<DateTimeOffset?>("ended_at")));
+            }
+        }
+
+        return ids.Where(sessions.ContainsKey)
+            .Select(id => sessions[id] with
+            {
+                State = sessions[id].State with { Beats = beats.TryGetValue(id, out var b) ? b.ToImmutable() : [] },
+            })
+            .ToList();
+    }
+
+    public void StageWrite(TurnTransaction turn, string key, SessionState state, SessionState? persisted, long expectedVersion)
+    {
+        var commands = new List<NpgsqlBatchCommand>();
+        if (expectedVersion == 0)
+        {
+            commands.Add(Db.Command(
+                """
+                INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, description, status, bill_agent_time,
+                    rate, currency, started_at, stopped_at, entry_id, metadata, version)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
+                """,
+                state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
+                state.Description, state.Status, state.BillAgentTime, state.Rate, state.Currency, state.StartedAt,
+                Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
+                Db.Jsonb(state.Metadata)));
+        }
+
+        // Beats before the session row: the row's trigger refuses any change once it is stopped (R7).
+        var firstChanged = persisted is null ? 0 : Math.Max(0, persisted.Beats.Count - 1);
+        for (var seq = firstChanged; seq < state.Beats.Count; seq++)
+        {
+            var beat = state.Beats[seq];
+            if (persisted is not null && seq < persisted.Beats.Count)
+            {
+                if (persisted.Beats[seq] != beat)
+                {
+                    commands.Add(Db.Command(
+                        "UPDATE beats SET ended_at = $4 WHERE org_id = $1 AND session_id = $2 AND seq = $3",
+                        state.OrgId, state.Id, seq, Db.Nullable(beat.EndedAt, NpgsqlDbType.TimestampTz)));
+                }
+
+                continue;
+            }
+
+            commands.Add(Db.Command(
+                "INSERT INTO beats (org_id, session_id, seq, user_id, kind, started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                state.OrgId, state.Id, seq, state.UserId, beat.Kind.ToWire(), beat.StartedAt,
+                Db.Nullable(beat.EndedAt, NpgsqlDbType.TimestampTz)));
+        }
+
+        if (expectedVersion > 0)
+        {
+            commands.Add(Db.Command(
+                """
+                WITH w AS (
+                    UPDATE sessions SET version = $3, description = $4, status = $5, stopped_at = $6, entry_id = $7, metadata = $8
+                    WHERE org_id = $1 AND id = $2 AND version = $3 - 1
+                    RETURNING 1)
+                SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
+                """,
+                state.OrgId, state.Id, expectedVersion + 1, state.Description, state.Status,
+                Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
+                Db.Jsonb(state.Metadata)));
+        }
+
+        turn.Stage(new PgWrite([.. commands]));
+    }
+}

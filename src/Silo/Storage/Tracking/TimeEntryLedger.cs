@@ -1,0 +1,27 @@
+using Hourdini.Grains.Entries;
+using Hourdini.Silo.Activation;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourdini.Silo.Storage.Tracking;
+
+/// <summary>Stages an entry insert into the turn that produced it.</summary>
+public sealed class TimeEntryLedger : ITimeEntryLedger
+{
+    public void Record(TimeEntry entry)
+    {
+        var turn = TurnTransaction.Current
+            ?? throw new InvalidOperationException("An entry can only be recorded inside a grain turn.");
+        turn.Stage(new PgWrite(Insert(entry)));
+    }
+
+    public static NpgsqlBatchCommand Insert(TimeEntry entry) => Db.Command(
+        """
+        INSERT INTO time_entries (org_id, id, user_id, project_id, agent_id, session_id, source, description,
+            started_at, ended_at, duration_seconds, billable, rate, currency, tags, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
+        """,
+        entry.OrgId, entry.Id, entry.UserId, entry.ProjectId, Db.Nullable(entry.AgentId, NpgsqlDbType.Uuid),
+        Db.Nullable(entry.SessionId, NpgsqlDbType.Uuid), entry.Source, entry.Description, entry.StartedAt, entry.EndedAt,
+        entry.DurationSeconds, entry.Billable, entry.Rate, entry.Currency, entry.Tags.ToArray(), entry.CreatedAt);
+}
