@@ -98,18 +98,23 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
         {
             if (Volatile.Read(ref _dropped))
             {
+                TurnDone();
                 item.Fail(new ActivationDroppedException());
             }
             else
             {
                 await RunTurnAsync(item);
             }
+        }
+    }
 
-            lock (_gate)
-            {
-                _pending--;
-                LastUsed = runtime.Clock.GetUtcNow();
-            }
+    /// <summary>Bookkeeping happens before the caller is answered, so an answered call is never "in flight".</summary>
+    private void TurnDone()
+    {
+        lock (_gate)
+        {
+            _pending--;
+            LastUsed = runtime.Clock.GetUtcNow();
         }
     }
 
@@ -127,6 +132,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
                 await runtime.Backend.CommitAsync(turn.Writes, CancellationToken.None);
             }
 
+            TurnDone();
             item.Succeed(result);
         }
         catch (Exception error)
@@ -144,6 +150,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
                 }
             }
 
+            TurnDone();
             item.Fail(error);
         }
         finally

@@ -1,0 +1,132 @@
+using Hourdini.Grains.Common;
+using Hourdini.Silo.Activation;
+
+namespace Hourdini.Silo.Tests;
+
+/// <summary>The activation layer's promises (DESIGN.md, "Why there is no Orleans runtime package").</summary>
+public class ActivationTests
+{
+    private readonly TestSilo _silo = new();
+
+    [Fact]
+    public async Task A_grain_is_activated_on_its_first_call()
+    {
+        var counter = _silo.Counter("a");
+        Assert.Equal(0, _silo.Runtime.ActivationCount);
+
+        await counter.IncrementAsync();
+
+        Assert.Equal(1, _silo.Runtime.ActivationCount);
+        Assert.Equal(1, _silo.Probe.Activations["a"]);
+    }
+
+    [Fact]
+    public async Task Concurrent_first_calls_share_one_activation()
+    {
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => _silo.Counter("shared").IncrementAsync())));
+
+        Assert.Equal(1, _silo.Probe.Activations["shared"]);
+        Assert.Equal(200, await _silo.Counter("shared").GetAsync());
+    }
+
+    [Fact]
+    public async Task Thousands_of_concurrent_calls_to_one_grain_never_interleave()
+    {
+        var grain = _silo.Counter("busy");
+        await Task.WhenAll(Enumerable.Range(0, 5000).Select(n => Task.Run(() => grain.EnterAsync(n))));
+
+        Assert.Equal(1, _silo.Probe.MaxInFlight);
+        Assert.Equal(5000, _silo.Probe.Order.Count);
+    }
+
+    [Fact]
+    public async Task Calls_run_in_the_order_they_arrive()
+    {
+        var grain = _silo.Counter("fifo");
+        var calls = Enumerable.Range(0, 1000).Select(grain.EnterAsync).ToList(); // queued in order, not awaited
+        await Task.WhenAll(calls);
+
+        Assert.Equal(Enumerable.Range(0, 1000), _silo.Probe.Order);
+    }
+
+    [Fact]
+    public async Task Idle_activations_are_collected_and_come_back_with_their_state()
+    {
+        await _silo.Counter("idle").IncrementAsync();
+        _silo.Clock.Advance(TimeSpan.FromMinutes(14));
+        Assert.Equal(0, _silo.Runtime.CollectIdle());
+
+        _silo.Clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, _silo.Runtime.CollectIdle());
+        Assert.Equal(0, _silo.Runtime.ActivationCount);
+
+        Assert.Equal(2, await _silo.Counter("idle").IncrementAsync());
+        Assert.Equal(2, _silo.Probe.Activations["idle"]);
+    }
+
+    [Fact]
+    public async Task A_stale_activation_is_dropped_and_the_call_retried_once_on_a_fresh_one()
+    {
+        var grain = _silo.Counter("stale");
+        await grain.IncrementAsync();
+
+        // Another node writes: the stored version moves on behind this activation.
+        _silo.Storage.WriteBehindTheActivation("stale", new CounterState { Value = 10 });
+
+        Assert.Equal(11, await grain.IncrementAsync());
+        Assert.Equal(2, _silo.Probe.Activations["stale"]);
+        Assert.Equal(11, (await _silo.Storage.ReadAsync("stale", default)).State!.Value);
+    }
+
+    [Fact]
+    public async Task A_turn_that_fails_after_writing_commits_nothing_and_drops_the_activation()
+    {
+        var grain = _silo.Counter("failing");
+        await grain.IncrementAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(grain.IncrementThenFailAsync);
+
+        Assert.Equal(1, (await _silo.Storage.ReadAsync("failing", default)).State!.Value);
+        Assert.Equal(1, await grain.GetAsync());
+        Assert.Equal(2, _silo.Probe.Activations["failing"]);
+    }
+
+    [Fact]
+    public async Task A_refusal_before_any_write_keeps_the_activation()
+    {
+        var grain = _silo.Counter("refusing");
+        await grain.IncrementAsync();
+
+        await Assert.ThrowsAsync<Refusal>(grain.RefuseAsync);
+
+        Assert.Equal(1, await grain.GetAsync());
+        Assert.Equal(1, _silo.Probe.Activations["refusing"]);
+    }
+
+    [Fact]
+    public async Task A_grain_called_from_another_grains_turn_commits_with_that_turn()
+    {
+        var parent = _silo.Runtime.GetGrain<IParentGrain>("parent");
+
+        Assert.Equal(1, await parent.IncrementChildAsync("child"));
+        Assert.Equal(1, (await _silo.Storage.ReadAsync("child", default)).State!.Value);
+        Assert.Equal(1, (await _silo.Storage.ReadAsync("parent", default)).State!.Value);
+
+        // The parent's turn fails after the child wrote: neither write commits, and the child's
+        // activation, whose memory ran ahead of storage, is dropped.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => parent.IncrementChildThenFailAsync("child"));
+        Assert.Equal(1, (await _silo.Storage.ReadAsync("child", default)).State!.Value);
+        Assert.Equal(1, await _silo.Counter("child").GetAsync());
+        Assert.Equal(2, _silo.Probe.Activations["child"]);
+    }
+
+    [Fact]
+    public async Task A_conflict_that_persists_after_the_one_retry_reaches_the_caller()
+    {
+        var silo = new TestSilo(everyReadGoesStale: true);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => silo.Counter("contended").IncrementAsync());
+
+        Assert.Equal(2, silo.Probe.Activations["contended"]);
+    }
+}

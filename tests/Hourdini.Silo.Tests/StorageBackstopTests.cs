@@ -1,0 +1,161 @@
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Users;
+using Hourdini.Silo.Activation;
+using Hourdini.Silo.Storage;
+using Hourdini.Silo.Storage.Tracking;
+using Hourdini.Testing;
+using Npgsql;
+
+namespace Hourdini.Silo.Tests;
+
+/// <summary>
+/// The database holds the rules on its own (DESIGN.md, consistency): a bug or a second node cannot
+/// break them silently. These write rows directly, bypassing the grains.
+/// </summary>
+public class StorageBackstopTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
+    private readonly Guid _org = Guid.NewGuid();
+    private readonly Guid _user = Guid.NewGuid();
+    private readonly Guid _project = Guid.NewGuid();
+    private NpgsqlDataSource _db = null!;
+
+    public async Task InitializeAsync()
+    {
+        var cluster = await PostgresCluster.GetAsync();
+        _db = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        await new Migrator(_db).MigrateAsync(default);
+        var client = Guid.NewGuid();
+        await ExecAsync(
+            """
+            INSERT INTO orgs (id, name, created_at) VALUES ($1, 'o', now());
+            """, _org);
+        await ExecAsync("INSERT INTO users (id, email, email_key, password_hash, name, created_at) VALUES ($1, 'u@x', 'u@x', 'h', 'u', now())", _user);
+        await ExecAsync("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, 'owner', now())", _org, _user);
+        await ExecAsync("INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, 'c', 'EUR', 10, '#000000', now())", _org, client);
+        await ExecAsync("INSERT INTO projects (org_id, id, client_id, name, created_at) VALUES ($1, $2, $3, 'p', now())", _org, _project, client);
+    }
+
+    public async Task DisposeAsync() => await _db.DisposeAsync();
+
+    [Fact]
+    public async Task Migrations_apply_once_and_report_the_schema_current()
+    {
+        await new Migrator(_db).MigrateAsync(default);
+
+        Assert.True(await new Migrator(_db).IsCurrentAsync(default));
+    }
+
+    [Fact]
+    public async Task A_user_cannot_hold_two_open_active_beats() // R3
+    {
+        var s1 = await SessionAsync();
+        var s2 = await SessionAsync();
+        await BeatAsync(s1, 0, "active", T0, null);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => BeatAsync(s2, 0, "active", T0.AddSeconds(5), null));
+        Assert.Contains(error.SqlState, new[] { PostgresErrorCodes.UniqueViolation, PostgresErrorCodes.ExclusionViolation });
+    }
+
+    [Fact]
+    public async Task Active_intervals_of_one_user_never_overlap() // R3
+    {
+        var s1 = await SessionAsync();
+        var s2 = await SessionAsync();
+        await BeatAsync(s1, 0, "active", T0, T0.AddSeconds(10));
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => BeatAsync(s2, 0, "active", T0.AddSeconds(9), T0.AddSeconds(20)));
+        Assert.Equal(PostgresErrorCodes.ExclusionViolation, error.SqlState);
+
+        await BeatAsync(s2, 0, "active", T0.AddSeconds(10), T0.AddSeconds(20)); // touching is fine
+        await BeatAsync(s2, 1, "agent", T0.AddSeconds(20), null); // R4: agent beats are not exclusive
+        await BeatAsync(s1, 1, "agent", T0.AddSeconds(10), null);
+    }
+
+    [Fact]
+    public async Task A_stopped_session_its_beats_and_its_record_cannot_change() // R7
+    {
+        var session = await SessionAsync();
+        await BeatAsync(session, 0, "active", T0, T0.AddSeconds(5));
+        await ExecAsync("UPDATE sessions SET status = 'stopped', stopped_at = $3 WHERE org_id = $1 AND id = $2", _org, session, T0.AddSeconds(5));
+
+        await AssertStoppedAsync(ExecAsync("UPDATE sessions SET description = 'rewritten' WHERE org_id = $1 AND id = $2", _org, session));
+        await AssertStoppedAsync(ExecAsync("DELETE FROM sessions WHERE org_id = $1 AND id = $2", _org, session));
+        await AssertStoppedAsync(ExecAsync("UPDATE beats SET kind = 'idle' WHERE org_id = $1 AND session_id = $2", _org, session));
+        await AssertStoppedAsync(ExecAsync("DELETE FROM beats WHERE org_id = $1 AND session_id = $2", _org, session));
+        await AssertStoppedAsync(BeatAsync(session, 1, "idle", T0.AddSeconds(5), null));
+    }
+
+    [Fact]
+    public async Task A_session_has_at_most_one_entry() // R6
+    {
+        var session = await SessionAsync();
+        await EntryAsync(session);
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => EntryAsync(session));
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+    }
+
+    [Fact]
+    public async Task A_write_against_a_stale_version_is_refused_as_inconsistent_state()
+    {
+        var storage = new UserStateStorage(_db);
+        var backend = new PostgresStorage(_db);
+        var key = GrainKeys.For(_org, _user);
+
+        await CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0));
+        await CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 1));
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() =>
+            CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 1)));
+        await Assert.ThrowsAsync<InconsistentStateException>(() =>
+            CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0)));
+        Assert.Equal(2, (await storage.ReadAsync(key, default)).Version);
+    }
+
+    private static async Task CommitAsync(PostgresStorage backend, Action<TurnTransaction> stage)
+    {
+        var turn = new TurnTransaction();
+        stage(turn);
+        await backend.CommitAsync(turn.Writes, default);
+    }
+
+    private static async Task AssertStoppedAsync(Task change)
+    {
+        var error = await Assert.ThrowsAsync<PostgresException>(() => change);
+        Assert.Equal("HD407", error.SqlState);
+    }
+
+    private async Task<Guid> SessionAsync()
+    {
+        var id = Guid.NewGuid();
+        await ExecAsync(
+            """
+            INSERT INTO sessions (org_id, id, user_id, project_id, description, status, bill_agent_time, rate, currency, started_at, version)
+            VALUES ($1, $2, $3, $4, '', 'started', false, 10, 'EUR', $5, 1)
+            """, _org, id, _user, _project, T0);
+        return id;
+    }
+
+    private Task BeatAsync(Guid session, int seq, string kind, DateTimeOffset start, DateTimeOffset? end) => ExecAsync(
+        "INSERT INTO beats (org_id, session_id, seq, user_id, kind, started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        _org, session, seq, _user, kind, start, Db.Nullable(end, NpgsqlTypes.NpgsqlDbType.TimestampTz));
+
+    private Task EntryAsync(Guid session) => ExecAsync(
+        """
+        INSERT INTO time_entries (org_id, id, user_id, project_id, session_id, source, description, started_at, ended_at,
+            duration_seconds, billable, rate, currency, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, 'session', '', $6, $6, 0, true, 10, 'EUR', $6, $6)
+        """, _org, Guid.NewGuid(), _user, _project, session, T0);
+
+    private async Task ExecAsync(string sql, params object?[] values)
+    {
+        await using var command = _db.CreateCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(Db.Parameter(value));
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Hosting;
+using Hourdini.Silo.Activation;
+using Hourdini.Silo.Storage.Memory;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hourdini.Silo.Tests;
+
+public sealed record CounterState
+{
+    public int Value { get; init; }
+}
+
+public interface ICounterGrain : IGrainWithStringKey
+{
+    Task<int> IncrementAsync();
+
+    Task<int> GetAsync();
+
+    /// <summary>Records its argument after yielding mid-turn; fails the test if another call is inside.</summary>
+    Task EnterAsync(int n);
+
+    Task IncrementThenFailAsync();
+
+    Task RefuseAsync();
+}
+
+public interface IParentGrain : IGrainWithStringKey
+{
+    Task<int> IncrementChildAsync(string child);
+
+    Task IncrementChildThenFailAsync(string child);
+}
+
+/// <summary>What the test grains report back to the tests.</summary>
+public sealed class Probe
+{
+    public ConcurrentDictionary<string, int> Activations { get; } = new();
+
+    public ConcurrentQueue<int> Order { get; } = new();
+
+    public int InFlight;
+    public int MaxInFlight;
+}
+
+public sealed class CounterGrain : ICounterGrain
+{
+    private readonly IPersistentState<CounterState> _state;
+    private readonly Probe _probe;
+
+    public CounterGrain(IGrainContext context, IPersistentState<CounterState> state, Probe probe)
+    {
+        _state = state;
+        _probe = probe;
+        probe.Activations.AddOrUpdate(context.Key, 1, (_, n) => n + 1);
+    }
+
+    public async Task<int> IncrementAsync()
+    {
+        _state.State = _state.State with { Value = _state.State.Value + 1 };
+        await _state.WriteStateAsync();
+        return _state.State.Value;
+    }
+
+    public Task<int> GetAsync() => Task.FromResult(_state.State.Value);
+
+    public async Task EnterAsync(int n)
+    {
+        var inside = Interlocked.Increment(ref _probe.InFlight);
+        InterlockedMax(ref _probe.MaxInFlight, inside);
+        await Task.Yield();
+        _probe.Order.Enqueue(n);
+        await Task.Delay(n % 50 == 0 ? 1 : 0);
+        Interlocked.Decrement(ref _probe.InFlight);
+    }
+
+    public async Task IncrementThenFailAsync()
+    {
+        await IncrementAsync();
+        throw new InvalidOperationException("boom after writing");
+    }
+
+    public Task RefuseAsync() => throw Refusal.Conflict("refused", "no");
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+}
+
+public sealed class ParentGrain(IGrainContext context, IPersistentState<CounterState> state) : IParentGrain
+{
+    public async Task<int> IncrementChildAsync(string child)
+    {
+        var value = await context.GrainFactory.GetGrain<ICounterGrain>(child).IncrementAsync();
+        state.State = state.State with { Value = state.State.Value + 1 };
+        await state.WriteStateAsync();
+        return value;
+    }
+
+    public async Task IncrementChildThenFailAsync(string child)
+    {
+        await context.GrainFactory.GetGrain<ICounterGrain>(child).IncrementAsync();
+        throw new InvalidOperationException("the parent's turn fails after its child wrote");
+    }
+}
+
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
+
+public sealed class TestSilo
+{
+    public TestSilo(bool everyReadGoesStale = false)
+    {
+        var backend = new MemoryStorage();
+        Storage = new MemoryGrainStorage<CounterState>(backend);
+        IGrainStorage<CounterState> storage = everyReadGoesStale ? new AlwaysStaleStorage(Storage) : Storage;
+        var services = new ServiceCollection()
+            .AddSingleton(storage)
+            .AddSingleton(Probe)
+            .BuildServiceProvider();
+        Runtime = new GrainRuntime(
+            services,
+            backend,
+            new GrainTypeMap().Add<ICounterGrain, CounterGrain>().Add<IParentGrain, ParentGrain>(),
+            new ActivationOptions { IdleTimeout = TimeSpan.FromMinutes(15) },
+            Clock);
+    }
+
+    public ManualClock Clock { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+    public Probe Probe { get; } = new();
+
+    public MemoryGrainStorage<CounterState> Storage { get; }
+
+    public GrainRuntime Runtime { get; }
+
+    public ICounterGrain Counter(string key) => Runtime.GetGrain<ICounterGrain>(key);
+}
+
+/// <summary>Another writer moves the version on right after every read, so every write is stale.</summary>
+public sealed class AlwaysStaleStorage(MemoryGrainStorage<CounterState> inner) : IGrainStorage<CounterState>
+{
+    public async Task<StoredState<CounterState>> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var stored = await inner.ReadAsync(key, cancellationToken);
+        inner.WriteBehindTheActivation(key, stored.State ?? new CounterState());
+        return stored;
+    }
+
+    public void StageWrite(TurnTransaction turn, string key, CounterState state, CounterState? persisted, long expectedVersion) =>
+        inner.StageWrite(turn, key, state, persisted, expectedVersion);
+}

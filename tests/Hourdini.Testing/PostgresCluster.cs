@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Hourdini.Testing;
+
+/// <summary>
+/// A private, throw-away PostgreSQL cluster for one test process: initdb in a temp folder, started on
+/// a free loopback port, stopped and deleted when the process exits. <c>HOURDINI_TEST_PG</c> (a
+/// connection string to a server whose user may create databases) replaces it. Each test class asks
+/// for its own fresh database.
+/// </summary>
+public sealed class PostgresCluster
+{
+    private static readonly Lazy<Task<PostgresCluster>> Shared = new(StartAsync);
+    private readonly string _adminConnectionString;
+
+    private PostgresCluster(string adminConnectionString) => _adminConnectionString = adminConnectionString;
+
+    public static Task<PostgresCluster> GetAsync() => Shared.Value;
+
+    /// <summary>A new, empty database; returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"hd_test_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(_adminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+    }
+
+    private static async Task<PostgresCluster> StartAsync()
+    {
+        if (Environment.GetEnvironmentVariable("HOURDINI_TEST_PG") is { Length: > 0 } external)
+        {
+            return new PostgresCluster(external);
+        }
+
+        var bin = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "initdb"))).OrderBy(d => d).LastOrDefault()
+            : null;
+        if (bin is null)
+        {
+            throw new InvalidOperationException(
+                "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb). Run deploy/test.sh, which installs it, or set HOURDINI_TEST_PG.");
+        }
+
+        var root = Path.Combine(Path.GetTempPath(), $"hourdini-test-pg-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        var asRoot = Environment.UserName == "root";
+        if (asRoot)
+        {
+            await RunAsync("chown", ["postgres:postgres", root]);
+        }
+
+        var data = Path.Combine(root, "data");
+        await RunAsOwnerAsync(asRoot, Path.Combine(bin, "initdb"), ["-D", data, "-U", "hourdini", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+
+        Exception? last = null;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var port = FreePort();
+            try
+            {
+                await RunAsOwnerAsync(asRoot, Path.Combine(bin, "pg_ctl"),
+                [
+                    "-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "start", "-o",
+                    $"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=256MB",
+                ]);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                {
+                    RunAsOwnerAsync(asRoot, Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]).Wait(TimeSpan.FromSeconds(20));
+                    try
+                    {
+                        Directory.Delete(root, recursive: true);
+                    }
+                    catch (IOException)
+                    {
+                    }
+                };
+                return new PostgresCluster($"Host=127.0.0.1;Port={port};Username=hourdini;Database=postgres;Pooling=false");
+            }
+            catch (InvalidOperationException error)
+            {
+                last = error; // the port was taken between probing and binding: try another
+            }
+        }
+
+        throw new InvalidOperationException("Could not start the test PostgreSQL cluster.", last);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static Task RunAsOwnerAsync(bool asRoot, string file, string[] args) =>
+        asRoot ? RunAsync("runuser", ["-u", "postgres", "--", file, .. args]) : RunAsync(file, args);
+
+    private static async Task RunAsync(string file, string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = "/" };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({process.ExitCode}): {await error}{await output}");
+        }
+    }
+}
