@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up and runs the tests: installs PostgreSQL when missing (the tests start their own
+# throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead), then runs
+# `dotnet test Hourdini.sln` and prints one closing line "N passed, N failed".
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/deploy/pg.sh"
+hd_ensure_dotnet
+if [ -z "${HOURDINI_TEST_PG:-}" ]; then hd_ensure_postgres; fi
+
+cd "$root"
+log=$(mktemp)
+set +e
+dotnet test Hourdini.sln -nologo -v q "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+count() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
+passed=$(count Passed)
+failed=$(count Failed)
+rm -f "$log"
+echo
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+if [ "$rc" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
+exit "$rc"
