@@ -169,11 +169,18 @@ public class CoreFlowTests(HourdiniServer server) : IClassFixture<HourdiniServer
 
         var byEnd = (await api.PostAsync("/api/v1/time-entries", new
         {
-            project_id = project, started_at = "2026-11-02T09:00:00Z", ended_at = "2026-11-02T10:30:00Z", description = "call",
+            project_id = project,
+            started_at = "2026-11-02T09:00:00Z",
+            ended_at = "2026-11-02T10:30:00Z",
+            description = "call",
         })).Expect(HttpStatusCode.Created)["time_entry"];
         var byDuration = (await api.PostAsync("/api/v1/time-entries", new
         {
-            project_id = project, started_at = "2026-11-03T09:00:00+02:00", duration_seconds = 600, description = "notes", tags = new[] { "x" },
+            project_id = project,
+            started_at = "2026-11-03T09:00:00+02:00",
+            duration_seconds = 600,
+            description = "notes",
+            tags = new[] { "x" },
         })).Expect(HttpStatusCode.Created)["time_entry"];
 
         Assert.Equal((5400L, "manual", 60m), (byEnd.Long("duration_seconds"), byEnd.Str("source"), byEnd.GetProperty("rate").GetDecimal()));
@@ -212,6 +219,12 @@ public class CoreFlowTests(HourdiniServer server) : IClassFixture<HourdiniServer
         while (cursor is not null);
 
         Assert.Equal(Enumerable.Reverse(ids), seen);
+
+        // Filters use the wire's snake_case names.
+        var other = await api.CreateProjectAsync(await api.CreateClientAsync(), "Elsewhere");
+        var elsewhere = (await api.StartSessionAsync(other)).Str("id");
+        var filtered = (await api.GetAsync($"/api/v1/sessions?project_id={other}"))["sessions"].EnumerateArray().Select(s => s.Str("id"));
+        Assert.Equal([elsewhere], filtered);
         (await api.GetAsync("/api/v1/sessions?cursor=garbage")).ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
@@ -71,7 +72,7 @@ public static class Catalog
                 ?? throw Refusal.NotFound("Client");
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
         });
-        projects.MapGet("", async (string? q, bool? includeArchived, HttpContext context, CatalogStore catalog) =>
+        projects.MapGet("", async (string? q, [FromQuery(Name = "include_archived")] bool? includeArchived, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
             var list = await catalog.ListProjectsAsync(

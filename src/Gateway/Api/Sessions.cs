@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
@@ -82,7 +83,7 @@ public static class Sessions
     }
 
     private static async Task<IResult> ListAsync(
-        string? status, string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock)
+        string? status, [FromQuery(Name = "project_id")] string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock)
     {
         var caller = context.Caller();
         bool? open = status switch

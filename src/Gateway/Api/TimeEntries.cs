@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
@@ -21,11 +22,23 @@ public static class TimeEntries
         IReadOnlyList<string?>? Tags,
         bool? Billable);
 
+    public sealed record PatchRequest(
+        string? ProjectId,
+        DateTimeOffset? StartedAt,
+        DateTimeOffset? EndedAt,
+        long? DurationSeconds,
+        string? Description,
+        IReadOnlyList<string?>? Tags,
+        bool? Billable);
+
+    /// <summary>Only manual and timer entries change by hand; a session's entry is part of its permanent record (R7).</summary>
+    private static readonly string[] EditableSources = [EntrySource.Manual, EntrySource.Timer, EntrySource.Import];
+
     public static void MapTimeEntries(this RouteGroupBuilder api)
     {
         var entries = api.MapGroup("/time-entries").RequireAuthorization();
         entries.MapGet("", async (
-            DateTimeOffset? from, DateTimeOffset? to, string? projectId, string? source, string? cursor, int? limit,
+            DateTimeOffset? from, DateTimeOffset? to, [FromQuery(Name = "project_id")] string? projectId, string? source, string? cursor, int? limit,
             HttpContext context, EntryStore store) =>
         {
             var caller = context.Caller();
@@ -46,21 +59,123 @@ public static class TimeEntries
             return Results.Ok(new { time_entries = page.Select(View), next_cursor = Cursors.Encode(next) });
         });
         entries.MapPost("", CreateAsync);
+        entries.MapGet("/summary", SummaryAsync);
+        entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store) =>
+        {
+            var caller = context.Caller();
+            var entry = await store.GetAsync(caller.OrgId, Validate.Id(id, "Time entry"), context.RequestAborted);
+            return entry is not null && entry.UserId == caller.UserId
+                ? Results.Ok(new { time_entry = View(entry) })
+                : throw Refusal.NotFound("Time entry");
+        });
+        entries.MapPatch("/{id}", PatchAsync);
+        entries.MapDelete("/{id}", async (string id, HttpContext context, EntryStore store) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var entryId = Validate.Id(id, "Time entry");
+            if (await store.DeleteAsync(caller.OrgId, caller.UserId, entryId, EditableSources, context.RequestAborted))
+            {
+                return Results.NoContent();
+            }
+
+            var entry = await store.GetAsync(caller.OrgId, entryId, context.RequestAborted);
+            throw entry is not null && entry.UserId == caller.UserId ? Locked() : Refusal.NotFound("Time entry");
+        });
     }
 
-    private static async Task<IResult> CreateAsync(
-        CreateRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
+    private static async Task<IResult> PatchAsync(
+        string id, PatchRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
-        var startedAt = body.StartedAt?.ToUniversalTime() ?? throw Refusal.Invalid("started_at is required.");
-        var endedAt = (body.EndedAt, body.DurationSeconds) switch
+        var description = body.Description is null ? null : Work.Description(body.Description);
+        var tags = body.Tags is null ? null : Validate.Tags(body.Tags);
+        var project = body.ProjectId is null
+            ? null
+            : await catalog.ResolveProjectAsync(caller, Validate.Text(body.ProjectId, "project_id", 100), null, context.RequestAborted);
+
+        var updated = await store.UpdateAsync(caller.OrgId, caller.UserId, Validate.Id(id, "Time entry"), current =>
         {
-            ({ } end, null) => end.ToUniversalTime(),
-            (null, { } seconds) when seconds is > 0 and <= 7 * 86400 => startedAt.AddSeconds(seconds),
-            (null, { }) => throw Refusal.Invalid("duration_seconds must be between 1 and 604800 (7 days)."),
-            _ => throw Refusal.Invalid("Give exactly one of ended_at and duration_seconds."),
-        };
-        var now = clock.UtcNowMs();
+            if (!EditableSources.Contains(current.Source))
+            {
+                throw Locked();
+            }
+
+            // A new start keeps the end where it was, unless a new end or duration is given (as in Toggl).
+            var startedAt = body.StartedAt?.ToUniversalTime() ?? current.StartedAt;
+            var endedAt = body.EndedAt is null && body.DurationSeconds is null ? current.EndedAt : EndOf(startedAt, body.EndedAt, body.DurationSeconds);
+            var (start, end) = Span(startedAt, endedAt, clock.UtcNowMs());
+            return Task.FromResult(current with
+            {
+                ProjectId = project?.Id ?? current.ProjectId,
+                Rate = project?.EffectiveRate ?? current.Rate,
+                Currency = project?.Currency ?? current.Currency,
+                Description = description ?? current.Description,
+                Tags = tags ?? current.Tags,
+                Billable = body.Billable ?? current.Billable,
+                StartedAt = start,
+                EndedAt = end,
+                DurationSeconds = (long)(end - start).TotalMilliseconds / 1000,
+            });
+        }, context.RequestAborted) ?? throw Refusal.NotFound("Time entry");
+        return Results.Ok(new { time_entry = View(updated) });
+    }
+
+    private static async Task<IResult> SummaryAsync(
+        DateTimeOffset? from, DateTimeOffset? to, [FromQuery(Name = "group_by")] string? groupBy, HttpContext context, EntryStore store)
+    {
+        var caller = context.Caller();
+        if (groupBy is not (null or "project"))
+        {
+            throw Refusal.Invalid("group_by must be \"project\".");
+        }
+
+        if (from > to)
+        {
+            throw Refusal.Invalid("from must not be after to.");
+        }
+
+        var groups = await store.SummarizeByProjectAsync(
+            caller.OrgId, caller.UserId, caller.ViewerScope(), from?.ToUniversalTime(), to?.ToUniversalTime(), context.RequestAborted);
+
+        // R20: never converted, so the grand totals are one per currency.
+        var totals = groups.GroupBy(g => g.Currency).Select(c => new
+        {
+            currency = c.Key,
+            seconds = c.Sum(g => g.Seconds),
+            billable_seconds = c.Sum(g => g.BillableSeconds),
+            amount = c.Sum(g => g.Amount),
+        });
+        return Results.Ok(new
+        {
+            group_by = "project",
+            groups = groups.Select(g => new
+            {
+                project_id = g.ProjectId,
+                project_name = g.ProjectName,
+                currency = g.Currency,
+                seconds = g.Seconds,
+                billable_seconds = g.BillableSeconds,
+                amount = g.Amount,
+                entries = g.Entries,
+            }),
+            totals,
+        });
+    }
+
+    private static Refusal Locked() =>
+        Refusal.Conflict("entry_locked", "A session's entry is part of the session's permanent record and cannot be edited or deleted (R7).");
+
+    private static DateTimeOffset EndOf(DateTimeOffset startedAt, DateTimeOffset? endedAt, long? durationSeconds) => (endedAt, durationSeconds) switch
+    {
+        ({ } end, null) => end.ToUniversalTime(),
+        (null, { } seconds) when seconds is > 0 and <= 7 * 86400 => startedAt.AddSeconds(seconds),
+        (null, { }) => throw Refusal.Invalid("duration_seconds must be between 1 and 604800 (7 days)."),
+        _ => throw Refusal.Invalid("Give exactly one of ended_at and duration_seconds."),
+    };
+
+    /// <summary>A manual span: positive, at most 7 days, between 2000 and tomorrow, in whole milliseconds (R10).</summary>
+    private static (DateTimeOffset Start, DateTimeOffset End) Span(DateTimeOffset startedAt, DateTimeOffset endedAt, DateTimeOffset now)
+    {
         if (endedAt <= startedAt || endedAt - startedAt > MaxManualDuration)
         {
             throw Refusal.Invalid("ended_at must be after started_at, and an entry can span at most 7 days.");
@@ -71,13 +186,20 @@ public static class TimeEntries
             throw Refusal.Invalid("An entry must lie between the year 2000 and tomorrow.");
         }
 
+        return (Truncate(startedAt), Truncate(endedAt));
+    }
+
+    private static async Task<IResult> CreateAsync(
+        CreateRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
+    {
+        var caller = context.Caller().EnsureCanWrite();
+        var startedAt = body.StartedAt?.ToUniversalTime() ?? throw Refusal.Invalid("started_at is required.");
+        var now = clock.UtcNowMs();
+        (startedAt, var endedAt) = Span(startedAt, EndOf(startedAt, body.EndedAt, body.DurationSeconds), now);
         var description = Work.Description(body.Description);
         var tags = Validate.Tags(body.Tags);
         var project = await catalog.ResolveProjectAsync(caller, Validate.Text(body.ProjectId, "project_id", 100), null, context.RequestAborted);
 
-        // Whole milliseconds, as everywhere else (R10); seconds rounded down once.
-        startedAt = Truncate(startedAt);
-        endedAt = Truncate(endedAt);
         var entry = new TimeEntry(
             Guid.CreateVersion7(now), caller.OrgId, caller.UserId, project.Id, null, null, EntrySource.Manual, description,
             startedAt, endedAt, (long)(endedAt - startedAt).TotalMilliseconds / 1000, body.Billable ?? true,

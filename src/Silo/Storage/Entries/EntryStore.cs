@@ -13,6 +13,9 @@ public sealed record EntryFilter(
     Cursor? After,
     int Limit);
 
+public sealed record EntryTotal(
+    Guid ProjectId, string ProjectName, string Currency, long Seconds, long BillableSeconds, decimal Amount, long Entries);
+
 /// <summary>Time entries: listing and manual backfill. Timer and session entries are written by the grains.</summary>
 public sealed class EntryStore(NpgsqlDataSource dataSource)
 {
@@ -75,6 +78,101 @@ public sealed class EntryStore(NpgsqlDataSource dataSource)
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var batch = new NpgsqlBatch(connection) { BatchCommands = { TimeEntryLedger.Insert(entry) } };
             await batch.ExecuteNonQueryAsync(ct);
+        });
+
+    /// <summary>
+    /// Changes one of the user's own entries inside a row lock. <paramref name="change"/> sees the
+    /// current entry and returns the new one (or throws a refusal).
+    /// </summary>
+    public Task<TimeEntry?> UpdateAsync(Guid orgId, Guid userId, Guid entryId, Func<TimeEntry, Task<TimeEntry>> change, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            TimeEntry current;
+            await using (var reader = await connection.QueryAsync(
+                "SELECT * FROM time_entries WHERE org_id = $1 AND id = $2 AND user_id = $3 FOR UPDATE", ct, orgId, entryId, userId))
+            {
+                if (!await reader.ReadAsync(ct))
+                {
+                    return null;
+                }
+
+                current = Read(reader);
+            }
+
+            var updated = await change(current);
+            await using (var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    Db.Command(
+                        """
+                        UPDATE time_entries SET project_id = $3, description = $4, started_at = $5, ended_at = $6, duration_seconds = $7,
+                            billable = $8, rate = $9, currency = $10, tags = $11, updated_at = now()
+                        WHERE org_id = $1 AND id = $2
+                        """,
+                        orgId, entryId, updated.ProjectId, updated.Description, updated.StartedAt, updated.EndedAt, updated.DurationSeconds,
+                        updated.Billable, updated.Rate, updated.Currency, updated.Tags.ToArray()),
+                },
+            })
+            {
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return updated;
+        });
+
+    /// <summary>Deletes one of the user's own entries of the given sources; false when there is none.</summary>
+    public Task<bool> DeleteAsync(Guid orgId, Guid userId, Guid entryId, string[] sources, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var command = new NpgsqlCommand(
+                "DELETE FROM time_entries WHERE org_id = $1 AND id = $2 AND user_id = $3 AND source = ANY($4)", connection);
+            foreach (var value in new object[] { orgId, entryId, userId, sources })
+            {
+                command.Parameters.Add(Db.Parameter(value));
+            }
+
+            return await command.ExecuteNonQueryAsync(ct) == 1;
+        });
+
+    /// <summary>
+    /// Totals per project and currency over entries overlapping [from, to) (R20: money is never
+    /// converted, so every total is per currency). Amounts bill the billable seconds at each entry's own rate.
+    /// </summary>
+    public Task<IReadOnlyList<EntryTotal>> SummarizeByProjectAsync(
+        Guid orgId, Guid userId, Guid? viewerId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct) =>
+        Db.RunAsync<IReadOnlyList<EntryTotal>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                SELECT e.project_id, p.name, e.currency, sum(e.duration_seconds)::bigint,
+                       coalesce(sum(e.duration_seconds) FILTER (WHERE e.billable), 0)::bigint,
+                       round(coalesce(sum(e.duration_seconds * e.rate / 3600) FILTER (WHERE e.billable), 0), 2),
+                       count(*)
+                FROM time_entries e JOIN projects p ON p.org_id = e.org_id AND p.id = e.project_id
+                WHERE e.org_id = $1
+                  AND (CASE WHEN $2::uuid IS NULL THEN e.user_id = $3
+                       ELSE EXISTS (SELECT 1 FROM client_grants g WHERE g.org_id = p.org_id AND g.client_id = p.client_id AND g.user_id = $2) END)
+                  AND ($4::timestamptz IS NULL OR e.ended_at > $4)
+                  AND ($5::timestamptz IS NULL OR e.started_at < $5)
+                GROUP BY e.project_id, p.name, e.currency
+                ORDER BY lower(p.name), e.currency
+                """,
+                ct, orgId, Db.Nullable(viewerId, NpgsqlDbType.Uuid), userId,
+                Db.Nullable(from, NpgsqlDbType.TimestampTz), Db.Nullable(to, NpgsqlDbType.TimestampTz));
+            var totals = new List<EntryTotal>();
+            while (await reader.ReadAsync(ct))
+            {
+                totals.Add(new EntryTotal(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+                    reader.GetInt64(4), reader.GetDecimal(5), reader.GetInt64(6)));
+            }
+
+            return totals;
         });
 
     private static TimeEntry Read(NpgsqlDataReader r) => new(
