@@ -22,6 +22,7 @@ public static class HourdiniGateway
         app.UseHourdiniProblems();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseDisabledAgentRefusal();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();
@@ -32,6 +33,8 @@ public static class HourdiniGateway
         api.MapTimer();
         api.MapSessions();
         api.MapTimeEntries();
+        api.MapAgents();
+        api.MapTasks();
         return app;
     }
 }

@@ -1,10 +1,13 @@
+using Hourdini.Grains.Agents;
 using Hourdini.Grains.Entries;
 using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Activation;
+using Hourdini.Silo.Agents;
 using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Accounts;
+using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;
 using Hourdini.Silo.Storage.Idempotency;
@@ -43,6 +46,11 @@ public static class SiloExtensions
         services.AddSingleton<IGrainStorage<UserState>>(sp => sp.GetRequiredService<UserStateStorage>());
         services.AddSingleton<IGrainStorage<SessionState>, SessionStateStorage>();
         services.AddSingleton<ITimeEntryLedger, TimeEntryLedger>();
+        services.AddSingleton<ISessionJournal, SessionJournal>();
+        services.AddSingleton<IAgentInbox, AgentInbox>();
+        services.AddSingleton<ITaskBoard, TaskBoard>();
+        services.AddSingleton<IAgentPresence, AgentPresence>();
+        services.AddHostedService<MigrateOnStart>(); // first: everything after it may touch the schema
         services.AddSingleton<GrainRuntime>();
         services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
         services.AddHostedService<IdleCollector>();
@@ -54,7 +62,13 @@ public static class SiloExtensions
         services.AddSingleton<EntryStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
-        services.AddHostedService<MigrateOnStart>();
+        services.AddSingleton<AgentStore>();
+        services.AddSingleton(new AutoStopOptions
+        {
+            SweepInterval = configuration.GetValue("Hourdini:AgentSweepInterval", TimeSpan.FromSeconds(1)),
+        });
+        services.AddSingleton<AgentAutoStop>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentAutoStop>());
         return services;
     }
 

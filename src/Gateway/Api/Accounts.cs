@@ -3,6 +3,7 @@ using Hourdini.Gateway.Http;
 using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Silo.Storage.Accounts;
+using Hourdini.Silo.Storage.Agents;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 
@@ -37,7 +38,7 @@ public static class Accounts
         authed.MapPost("/tokens", CreateTokenAsync);
         authed.MapGet("/tokens", async (HttpContext context, AccountStore accounts) =>
         {
-            var caller = context.Caller();
+            var caller = context.Caller().EnsureHuman();
             var tokens = await accounts.ListTokensAsync(caller.OrgId, caller.UserId, context.RequestAborted);
             return Results.Ok(new { tokens = tokens.Select(TokenView) });
         });
@@ -48,12 +49,13 @@ public static class Accounts
                 ? Results.NoContent()
                 : throw Refusal.NotFound("Token");
         });
-        authed.MapGet("/me", async (HttpContext context, AccountStore accounts) =>
+        authed.MapGet("/me", async (HttpContext context, AccountStore accounts, AgentStore agents) =>
         {
             var caller = context.Caller();
             var (user, org, role) = await accounts.GetMembershipAsync(caller.UserId, caller.OrgId, context.RequestAborted)
                 ?? throw Refusal.NotFound("Membership");
-            return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire(), agent = (object?)null });
+            var agent = caller.AgentId is { } agentId ? await agents.GetAsync(caller.OrgId, agentId, context.RequestAborted) : null;
+            return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire(), agent = agent is null ? null : Agents.View(agent) });
         });
         authed.MapGet("/org", async (HttpContext context, AccountStore accounts) =>
         {

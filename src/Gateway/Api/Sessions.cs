@@ -7,6 +7,7 @@ using Hourdini.Grains.Common;
 using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
+using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Tracking;
 
@@ -19,6 +20,8 @@ public static class Sessions
 
     public sealed record BeatRequest(string? Kind, string? Previous);
 
+    public sealed record EventRequest(string? Type, string? Message, string? TaskId);
+
     public static void MapSessions(this RouteGroupBuilder api)
     {
         var sessions = api.MapGroup("/sessions").RequireAuthorization();
@@ -28,27 +31,57 @@ public static class Sessions
             Results.Ok(new { session = View(await GetOwnAsync(id, context, tracking), clock.GetUtcNow()) }));
         sessions.MapPost("/{id}/beat", async (string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
         {
-            var caller = context.Caller().EnsureCanWrite();
+            var caller = context.Caller().EnsureCanTrack();
             if (!BeatKinds.TryParse(body.Kind, out var kind))
             {
                 throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
             }
 
-            var session = await grains.UserGrain(caller).BeatAsync(Validate.Id(id, "Session"), kind, Previous(body.Previous));
+            var session = await grains.UserGrain(caller).BeatAsync(Validate.Id(id, "Session"), kind, Previous(body.Previous), caller.AgentId);
             return Results.Ok(new { session = View(session, clock.GetUtcNow()) });
         });
         sessions.MapPost("/{id}/end", async (string id, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
         {
-            var caller = context.Caller().EnsureCanWrite();
-            var ended = await grains.UserGrain(caller).EndSessionAsync(Validate.Id(id, "Session"));
+            var caller = context.Caller().EnsureCanTrack();
+            var ended = await grains.UserGrain(caller).EndSessionAsync(Validate.Id(id, "Session"), caller.AgentId);
             return Results.Ok(new
             {
                 session = View(ended.Session, clock.GetUtcNow()),
                 entry = ended.Entry is { } entry ? TimeEntries.View(entry) : null,
             });
         });
-        sessions.MapGet("/{id}/timeline", async (string id, HttpContext context, TrackingQueries tracking) =>
-            Results.Ok(new { events = Timeline(await GetOwnAsync(id, context, tracking)) }));
+        sessions.MapPost("/{id}/events", async (string id, EventRequest body, HttpContext context, IGrainFactory grains) =>
+        {
+            var caller = context.Caller().EnsureCanTrack();
+            if (body.Type != SessionEventTypes.Log)
+            {
+                throw Refusal.Invalid("type must be \"log\".");
+            }
+
+            var message = Validate.Text(body.Message, "message", 10_000);
+            var taskId = Validate.OptionalId(body.TaskId, "Task");
+            var logged = await grains.UserGrain(caller).LogAsync(Validate.Id(id, "Session"), message, taskId, caller.AgentId);
+            return Results.Created($"/api/v1/sessions/{id}/timeline", new { @event = EventView(logged) });
+        });
+        sessions.MapPost("/{id}/heartbeat", async (string id, HttpContext context, TrackingQueries tracking) =>
+        {
+            // The lease was renewed as the call arrived (R15); here the session must be the caller's and open.
+            var session = await GetOwnAsync(id, context, tracking);
+            return session.IsStopped
+                ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
+                : Results.NoContent();
+        }).RequireAuthorization();
+        sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
+        {
+            var session = await GetOwnAsync(id, context, tracking);
+            var pageSize = Validate.Limit(limit ?? 200);
+            var events = await agents.TimelineAsync(session.OrgId, session.Id, Math.Max(0, after ?? 0), pageSize, context.RequestAborted);
+            return Results.Ok(new
+            {
+                events = events.Select(EventView),
+                next_after = events.Count == pageSize ? events[^1].Seq : (int?)null,
+            });
+        });
 
         api.MapGet("/me/focus", async (HttpContext context, TrackingQueries tracking) =>
         {
@@ -67,18 +100,20 @@ public static class Sessions
     private static async Task<IResult> StartAsync(
         StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock)
     {
-        var caller = context.Caller().EnsureCanWrite();
+        // R11: validate everything before anything is created; the start then is one turn.
+        var caller = context.Caller().EnsureCanTrack();
         var description = Work.Description(body.Description);
         var previous = Previous(body.Previous);
-        var metadata = new JsonObject { ["environment"] = Environment(body.Environment) };
+        var environment = Environment(body.Environment);
         var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
 
         var started = await grains.UserGrain(caller).StartSessionAsync(
-            new StartSession(project.Terms, description, previous, Metadata: metadata.ToJsonString()));
+            new StartSession(project.Terms, description, previous, caller.AgentId, environment.ToJsonString()));
         return Results.Created($"/api/v1/sessions/{started.Session.Id}", new
         {
             session = View(started.Session, clock.GetUtcNow()),
             stopped_timer_entry = started.StoppedTimerEntry is { } entry ? TimeEntries.View(entry) : null,
+            updates = caller.AgentId is null ? null : Agents.UpdatesView(started.Updates),
         });
     }
 
@@ -94,18 +129,23 @@ public static class Sessions
             _ => throw Refusal.Invalid("status must be \"open\" or \"stopped\"."),
         };
         var (page, next) = await tracking.ListSessionsAsync(
-            caller.OrgId, caller.UserId, open, Validate.OptionalId(projectId, "Project"), Cursors.Decode(cursor), Validate.Limit(limit),
+            caller.OrgId, caller.UserId, caller.AgentId, open, Validate.OptionalId(projectId, "Project"), Cursors.Decode(cursor), Validate.Limit(limit),
             context.RequestAborted);
         var now = clock.GetUtcNow();
         return Results.Ok(new { sessions = page.Select(s => View(s, now)), next_cursor = Cursors.Encode(next) });
     }
 
-    /// <summary>Sessions are personal: someone else's, or another org's, is unknown (404).</summary>
+    /// <summary>
+    /// Sessions are personal: someone else's, or another org's, is unknown (404). An agent sees only
+    /// the sessions it started.
+    /// </summary>
     private static async Task<SessionState> GetOwnAsync(string id, HttpContext context, TrackingQueries tracking)
     {
         var caller = context.Caller();
         var session = await tracking.GetSessionAsync(caller.OrgId, Validate.Id(id, "Session"), context.RequestAborted);
-        return session is not null && session.UserId == caller.UserId ? session : throw Refusal.NotFound("Session");
+        return session is not null && session.UserId == caller.UserId && (caller.AgentId is null || session.AgentId == caller.AgentId)
+            ? session
+            : throw Refusal.NotFound("Session");
     }
 
     private static BeatKind Previous(string? previous) => previous switch
@@ -115,6 +155,7 @@ public static class Sessions
         _ => throw Refusal.Invalid("previous must be \"idle\" or \"agent\"."),
     };
 
+    /// <summary>R12: what the client says about where it runs, e.g. {"os": "linux", "tools": ["git"]}.</summary>
     private static JsonNode Environment(JsonElement? environment)
     {
         if (environment is not { } env || env.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
@@ -155,9 +196,9 @@ public static class Sessions
                 idle_seconds = totals.IdleSeconds,
                 billable_seconds = totals.BillableSeconds(s.BillAgentTime),
             },
-            tasks_worked_on = Array.Empty<Guid>(),
-            logs_count = 0,
-            tasks_completed = 0,
+            tasks_worked_on = s.TasksWorkedOn,
+            logs_count = s.LogsCount,
+            tasks_completed = s.TasksCompleted.Count,
             metadata = JsonDocument.Parse(s.Metadata).RootElement,
             rate = s.Rate,
             currency = s.Currency,
@@ -165,40 +206,6 @@ public static class Sessions
         };
     }
 
-    /// <summary>
-    /// The session's story: its start, each beat change and its stop, derived from the beat timeline
-    /// (which is immutable once stopped, R7). Agent logs and task events join it with the agents work.
-    /// </summary>
-    private static IEnumerable<object> Timeline(SessionState s)
-    {
-        var seq = 0;
-        yield return new { seq = ++seq, type = "session_start", at = s.StartedAt, data = (object)new { kind = s.Beats[0].Kind.ToWire() } };
-        for (var i = 1; i < s.Beats.Count; i++)
-        {
-            yield return new
-            {
-                seq = ++seq,
-                type = "beat",
-                at = s.Beats[i].StartedAt,
-                data = (object)new { kind = s.Beats[i].Kind.ToWire(), previous = s.Beats[i - 1].Kind.ToWire() },
-            };
-        }
-
-        if (s.StoppedAt is { } stoppedAt)
-        {
-            var totals = s.TotalsAt(stoppedAt);
-            yield return new
-            {
-                seq = ++seq,
-                type = "session_stop",
-                at = stoppedAt,
-                data = (object)new
-                {
-                    duration_seconds = (long)(stoppedAt - s.StartedAt).TotalMilliseconds / 1000,
-                    billable_seconds = totals.BillableSeconds(s.BillAgentTime),
-                    entry_id = s.EntryId,
-                },
-            };
-        }
-    }
+    public static object EventView(SessionEvent e) =>
+        new { seq = e.Seq, type = e.Type, at = e.At, data = JsonDocument.Parse(e.Data).RootElement };
 }

@@ -4,6 +4,7 @@ using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Accounts;
+using Hourdini.Silo.Storage.Agents;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
@@ -52,6 +53,9 @@ public static class AuthSetup
             new Claim(ClaimNames.Role, caller.Role.ToWire()),
             new Claim(ClaimNames.Kind, caller.Kind.ToString()),
             .. caller.TokenId is { } tokenId ? [new Claim(ClaimNames.Token, tokenId.ToString())] : Array.Empty<Claim>(),
+            .. caller.AgentId is { } agentId
+                ? [new Claim(ClaimNames.Agent, agentId.ToString()), new Claim(ClaimNames.AgentActive, caller.AgentActive ? "1" : "0")]
+                : Array.Empty<Claim>(),
         ],
         scheme));
 
@@ -71,15 +75,28 @@ public static class AuthSetup
         }
 
         Guid? tokenId = Guid.TryParse(principal.FindFirstValue(ClaimNames.Token), out var t) ? t : null;
-        return new Caller(userId, orgId, role, kind, tokenId);
+        Guid? agentId = Guid.TryParse(principal.FindFirstValue(ClaimNames.Agent), out var a) ? a : null;
+        return new Caller(userId, orgId, role, kind, tokenId, agentId, principal.FindFirstValue(ClaimNames.AgentActive) != "0");
     }
 
-    /// <summary>Owners and members may change data; viewers read only.</summary>
-    public static Caller EnsureCanWrite(this Caller caller) => caller.Role.CanWrite()
+    /// <summary>Owners and members (people) may change data; viewers read only; agents only track their own work.</summary>
+    public static Caller EnsureCanWrite(this Caller caller) => caller switch
+    {
+        { Kind: CallerKind.Agent } => throw Refusal.Forbidden("Agent tokens cannot do this; use a personal access token.", "agent_not_allowed"),
+        _ when !caller.Role.CanWrite() => throw Refusal.Forbidden("Viewers have read-only access."),
+        _ => caller,
+    };
+
+    /// <summary>Sessions, beats and logs: owners and members, and their agents on their own sessions.</summary>
+    public static Caller EnsureCanTrack(this Caller caller) => caller.Kind == CallerKind.Agent || caller.Role.CanWrite()
         ? caller
         : throw Refusal.Forbidden("Viewers have read-only access.");
 
-    public static Caller EnsureOwner(this Caller caller) => caller.Role == Role.Owner
+    public static Caller EnsureHuman(this Caller caller) => caller.Kind != CallerKind.Agent
+        ? caller
+        : throw Refusal.Forbidden("Agent tokens cannot do this; use a personal access token.", "agent_not_allowed");
+
+    public static Caller EnsureOwner(this Caller caller) => caller.Role == Role.Owner && caller.Kind != CallerKind.Agent
         ? caller
         : throw Refusal.Forbidden("Only an owner of the org may do this.");
 
@@ -103,6 +120,18 @@ public static class AuthSetup
         context.ReplacePrincipal((claimed! with { Role = m.Role, Kind = CallerKind.Cookie }).ToPrincipal(CookieScheme));
     }
 
+    /// <summary>A disabled agent is known but refused everything (403 <c>agent_disabled</c>).</summary>
+    public static void UseDisabledAgentRefusal(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        if (TryCaller(context.User) is { Kind: CallerKind.Agent, AgentActive: false })
+        {
+            await Http.Problems.Write(context, 403, "agent_disabled", "Forbidden", "This agent is disabled; an owner can enable it again.");
+            return;
+        }
+
+        await next(context);
+    });
+
     private static Task Status(HttpResponse response, int status)
     {
         response.StatusCode = status;
@@ -116,15 +145,21 @@ public static class AuthSetup
         public const string Role = "hd:role";
         public const string Kind = "hd:kind";
         public const string Token = "hd:token";
+        public const string Agent = "hd:agent";
+        public const string AgentActive = "hd:agent_active";
     }
 }
 
-/// <summary>Authenticates <c>Authorization: Bearer hd_pat_live_…</c>.</summary>
+/// <summary>
+/// Authenticates <c>Authorization: Bearer hd_pat_live_…</c> (a person's token) and <c>hd_agt_live_…</c>
+/// (an agent's). Every call an agent makes renews its open session's lease (R15) as it arrives.
+/// </summary>
 public sealed class BearerTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    AccountStore accounts) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    AccountStore accounts,
+    AgentStore agents) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -135,12 +170,25 @@ public sealed class BearerTokenHandler(
         }
 
         var secret = header["Bearer ".Length..].Trim();
-        if (!secret.StartsWith(Secrets.PatPrefix, StringComparison.Ordinal) || secret.Length > 200)
+        if (secret.Length > 200)
         {
             return AuthenticateResult.Fail("Unknown token.");
         }
 
-        var caller = await accounts.FindTokenAsync(Secrets.Hash(secret), Context.RequestAborted);
+        Caller? caller = null;
+        if (secret.StartsWith(Secrets.PatPrefix, StringComparison.Ordinal))
+        {
+            caller = await accounts.FindTokenAsync(Secrets.Hash(secret), Context.RequestAborted);
+        }
+        else if (secret.StartsWith(Secrets.AgentPrefix, StringComparison.Ordinal))
+        {
+            caller = await agents.FindTokenAsync(Secrets.Hash(secret), Context.RequestAborted);
+            if (caller is { AgentActive: true, AgentId: { } agentId })
+            {
+                await agents.TouchAsync(caller.OrgId, agentId, Context.RequestAborted);
+            }
+        }
+
         return caller is null
             ? AuthenticateResult.Fail("Unknown or revoked token.")
             : AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(Scheme.Name), Scheme.Name));

@@ -44,11 +44,22 @@ public sealed record Member(User User, Role Role, DateTimeOffset JoinedAt);
 
 public sealed record AccessToken(Guid Id, string Name, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt);
 
-/// <summary>Who is calling: a user acting in one org with one role, through a cookie or a token.</summary>
-public sealed record Caller(Guid UserId, Guid OrgId, Role Role, CallerKind Kind, Guid? TokenId = null);
+/// <summary>
+/// Who is calling: a user acting in one org with one role, through a cookie or a token; or one of the
+/// user's agents (<see cref="AgentId"/>), whose time counts as the user's.
+/// </summary>
+public sealed record Caller(
+    Guid UserId,
+    Guid OrgId,
+    Role Role,
+    CallerKind Kind,
+    Guid? TokenId = null,
+    Guid? AgentId = null,
+    bool AgentActive = true);
 
 public enum CallerKind
 {
     Cookie,
     PersonalAccessToken,
+    Agent,
 }

@@ -15,5 +15,11 @@ public interface ISessionGrain : IGrainWithStringKey
 
     Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at);
 
-    Task<SessionEnded> EndAsync(DateTimeOffset at);
+    Task<SessionEnded> EndAsync(DateTimeOffset at, string reason);
+
+    /// <summary>R13, R14: a log line, optionally about a task.</summary>
+    Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at);
+
+    /// <summary>R13, R14, R16: a task named by this session changed status.</summary>
+    Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at);
 }

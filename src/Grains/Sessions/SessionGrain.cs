@@ -1,10 +1,12 @@
+using System.Text.Json;
+using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Grains.Hosting;
 
 namespace Hourdini.Grains.Sessions;
 
-public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEntryLedger ledger) : ISessionGrain
+public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEntryLedger ledger, ISessionJournal journal) : ISessionGrain
 {
     public async Task<SessionState> StartAsync(SessionStart start)
     {
@@ -13,7 +15,7 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
             throw Refusal.Conflict("session_exists", "A session with this id already exists.");
         }
 
-        session.State = new SessionState
+        var state = new SessionState
         {
             Id = start.Id,
             OrgId = start.OrgId,
@@ -29,6 +31,13 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
             Beats = Timeline.Start(start.FirstBeat, start.At),
             Metadata = start.Metadata,
         };
+        using var metadata = JsonDocument.Parse(start.Metadata);
+        (session.State, _) = Record(state, SessionEventTypes.Start, start.At, new
+        {
+            first_beat = start.FirstBeat.ToWire(),
+            agent_id = start.AgentId,
+            pull_summary = metadata.RootElement.TryGetProperty("pull_summary", out var summary) ? summary : default(JsonElement?),
+        });
         await session.WriteStateAsync();
         return session.State;
     }
@@ -44,18 +53,50 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
             return current;
         }
 
-        session.State = current with { Beats = beats, Status = SessionStatus.Logging };
+        (session.State, _) = Record(current with { Beats = beats }, SessionEventTypes.Beat, beats[^1].StartedAt, new
+        {
+            kind = kind.ToWire(),
+            previous = beats[^2].Kind.ToWire(),
+        });
         await session.WriteStateAsync();
         return session.State;
     }
 
+    public async Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at)
+    {
+        var current = EnsureOpen();
+        var (state, logged) = Record(
+            WorkedOn(current, taskId) with { LogsCount = current.LogsCount + 1 },
+            SessionEventTypes.Log,
+            at,
+            new { message, task_id = taskId });
+        session.State = state;
+        await session.WriteStateAsync();
+        return logged;
+    }
+
+    public async Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at)
+    {
+        var current = WorkedOn(EnsureOpen(), taskId);
+        if (status == TaskStatuses.Done && !current.TasksCompleted.Contains(taskId))
+        {
+            current = current with { TasksCompleted = current.TasksCompleted.Add(taskId) };
+        }
+
+        var (state, recorded) = Record(current, SessionEventTypes.TaskStatus, at, new { task_id = taskId, status });
+        session.State = state;
+        await session.WriteStateAsync();
+        return recorded;
+    }
+
     /// <summary>R6: close the open beat, bill active time plus agent time when the snapshot says so.</summary>
-    public async Task<SessionEnded> EndAsync(DateTimeOffset at)
+    public async Task<SessionEnded> EndAsync(DateTimeOffset at, string reason)
     {
         var current = EnsureOpen();
         var beats = Timeline.Close(current.Beats, at);
         var stoppedAt = beats[^1].EndedAt!.Value;
-        var billable = Timeline.Totals(beats, stoppedAt).BillableSeconds(current.BillAgentTime);
+        var totals = Timeline.Totals(beats, stoppedAt);
+        var billable = totals.BillableSeconds(current.BillAgentTime);
 
         TimeEntry? entry = null;
         if (billable > 0)
@@ -80,16 +121,36 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
             ledger.Record(entry);
         }
 
-        session.State = current with
+        var stopped = current with { Beats = beats, StoppedAt = stoppedAt, EntryId = entry?.Id };
+        (stopped, _) = Record(stopped, SessionEventTypes.Stop, stoppedAt, new
         {
-            Beats = beats,
-            StoppedAt = stoppedAt,
-            Status = SessionStatus.Stopped,
-            EntryId = entry?.Id,
-        };
+            reason,
+            duration_seconds = (long)(stoppedAt - current.StartedAt).TotalMilliseconds / 1000,
+            active_seconds = totals.ActiveSeconds,
+            agent_seconds = totals.AgentSeconds,
+            idle_seconds = totals.IdleSeconds,
+            billable_seconds = billable,
+            tasks_worked_on = current.TasksWorkedOn,
+            logs_count = current.LogsCount,
+            tasks_completed = current.TasksCompleted.Count,
+            entry_id = entry?.Id,
+        });
+        session.State = stopped with { Status = SessionStatus.Stopped };
         await session.WriteStateAsync();
         return new SessionEnded(session.State, entry);
     }
+
+    /// <summary>R13: appends an event; the first event after the start moves the session to logging.</summary>
+    private (SessionState State, SessionEvent Event) Record(SessionState state, string type, DateTimeOffset at, object data)
+    {
+        var appended = new SessionEvent(state.EventsCount + 1, type, at, JsonSerializer.Serialize(data));
+        journal.Append(state.OrgId, state.Id, appended);
+        var status = type == SessionEventTypes.Start ? SessionStatus.Started : SessionStatus.Logging;
+        return (state with { EventsCount = appended.Seq, Status = status }, appended);
+    }
+
+    private static SessionState WorkedOn(SessionState state, Guid? taskId) =>
+        taskId is { } id && !state.TasksWorkedOn.Contains(id) ? state with { TasksWorkedOn = state.TasksWorkedOn.Add(id) } : state;
 
     private SessionState EnsureOpen()
     {

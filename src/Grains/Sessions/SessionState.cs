@@ -45,6 +45,17 @@ public sealed record SessionState
     /// <summary>Free-form JSON object (pull summary, environment).</summary>
     public string Metadata { get; init; } = "{}";
 
+    /// <summary>How many timeline events the session has; the next one gets the next number.</summary>
+    public int EventsCount { get; init; }
+
+    /// <summary>R14: every task named by an event, in first-named order.</summary>
+    public ImmutableList<Guid> TasksWorkedOn { get; init; } = [];
+
+    /// <summary>R16: tasks moved to done during the session.</summary>
+    public ImmutableList<Guid> TasksCompleted { get; init; } = [];
+
+    public int LogsCount { get; init; }
+
     public bool IsStopped => Status == SessionStatus.Stopped;
 
     public BeatTotals TotalsAt(DateTimeOffset now) => Timeline.Totals(Beats, StoppedAt ?? now);
@@ -63,3 +74,11 @@ public sealed record SessionStart(
     string Metadata);
 
 public sealed record SessionEnded(SessionState Session, Entries.TimeEntry? Entry);
+
+public static class StopReasons
+{
+    public const string Ended = "ended";
+
+    /// <summary>R15: the agent went quiet for longer than the org's lease.</summary>
+    public const string AutoStopped = "auto_stopped";
+}

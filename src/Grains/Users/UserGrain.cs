@@ -1,3 +1,4 @@
+using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Grains.Hosting;
@@ -9,6 +10,9 @@ public sealed class UserGrain(
     IGrainContext context,
     IPersistentState<UserState> user,
     ITimeEntryLedger ledger,
+    IAgentInbox inbox,
+    ITaskBoard board,
+    IAgentPresence presence,
     TimeProvider clock) : IUserGrain
 {
     private readonly (Guid OrgId, Guid UserId) _id = GrainKeys.Parse(context.Key);
@@ -17,10 +21,20 @@ public sealed class UserGrain(
     {
         var at = clock.UtcNowMs();
         var sessionId = Guid.CreateVersion7(at);
-        var byHuman = command.AgentId is null;
         TimeEntry? timerEntry = null;
+        var updates = AgentUpdates.None;
 
-        if (byHuman)
+        if (command.AgentId is { } agentId)
+        {
+            // R8, R11: one open session per agent; R12: the start pulls the agent's updates.
+            if (user.State.AgentSessions.ContainsKey(agentId))
+            {
+                throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another (R8).");
+            }
+
+            updates = await inbox.PullAsync(_id.OrgId, agentId);
+        }
+        else
         {
             // R2, R3: a human's session starts active, so it takes focus from the timer or another session.
             FocusRules.EnsureDemotion(command.Previous);
@@ -35,24 +49,22 @@ public sealed class UserGrain(
             command.AgentId,
             command.Project,
             command.Description,
-            byHuman ? BeatKind.Active : BeatKind.Agent,
+            command.AgentId is null ? BeatKind.Active : BeatKind.Agent,
             at,
-            command.Metadata));
+            $$"""{"pull_summary": {{updates.SummaryJson}}, "environment": {{command.EnvironmentJson}}}"""));
 
-        if (byHuman)
-        {
-            user.State = FocusRules.Focus(user.State, sessionId);
-        }
-
+        user.State = command.AgentId is { } agent
+            ? user.State with { AgentSessions = user.State.AgentSessions.Add(agent, sessionId) }
+            : FocusRules.Focus(user.State, sessionId);
         await user.WriteStateAsync();
-        return new SessionStarted(session, timerEntry);
+        return new SessionStarted(session, timerEntry, updates);
     }
 
-    public async Task<SessionState> BeatAsync(Guid sessionId, BeatKind kind, BeatKind previous)
+    public async Task<SessionState> BeatAsync(Guid sessionId, BeatKind kind, BeatKind previous, Guid? agentId)
     {
         var at = clock.UtcNowMs();
         var target = Session(sessionId);
-        var current = EnsureOpenAndMine(await target.GetAsync());
+        var current = EnsureOpenAndMine(await target.GetAsync(), agentId);
 
         SessionState result;
         if (kind == BeatKind.Active)
@@ -78,47 +90,94 @@ public sealed class UserGrain(
         return result;
     }
 
-    public async Task<SessionEnded> EndSessionAsync(Guid sessionId)
+    public async Task<SessionEnded> EndSessionAsync(Guid sessionId, Guid? agentId)
     {
-        var at = clock.UtcNowMs();
         var target = Session(sessionId);
-        EnsureOpenAndMine(await target.GetAsync());
+        EnsureOpenAndMine(await target.GetAsync(), agentId);
 
-        var ended = await target.EndAsync(at);
-        user.State = FocusRules.AfterLeaving(user.State, sessionId);
+        var ended = await target.EndAsync(clock.UtcNowMs(), StopReasons.Ended);
+        user.State = Released(ended.Session);
         await user.WriteStateAsync();
         return ended;
     }
 
-    public async Task<TimerStarted> StartTimerAsync(StartTimer command)
+    public async Task<SessionEvent> LogAsync(Guid sessionId, string message, Guid? taskId, Guid? agentId)
     {
-        FocusRules.EnsureTimerMayStart(user.State, command.Replace);
-        var at = clock.UtcNowMs();
-        var replaced = StopTimerAt(at);
-
-        var timer = new RunningTimer(
-            Guid.CreateVersion7(at),
-            command.Project.ProjectId,
-            command.Description,
-            command.Tags,
-            at,
-            command.Project.Rate,
-            command.Project.Currency);
-        user.State = user.State with { Timer = timer };
-        await user.WriteStateAsync();
-        return new TimerStarted(timer, replaced);
-    }
-
-    public async Task<TimeEntry> StopTimerAsync()
-    {
-        if (user.State.Timer is null)
+        var target = Session(sessionId);
+        EnsureOpenAndMine(await target.GetAsync(), agentId);
+        if (taskId is { } id && await board.GetAsync(_id.OrgId, id) is null)
         {
-            throw Refusal.NotFound("A running timer");
+            throw Refusal.NotFound("Task");
         }
 
-        var entry = StopTimerAt(clock.UtcNowMs())!;
+        var logged = await target.LogAsync(message, taskId, clock.UtcNowMs());
         await user.WriteStateAsync();
-        return entry;
+        return logged;
+    }
+
+    public async Task<AgentTask> ChangeTaskAsync(Guid taskId, TaskChange change, Guid? agentId)
+    {
+        var task = await board.GetAsync(_id.OrgId, taskId);
+        if (task is null || (agentId is not null && task.AssigneeAgentId != agentId))
+        {
+            throw Refusal.NotFound("Task");
+        }
+
+        if (agentId is not null && !change.OnlyStatus)
+        {
+            throw Refusal.Forbidden("An agent may change only the status of tasks assigned to it.", "agent_not_allowed");
+        }
+
+        var at = clock.UtcNowMs();
+        var assignee = change.Unassign ? null : change.AssigneeAgentId ?? task.AssigneeAgentId;
+        var changed = task with
+        {
+            Title = change.Title ?? task.Title,
+            Status = change.Status ?? task.Status,
+            AssigneeAgentId = assignee,
+            UpdatedAt = at,
+        };
+        board.Save(_id.OrgId, changed, reassigned: assignee != task.AssigneeAgentId);
+
+        // R13: the status change joins the timeline of the session the caller is working in.
+        var workingIn = agentId is { } agent ? user.State.AgentSessions.GetValueOrDefault(agent) : user.State.FocusedSessionId;
+        if (change.Status is { } status && status != task.Status && workingIn is { } sessionId && sessionId != Guid.Empty)
+        {
+            await Session(sessionId).RecordTaskStatusAsync(taskId, status, at);
+        }
+
+        await user.WriteStateAsync();
+        return changed;
+    }
+
+    public async Task<AgentUpdates> PullUpdatesAsync(Guid agentId)
+    {
+        var updates = await inbox.PullAsync(_id.OrgId, agentId);
+        await user.WriteStateAsync();
+        return updates;
+    }
+
+    public async Task<SessionEnded?> AutoStopAsync(Guid sessionId, int leaseSeconds)
+    {
+        var target = Session(sessionId);
+        var session = await target.GetAsync();
+        if (session is not { AgentId: not null, IsStopped: false } || session.UserId != _id.UserId)
+        {
+            return null;
+        }
+
+        var lastHeard = await presence.LastHeardAsync(_id.OrgId, sessionId) ?? session.StartedAt;
+        if (lastHeard.AddSeconds(leaseSeconds) > clock.GetUtcNow())
+        {
+            return null;
+        }
+
+        // Commits only if the agent was not heard from again meanwhile; otherwise the retry sees the renewal.
+        presence.ExpectLastHeard(_id.OrgId, sessionId, lastHeard);
+        var ended = await target.EndAsync(lastHeard, StopReasons.AutoStopped);
+        user.State = Released(ended.Session);
+        await user.WriteStateAsync();
+        return ended;
     }
 
     /// <summary>Saves the running timer, if any, as an entry ending at <paramref name="at"/> (R3, R17).</summary>
@@ -152,6 +211,46 @@ public sealed class UserGrain(
         return entry;
     }
 
+    public async Task<TimerStarted> StartTimerAsync(StartTimer command)
+    {
+        FocusRules.EnsureTimerMayStart(user.State, command.Replace);
+        var at = clock.UtcNowMs();
+        var replaced = StopTimerAt(at);
+
+        var timer = new RunningTimer(
+            Guid.CreateVersion7(at),
+            command.Project.ProjectId,
+            command.Description,
+            command.Tags,
+            at,
+            command.Project.Rate,
+            command.Project.Currency);
+        user.State = user.State with { Timer = timer };
+        await user.WriteStateAsync();
+        return new TimerStarted(timer, replaced);
+    }
+
+    public async Task<TimeEntry> StopTimerAsync()
+    {
+        if (user.State.Timer is null)
+        {
+            throw Refusal.NotFound("A running timer");
+        }
+
+        var entry = StopTimerAt(clock.UtcNowMs())!;
+        await user.WriteStateAsync();
+        return entry;
+    }
+
+    /// <summary>After a session ends, it holds neither the user's focus nor its agent's one open slot.</summary>
+    private UserState Released(SessionState ended)
+    {
+        var state = FocusRules.AfterLeaving(user.State, ended.Id);
+        return ended.AgentId is { } agent && state.AgentSessions.GetValueOrDefault(agent) == ended.Id
+            ? state with { AgentSessions = state.AgentSessions.Remove(agent) }
+            : state;
+    }
+
     private async Task DemoteFocusedAsync(Guid newFocus, BeatKind previous, DateTimeOffset at)
     {
         if (FocusRules.SessionToDemote(user.State, newFocus) is { } demoted)
@@ -160,9 +259,10 @@ public sealed class UserGrain(
         }
     }
 
-    private SessionState EnsureOpenAndMine(SessionState? session)
+    /// <summary>The session must be this user's and, when an agent calls, that agent's own.</summary>
+    private SessionState EnsureOpenAndMine(SessionState? session, Guid? agentId)
     {
-        if (session is null || session.UserId != _id.UserId)
+        if (session is null || session.UserId != _id.UserId || (agentId is not null && session.AgentId != agentId))
         {
             throw Refusal.NotFound("Session");
         }

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Hourdini.Grains.Users;
 
 /// <summary>A user's bare running timer, with the rate locked in when it started (R17).</summary>
@@ -20,16 +22,20 @@ public sealed record UserState
     public RunningTimer? Timer { get; init; }
 
     public Guid? FocusedSessionId { get; init; }
+
+    /// <summary>R8: the one open session of each of the user's agents, by agent id.</summary>
+    public ImmutableDictionary<Guid, Guid> AgentSessions { get; init; } = ImmutableDictionary<Guid, Guid>.Empty;
 }
 
+/// <summary>Start a session: by the human when <see cref="AgentId"/> is null, else by that agent (R2, R11).</summary>
 public sealed record StartSession(
     Projects.ProjectTerms Project,
     string Description,
     Sessions.BeatKind Previous,
     Guid? AgentId = null,
-    string Metadata = "{}");
+    string EnvironmentJson = "{}");
 
-public sealed record SessionStarted(Sessions.SessionState Session, Entries.TimeEntry? StoppedTimerEntry);
+public sealed record SessionStarted(Sessions.SessionState Session, Entries.TimeEntry? StoppedTimerEntry, Agents.AgentUpdates Updates);
 
 public sealed record StartTimer(Projects.ProjectTerms Project, string Description, IReadOnlyList<string> Tags, bool Replace);
 

@@ -53,6 +53,10 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                     StoppedAt = reader.Get<DateTimeOffset?>("stopped_at"),
                     EntryId = reader.Get<Guid?>("entry_id"),
                     Metadata = reader.Get<string>("metadata")!,
+                    EventsCount = reader.Get<int>("events_count"),
+                    TasksWorkedOn = [.. reader.Get<Guid[]>("tasks_worked_on") ?? []],
+                    TasksCompleted = [.. reader.Get<Guid[]>("tasks_completed") ?? []],
+                    LogsCount = reader.Get<int>("logs_count"),
                 };
                 sessions[state.Id] = (state, reader.Get<long>("version"));
             }
@@ -92,13 +96,16 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
             commands.Add(Db.Command(
                 """
                 INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, description, status, bill_agent_time,
-                    rate, currency, started_at, stopped_at, entry_id, metadata, version)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1)
+                    rate, currency, started_at, stopped_at, entry_id, metadata, version,
+                    events_count, tasks_worked_on, tasks_completed, logs_count, last_heard_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18,
+                    CASE WHEN $4::uuid IS NULL THEN NULL ELSE $11 END)
                 """,
                 state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
                 state.Description, state.Status, state.BillAgentTime, state.Rate, state.Currency, state.StartedAt,
                 Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
-                Db.Jsonb(state.Metadata)));
+                Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
+                state.LogsCount));
         }
 
         // Beats before the session row: the row's trigger refuses any change once it is stopped (R7).
@@ -129,14 +136,16 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
             commands.Add(Db.Command(
                 """
                 WITH w AS (
-                    UPDATE sessions SET version = $3, description = $4, status = $5, stopped_at = $6, entry_id = $7, metadata = $8
+                    UPDATE sessions SET version = $3, description = $4, status = $5, stopped_at = $6, entry_id = $7, metadata = $8,
+                        events_count = $9, tasks_worked_on = $10, tasks_completed = $11, logs_count = $12
                     WHERE org_id = $1 AND id = $2 AND version = $3 - 1
                     RETURNING 1)
                 SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
                 """,
                 state.OrgId, state.Id, expectedVersion + 1, state.Description, state.Status,
                 Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
-                Db.Jsonb(state.Metadata)));
+                Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
+                state.LogsCount));
         }
 
         turn.Stage(new PgWrite([.. commands]));

@@ -26,9 +26,9 @@ public sealed class TrackingQueries(NpgsqlDataSource dataSource, UserStateStorag
             return sessions.Count == 0 ? null : sessions[0].State;
         });
 
-    /// <summary>A user's sessions, newest first; <paramref name="open"/> filters open or stopped ones.</summary>
+    /// <summary>A user's sessions (or one agent's), newest first; <paramref name="open"/> filters open or stopped ones.</summary>
     public Task<(IReadOnlyList<SessionState> Sessions, Cursor? Next)> ListSessionsAsync(
-        Guid orgId, Guid userId, bool? open, Guid? projectId, Cursor? after, int limit, CancellationToken ct) =>
+        Guid orgId, Guid userId, Guid? agentId, bool? open, Guid? projectId, Cursor? after, int limit, CancellationToken ct) =>
         Db.RunAsync<(IReadOnlyList<SessionState>, Cursor?)>(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -40,11 +40,13 @@ public sealed class TrackingQueries(NpgsqlDataSource dataSource, UserStateStorag
                   AND ($3::boolean IS NULL OR (stopped_at IS NULL) = $3)
                   AND ($4::uuid IS NULL OR project_id = $4)
                   AND ($5::timestamptz IS NULL OR (started_at, id) < ($5, $6))
+                  AND ($8::uuid IS NULL OR agent_id = $8)
                 ORDER BY started_at DESC, id DESC
                 LIMIT $7
                 """,
                 ct, orgId, userId, Db.Nullable(open, NpgsqlDbType.Boolean), Db.Nullable(projectId, NpgsqlDbType.Uuid),
-                Db.Nullable(after?.At, NpgsqlDbType.TimestampTz), Db.Nullable(after?.Id, NpgsqlDbType.Uuid), limit + 1))
+                Db.Nullable(after?.At, NpgsqlDbType.TimestampTz), Db.Nullable(after?.Id, NpgsqlDbType.Uuid), limit + 1,
+                Db.Nullable(agentId, NpgsqlDbType.Uuid)))
             {
                 while (await reader.ReadAsync(ct))
                 {

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Text.Json;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Activation;
@@ -32,7 +34,13 @@ public sealed class UserStateStorage(NpgsqlDataSource dataSource) : IGrainStorag
                     reader.Get<decimal>("timer_rate"),
                     reader.Get<string>("timer_currency")!)
                 : null;
-            var state = new UserState { Timer = timer, FocusedSessionId = reader.Get<Guid?>("focused_session_id") };
+            var agentSessions = JsonSerializer.Deserialize<Dictionary<Guid, Guid>>(reader.Get<string>("agent_sessions")!)!;
+            var state = new UserState
+            {
+                Timer = timer,
+                FocusedSessionId = reader.Get<Guid?>("focused_session_id"),
+                AgentSessions = agentSessions.ToImmutableDictionary(),
+            };
             return new StoredState<UserState>(state, reader.Get<long>("version"));
         });
     }
@@ -52,21 +60,23 @@ public sealed class UserStateStorage(NpgsqlDataSource dataSource) : IGrainStorag
             Db.Nullable(timer?.Rate, NpgsqlDbType.Numeric),
             Db.Nullable(timer?.Currency, NpgsqlDbType.Char),
             Db.Nullable(timer?.Id, NpgsqlDbType.Uuid),
+            Db.Jsonb(JsonSerializer.Serialize(state.AgentSessions)),
         ];
 
         var sql = expectedVersion == 0
             ? """
               WITH w AS (
                   INSERT INTO user_tracking (org_id, user_id, version, focused_session_id, timer_project_id,
-                      timer_description, timer_tags, timer_started_at, timer_rate, timer_currency, timer_id)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                      timer_description, timer_tags, timer_started_at, timer_rate, timer_currency, timer_id, agent_sessions)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                   ON CONFLICT DO NOTHING RETURNING 1)
               SELECT hd_expect_one(count(*), 'user ' || $2::text) FROM w
               """
             : """
               WITH w AS (
                   UPDATE user_tracking SET version = $3, focused_session_id = $4, timer_project_id = $5,
-                      timer_description = $6, timer_tags = $7, timer_started_at = $8, timer_rate = $9, timer_currency = $10, timer_id = $11
+                      timer_description = $6, timer_tags = $7, timer_started_at = $8, timer_rate = $9, timer_currency = $10, timer_id = $11,
+                      agent_sessions = $12
                   WHERE org_id = $1 AND user_id = $2 AND version = $3 - 1
                   RETURNING 1)
               SELECT hd_expect_one(count(*), 'user ' || $2::text) FROM w

@@ -1,0 +1,72 @@
+using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
+using Hourdini.Grains.Agents;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Hosting;
+using Hourdini.Silo.Storage.Agents;
+using Hourdini.Silo.Storage.Catalog;
+
+namespace Hourdini.Gateway.Api;
+
+/// <summary>Tasks on projects, optionally assigned to an agent; an agent moves the status of its own tasks.</summary>
+public static class Tasks
+{
+    public sealed record CreateRequest(string? Title, string? AssigneeAgentId);
+
+    public sealed record PatchRequest(string? Title, string? Status, string? AssigneeAgentId, bool? Unassign);
+
+    public static void MapTasks(this RouteGroupBuilder api)
+    {
+        var projectTasks = api.MapGroup("/projects/{id}/tasks").RequireAuthorization();
+        projectTasks.MapPost("", async (string id, CreateRequest body, HttpContext context, AgentStore agents) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var title = Validate.Text(body.Title, "title", 500);
+            var assignee = await AssigneeAsync(caller.OrgId, body.AssigneeAgentId, agents, context.RequestAborted);
+            var task = await agents.CreateTaskAsync(caller.OrgId, Validate.Id(id, "Project"), title, assignee, caller.UserId, context.RequestAborted)
+                ?? throw Refusal.NotFound("Project");
+            return Results.Created($"/api/v1/tasks/{task.Id}", new { task = View(task) });
+        });
+        projectTasks.MapGet("", async (string id, HttpContext context, CatalogStore catalog, AgentStore agents) =>
+        {
+            var caller = context.Caller();
+            var project = await catalog.GetProjectAsync(caller.OrgId, Validate.Id(id, "Project"), caller.ViewerScope(), context.RequestAborted)
+                ?? throw Refusal.NotFound("Project");
+            var tasks = await agents.ListTasksAsync(caller.OrgId, project.Id, context.RequestAborted);
+            return Results.Ok(new { tasks = tasks.Where(t => caller.AgentId is null || t.AssigneeAgentId == caller.AgentId).Select(View) });
+        });
+
+        api.MapPatch("/tasks/{id}", async (string id, PatchRequest body, HttpContext context, AgentStore agents, IGrainFactory grains) =>
+        {
+            var caller = context.Caller().EnsureCanTrack();
+            if (body.Status is not null && !TaskStatuses.IsKnown(body.Status))
+            {
+                throw Refusal.Invalid("status must be \"open\", \"in_progress\" or \"done\".");
+            }
+
+            var change = new TaskChange(
+                body.Title is null ? null : Validate.Text(body.Title, "title", 500),
+                body.Status,
+                await AssigneeAsync(caller.OrgId, body.AssigneeAgentId, agents, context.RequestAborted),
+                body.Unassign ?? false);
+            var task = await grains.UserGrain(caller).ChangeTaskAsync(Validate.Id(id, "Task"), change, caller.AgentId);
+            return Results.Ok(new { task = View(task) });
+        }).RequireAuthorization();
+    }
+
+    private static async Task<Guid?> AssigneeAsync(Guid orgId, string? agentId, AgentStore agents, CancellationToken ct) =>
+        agentId is null
+            ? null
+            : (await agents.GetAsync(orgId, Validate.Id(agentId, "Agent"), ct))?.Id ?? throw Refusal.NotFound("Agent");
+
+    public static object View(AgentTask t) => new
+    {
+        id = t.Id,
+        project_id = t.ProjectId,
+        title = t.Title,
+        status = t.Status,
+        assignee_agent_id = t.AssigneeAgentId,
+        created_at = t.CreatedAt,
+        updated_at = t.UpdatedAt,
+    };
+}

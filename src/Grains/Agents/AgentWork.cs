@@ -1,0 +1,69 @@
+namespace Hourdini.Grains.Agents;
+
+public static class TaskStatuses
+{
+    public const string Open = "open";
+    public const string InProgress = "in_progress";
+    public const string Done = "done";
+
+    public static bool IsKnown(string? status) => status is Open or InProgress or Done;
+}
+
+public sealed record AgentTask(
+    Guid Id,
+    Guid ProjectId,
+    string Title,
+    string Status,
+    Guid? AssigneeAgentId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record AgentMessage(Guid Id, Guid AgentId, Guid FromUserId, string Text, DateTimeOffset CreatedAt);
+
+/// <summary>What an agent pulls: tasks newly assigned to it and its unread messages (R12).</summary>
+public sealed record AgentUpdates(IReadOnlyList<AgentTask> Tasks, IReadOnlyList<AgentMessage> Messages)
+{
+    public static AgentUpdates None { get; } = new([], []);
+
+    public string SummaryJson => $$"""{"tasks_new": {{Tasks.Count}}, "messages": {{Messages.Count}}}""";
+}
+
+/// <summary>
+/// An agent's inbox. A pull returns what is new and marks it pulled in the same turn's transaction,
+/// so each task assignment and each message is handed over exactly once.
+/// </summary>
+public interface IAgentInbox
+{
+    Task<AgentUpdates> PullAsync(Guid orgId, Guid agentId);
+}
+
+/// <summary>The org's task board as the user grain sees it.</summary>
+public interface ITaskBoard
+{
+    /// <summary>The task, or null when the org has no such task.</summary>
+    Task<AgentTask?> GetAsync(Guid orgId, Guid taskId);
+
+    /// <summary>
+    /// Stages the task as it now is into the current turn. A new assignee makes it "newly assigned"
+    /// again, so that agent pulls it (R12).
+    /// </summary>
+    void Save(Guid orgId, AgentTask task, bool reassigned);
+}
+
+/// <summary>
+/// When each agent session last heard from its agent (R15). Every call an agent makes renews it as the
+/// call arrives (the gateway does, before the call's turn), so the grains only read it.
+/// </summary>
+public interface IAgentPresence
+{
+    Task<DateTimeOffset?> LastHeardAsync(Guid orgId, Guid sessionId);
+
+    /// <summary>Stages a guard: the turn commits only if last-heard is still <paramref name="lastHeard"/>.</summary>
+    void ExpectLastHeard(Guid orgId, Guid sessionId, DateTimeOffset lastHeard);
+}
+
+/// <summary>A change to a task; agents may change only the status of tasks assigned to them.</summary>
+public sealed record TaskChange(string? Title, string? Status, Guid? AssigneeAgentId, bool Unassign)
+{
+    public bool OnlyStatus => Title is null && AssigneeAgentId is null && !Unassign;
+}

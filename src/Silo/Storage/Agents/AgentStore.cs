@@ -1,0 +1,146 @@
+using Hourdini.Grains.Accounts;
+using Hourdini.Grains.Agents;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Sessions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Hourdini.Silo.Storage.Agents;
+
+public sealed record Agent(Guid Id, Guid UserId, string Name, string Status, DateTimeOffset CreatedAt)
+{
+    public const string Active = "active";
+    public const string Disabled = "disabled";
+}
+
+/// <summary>Agents, their tokens and presence, the tasks and messages addressed to them, and session timelines.</summary>
+public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock)
+{
+    public Task<Agent> CreateAsync(Guid orgId, Guid userId, string name, byte[] secretHash, CancellationToken ct) => Db.RunAsync(async () =>
+    {
+        var agent = new Agent(Guid.CreateVersion7(), userId, name, Agent.Active, clock.UtcNowMs());
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var _ = await connection.QueryAsync(
+            "INSERT INTO agents (org_id, id, user_id, name, status, secret_hash, created_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)",
+            ct, orgId, agent.Id, userId, name, secretHash, agent.CreatedAt);
+        return agent;
+    });
+
+    public async Task<Agent?> GetAsync(Guid orgId, Guid agentId, CancellationToken ct) =>
+        (await QueryAgentsAsync("org_id = $1 AND id = $2", ct, orgId, agentId)).SingleOrDefault();
+
+    public Task<IReadOnlyList<Agent>> ListAsync(Guid orgId, CancellationToken ct) => QueryAgentsAsync("org_id = $1 ORDER BY created_at", ct, orgId);
+
+    public Task<Agent?> SetStatusAsync(Guid orgId, Guid agentId, string status, CancellationToken ct) => Db.RunAsync(async () =>
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await connection.QueryAsync(
+            "UPDATE agents SET status = $3 WHERE org_id = $1 AND id = $2 RETURNING *", ct, orgId, agentId, status);
+        return await reader.ReadAsync(ct) ? ReadAgent(reader) : null;
+    });
+
+    /// <summary>The caller an agent token stands for: the agent, acting for its owner with the owner's role.</summary>
+    public Task<Caller?> FindTokenAsync(byte[] secretHash, CancellationToken ct) => Db.RunAsync(async () =>
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var reader = await connection.QueryAsync(
+            """
+            SELECT a.id, a.org_id, a.user_id, a.status, m.role FROM agents a
+            JOIN memberships m ON m.org_id = a.org_id AND m.user_id = a.user_id
+            WHERE a.secret_hash = $1
+            """, ct, secretHash);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        Roles.TryParse(reader.GetString(4), out var role);
+        return new Caller(reader.GetGuid(2), reader.GetGuid(1), role, CallerKind.Agent, AgentId: reader.GetGuid(0),
+            AgentActive: reader.GetString(3) == Agent.Active);
+    });
+
+    /// <summary>R15: the agent was heard from now; renews the lease of its open session, if any. Only moves forward.</summary>
+    public Task TouchAsync(Guid orgId, Guid agentId, CancellationToken ct) => Db.RunAsync(async () =>
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var _ = await connection.QueryAsync(
+            """
+            UPDATE sessions SET last_heard_at = greatest(last_heard_at, $3)
+            WHERE org_id = $1 AND agent_id = $2 AND stopped_at IS NULL AND last_heard_at < $3
+            """, ct, orgId, agentId, clock.UtcNowMs());
+    });
+
+    public Task<AgentTask?> CreateTaskAsync(Guid orgId, Guid projectId, string title, Guid? assignee, Guid createdBy, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var now = clock.UtcNowMs();
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                """
+                INSERT INTO tasks (org_id, id, project_id, title, status, assignee_agent_id, created_by, created_at, updated_at)
+                SELECT $1, $2, p.id, $4, 'open', $5, $6, $7, $7 FROM projects p WHERE p.org_id = $1 AND p.id = $3
+                RETURNING *
+                """, ct, orgId, Guid.CreateVersion7(now), projectId, title, Db.Nullable(assignee, NpgsqlDbType.Uuid), createdBy, now);
+            return await reader.ReadAsync(ct) ? TaskBoard.Read(reader) : null;
+        });
+
+    public Task<IReadOnlyList<AgentTask>> ListTasksAsync(Guid orgId, Guid projectId, CancellationToken ct) =>
+        Db.RunAsync<IReadOnlyList<AgentTask>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT * FROM tasks WHERE org_id = $1 AND project_id = $2 ORDER BY created_at, id", ct, orgId, projectId);
+            var tasks = new List<AgentTask>();
+            while (await reader.ReadAsync(ct))
+            {
+                tasks.Add(TaskBoard.Read(reader));
+            }
+
+            return tasks;
+        });
+
+    public Task<AgentMessage> CreateMessageAsync(Guid orgId, Guid agentId, Guid fromUserId, string text, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            var message = new AgentMessage(Guid.CreateVersion7(), agentId, fromUserId, text, clock.UtcNowMs());
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var _ = await connection.QueryAsync(
+                "INSERT INTO messages (org_id, id, agent_id, from_user_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                ct, orgId, message.Id, agentId, fromUserId, text, message.CreatedAt);
+            return message;
+        });
+
+    /// <summary>A page of a session's timeline, in order, after event <paramref name="afterSeq"/>.</summary>
+    public Task<IReadOnlyList<SessionEvent>> TimelineAsync(Guid orgId, Guid sessionId, int afterSeq, int limit, CancellationToken ct) =>
+        Db.RunAsync<IReadOnlyList<SessionEvent>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT seq, type, at, data FROM session_events WHERE org_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+                ct, orgId, sessionId, afterSeq, limit);
+            var events = new List<SessionEvent>();
+            while (await reader.ReadAsync(ct))
+            {
+                events.Add(new SessionEvent(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3)));
+            }
+
+            return events;
+        });
+
+    private Task<IReadOnlyList<Agent>> QueryAgentsAsync(string where, CancellationToken ct, params object?[] parameters) =>
+        Db.RunAsync<IReadOnlyList<Agent>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync($"SELECT * FROM agents WHERE {where}", ct, parameters);
+            var agents = new List<Agent>();
+            while (await reader.ReadAsync(ct))
+            {
+                agents.Add(ReadAgent(reader));
+            }
+
+            return agents;
+        });
+
+    private static Agent ReadAgent(NpgsqlDataReader r) =>
+        new(r.Get<Guid>("id"), r.Get<Guid>("user_id"), r.Get<string>("name")!, r.Get<string>("status")!, r.Get<DateTimeOffset>("created_at"));
+}
