@@ -97,6 +97,33 @@ public class StorageBackstopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_agent_has_at_most_one_open_session() // R8
+    {
+        var agent = Guid.NewGuid();
+        await ExecAsync("INSERT INTO agents (org_id, id, user_id, name, status, secret_hash, created_at) VALUES ($1, $2, $3, 'a', 'active', $4, now())",
+            _org, agent, _user, Guid.NewGuid().ToByteArray());
+        var first = await SessionAsync();
+        await ExecAsync("UPDATE sessions SET agent_id = $3 WHERE org_id = $1 AND id = $2", _org, first, agent);
+        var second = await SessionAsync();
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() =>
+            ExecAsync("UPDATE sessions SET agent_id = $3 WHERE org_id = $1 AND id = $2", _org, second, agent));
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, error.SqlState);
+    }
+
+    [Fact]
+    public async Task A_timeline_is_append_only_and_closed_once_its_session_stops() // R7, R13
+    {
+        var session = await SessionAsync();
+        await EventAsync(session, 1);
+
+        await AssertStoppedAsync(ExecAsync("UPDATE session_events SET type = 'forged' WHERE session_id = $1", session));
+        await AssertStoppedAsync(ExecAsync("DELETE FROM session_events WHERE session_id = $1", session));
+        await ExecAsync("UPDATE sessions SET status = 'stopped', stopped_at = $3 WHERE org_id = $1 AND id = $2", _org, session, T0.AddSeconds(5));
+        await AssertStoppedAsync(EventAsync(session, 2));
+    }
+
+    [Fact]
     public async Task A_write_against_a_stale_version_is_refused_as_inconsistent_state()
     {
         var storage = new UserStateStorage(_db);
@@ -140,6 +167,10 @@ public class StorageBackstopTests : IAsyncLifetime
     private Task BeatAsync(Guid session, int seq, string kind, DateTimeOffset start, DateTimeOffset? end) => ExecAsync(
         "INSERT INTO beats (org_id, session_id, seq, user_id, kind, started_at, ended_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         _org, session, seq, _user, kind, start, Db.Nullable(end, NpgsqlTypes.NpgsqlDbType.TimestampTz));
+
+    private Task EventAsync(Guid session, int seq) => ExecAsync(
+        "INSERT INTO session_events (org_id, session_id, seq, type, at, data) VALUES ($1, $2, $3, 'log', $4, '{}')",
+        _org, session, seq, T0);
 
     private Task EntryAsync(Guid session) => ExecAsync(
         """

@@ -100,6 +100,13 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     public async Task<JsonElement> GetSessionAsync(string sessionId) =>
         (await GetAsync($"/api/v1/sessions/{sessionId}")).Expect(HttpStatusCode.OK)["session"];
 
+    /// <summary>Creates an agent owned by this caller; returns its id and a client that speaks with its token.</summary>
+    public async Task<(string Id, ApiClient Agent)> CreateAgentAsync(string name = "coder")
+    {
+        var created = (await PostAsync("/api/v1/agents", new { name })).Expect(HttpStatusCode.Created);
+        return (created["agent"].Str("id"), WithToken(Http.BaseAddress!, created["secret"].GetString()!));
+    }
+
     public void Dispose() => Http.Dispose();
 }
 

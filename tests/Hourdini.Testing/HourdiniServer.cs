@@ -25,14 +25,35 @@ public sealed class HourdiniServer : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>Settings for this node, e.g. <c>Hourdini:AgentSweepInterval</c>.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
     public async Task InitializeAsync()
     {
         var cluster = await PostgresCluster.GetAsync();
-        ConnectionString = await cluster.CreateDatabaseAsync();
+        await StartOnAsync(await cluster.CreateDatabaseAsync());
+    }
+
+    /// <summary>Another node over the same database, as a second server process would be.</summary>
+    public static async Task<HourdiniServer> StartNodeAsync(string connectionString, Dictionary<string, string?>? settings = null)
+    {
+        var node = new HourdiniServer();
+        foreach (var (key, value) in settings ?? [])
+        {
+            node.Settings[key] = value;
+        }
+
+        await node.StartOnAsync(connectionString);
+        return node;
+    }
+
+    private async Task StartOnAsync(string connectionString)
+    {
+        ConnectionString = connectionString;
         _app = HourdiniGateway.Build([], builder =>
         {
             builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["HOURDINI_DATABASE"] = ConnectionString });
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Settings) { ["HOURDINI_DATABASE"] = ConnectionString });
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         });
         await _app.StartAsync();

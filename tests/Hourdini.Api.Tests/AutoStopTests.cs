@@ -1,0 +1,165 @@
+using System.Net;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Hosting;
+using Hourdini.Grains.Users;
+using Hourdini.Silo.Agents;
+using Hourdini.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Hourdini.Api.Tests;
+
+/// <summary>R15: an agent that goes quiet is stopped by the server at the last time it was heard from.</summary>
+public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer>
+{
+    private const int Lease = 5; // the shortest lease an org may set
+
+    [Fact]
+    public async Task A_crashed_agent_is_stopped_at_its_last_heard_time_within_the_lease_plus_five_seconds_and_billed_to_it()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        (await human.SendAsync(HttpMethod.Patch, "/api/v1/org", new { agent_lease_seconds = Lease })).Expect(HttpStatusCode.OK);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Crashy", billAgentTime: true);
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["session"].Str("id");
+
+        await Task.Delay(1000);
+        (await agent.PostAsync($"/api/v1/sessions/{session}/heartbeat")).Expect(HttpStatusCode.NoContent);
+        await Task.Delay(1000);
+        var before = DateTimeOffset.UtcNow;
+        (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "log", message = "last words" })).Expect(HttpStatusCode.Created);
+        var after = DateTimeOffset.UtcNow;
+
+        // The agent crashes: it never calls again. The server stops the session on its own.
+        var stopped = await WaitForStopAsync(human, session, TimeSpan.FromSeconds(Lease + 10));
+        var observed = DateTimeOffset.UtcNow;
+
+        var stoppedAt = DateTimeOffset.Parse(stopped.Str("stopped_at"));
+        Assert.InRange(stoppedAt, before.AddMilliseconds(-5), after.AddMilliseconds(5));
+        Assert.True(observed - after <= TimeSpan.FromSeconds(Lease + 5), $"stopped {observed - after} after the last call");
+
+        // R6 up to that point: the whole session was agent time, billed because the project bills it.
+        var startedAt = DateTimeOffset.Parse(stopped.Str("started_at"));
+        var entry = (await human.GetAsync($"/api/v1/time-entries?source=session"))["time_entries"].EnumerateArray().Single();
+        Assert.Equal((long)(stoppedAt - startedAt).TotalMilliseconds / 1000, entry.Long("duration_seconds"));
+        Assert.Equal(stopped.Str("stopped_at"), entry.Str("ended_at"));
+
+        var events = (await human.GetAsync($"/api/v1/sessions/{session}/timeline"))["events"].EnumerateArray().ToList();
+        Assert.Equal(("session_stop", "auto_stopped"), (events[^1].Str("type"), events[^1].GetProperty("data").Str("reason")));
+
+        // The agent, back from the dead, finds its session stopped and may start a new one (R8).
+        (await agent.PostAsync($"/api/v1/sessions/{session}/heartbeat")).ExpectProblem(HttpStatusCode.Conflict, "session_stopped");
+        (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task A_heartbeating_agent_is_never_stopped()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        (await human.SendAsync(HttpMethod.Patch, "/api/v1/org", new { agent_lease_seconds = Lease })).Expect(HttpStatusCode.OK);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Alive");
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["session"].Str("id");
+
+        for (var i = 0; i < 8; i++)
+        {
+            await Task.Delay(1000);
+            (await agent.PostAsync($"/api/v1/sessions/{session}/heartbeat")).Expect(HttpStatusCode.NoContent);
+        }
+
+        Assert.Equal("agent", (await human.GetSessionAsync(session)).CurrentBeat());
+    }
+
+    [Fact]
+    public async Task Two_nodes_sweeping_one_database_stop_each_expired_session_once_even_after_a_node_restart()
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        var manualSweeps = new Dictionary<string, string?> { ["Hourdini:AgentSweepInterval"] = "01:00:00" };
+        var nodeA = await HourdiniServer.StartNodeAsync(database, manualSweeps);
+        var nodeB = await HourdiniServer.StartNodeAsync(database, manualSweeps);
+        HourdiniServer? restarted = null;
+        try
+        {
+            var (human, _, signup) = await ApiClient.SignUpAsync(nodeA.BaseAddress);
+            (await human.SendAsync(HttpMethod.Patch, "/api/v1/org", new { agent_lease_seconds = Lease })).Expect(HttpStatusCode.OK);
+            var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Swept", billAgentTime: true);
+            var sessions = new List<Guid>();
+            var agents = new List<ApiClient>();
+            for (var i = 0; i < 8; i++)
+            {
+                var (_, agent) = await human.CreateAgentAsync($"worker {i}");
+                var viaNode = i % 2 == 0 ? agent : ApiClient.WithToken(nodeB.BaseAddress, agent.Http.DefaultRequestHeaders.Authorization!.Parameter!);
+                sessions.Add(Guid.Parse((await viaNode.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["session"].Str("id")));
+                agents.Add(viaNode);
+            }
+
+            // Each agent is heard from once more, a billable second in, then crashes.
+            await Task.Delay(1100);
+            for (var i = 0; i < agents.Count; i++)
+            {
+                (await agents[i].PostAsync($"/api/v1/sessions/{sessions[i]}/heartbeat")).Expect(HttpStatusCode.NoContent);
+            }
+
+            // Node A goes down with its activations; a fresh node takes its place after the leases ran out.
+            await nodeA.DisposeAsync();
+            await Task.Delay(TimeSpan.FromSeconds(Lease + 0.5));
+
+            restarted = await HourdiniServer.StartNodeAsync(database, manualSweeps);
+
+            // Both nodes stop the same session at once, bypassing the sweep's claim: one stop wins.
+            var orgId = Guid.Parse(signup.GetProperty("org").Str("id"));
+            var userKey = GrainKeys.For(orgId, Guid.Parse(signup.GetProperty("user").Str("id")));
+            var race = await Task.WhenAll(new[] { nodeB, restarted }.Select(node =>
+                node.Services.GetRequiredService<IGrainFactory>().GetGrain<IUserGrain>(userKey).AutoStopAsync(sessions[0], Lease)));
+            Assert.Single(race, r => r is not null);
+
+            // Then both sweep together until every session is stopped; together they stop each once.
+            var total = 0;
+            for (var round = 0; round < 10 && total < sessions.Count - 1; round++)
+            {
+                var swept = await Task.WhenAll(new[] { nodeB, restarted }.Select(node => node.Services.GetRequiredService<AgentAutoStop>().SweepOnceAsync(default)));
+                total += swept.Sum();
+            }
+
+            Assert.Equal(sessions.Count - 1, total);
+            await using var db = new NpgsqlConnection(database);
+            await db.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT count(*) FILTER (WHERE s.stopped_at IS NOT NULL),
+                       (SELECT count(*) FROM session_events e WHERE e.session_id = ANY($1) AND e.type = 'session_stop'),
+                       (SELECT count(*) FROM time_entries t WHERE t.session_id = ANY($1))
+                FROM sessions s WHERE s.id = ANY($1)
+                """, db);
+            command.Parameters.AddWithValue(sessions.ToArray());
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            Assert.Equal((8L, 8L, 8L), (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+        finally
+        {
+            await nodeB.DisposeAsync();
+            if (restarted is not null)
+            {
+                await restarted.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<System.Text.Json.JsonElement> WaitForStopAsync(ApiClient human, string session, TimeSpan within)
+    {
+        var deadline = DateTimeOffset.UtcNow + within;
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            var current = await human.GetSessionAsync(session);
+            if (current.Str("status") == "stopped")
+            {
+                return current;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"The session was not auto-stopped within {within}.");
+    }
+}
