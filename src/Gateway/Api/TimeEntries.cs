@@ -13,7 +13,8 @@ public static class TimeEntries
 {
     private static readonly TimeSpan MaxManualDuration = TimeSpan.FromDays(7);
 
-    public sealed record CreateRequest(
+    /// <summary>A manual entry to create, or the fields of one to change.</summary>
+    public sealed record EntryRequest(
         string? ProjectId,
         DateTimeOffset? StartedAt,
         DateTimeOffset? EndedAt,
@@ -22,14 +23,6 @@ public static class TimeEntries
         IReadOnlyList<string?>? Tags,
         bool? Billable);
 
-    public sealed record PatchRequest(
-        string? ProjectId,
-        DateTimeOffset? StartedAt,
-        DateTimeOffset? EndedAt,
-        long? DurationSeconds,
-        string? Description,
-        IReadOnlyList<string?>? Tags,
-        bool? Billable);
 
     /// <summary>Only manual and timer entries change by hand; a session's entry is part of its permanent record (R7).</summary>
     private static readonly string[] EditableSources = [EntrySource.Manual, EntrySource.Timer, EntrySource.Import];
@@ -84,7 +77,7 @@ public static class TimeEntries
     }
 
     private static async Task<IResult> PatchAsync(
-        string id, PatchRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
+        string id, EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
         var description = body.Description is null ? null : Work.Description(body.Description);
@@ -190,7 +183,7 @@ public static class TimeEntries
     }
 
     private static async Task<IResult> CreateAsync(
-        CreateRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
+        EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
         var startedAt = body.StartedAt?.ToUniversalTime() ?? throw Refusal.Invalid("started_at is required.");

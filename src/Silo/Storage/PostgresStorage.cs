@@ -119,6 +119,22 @@ public static class Db
         return await command.ExecuteReaderAsync(cancellationToken);
     }
 
+    /// <summary>Runs a query on its own connection and reads every row.</summary>
+    public static Task<IReadOnlyList<T>> ListAsync<T>(
+        this NpgsqlDataSource dataSource, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object?[] parameters) =>
+        RunAsync<IReadOnlyList<T>>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using var reader = await connection.QueryAsync(sql, cancellationToken, parameters);
+            var rows = new List<T>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(read(reader));
+            }
+
+            return rows;
+        });
+
     public static T? Get<T>(this NpgsqlDataReader reader, string column)
     {
         var ordinal = reader.GetOrdinal(column);

@@ -110,20 +110,10 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
         });
 
     public Task<IReadOnlyList<AccessToken>> ListTokensAsync(Guid orgId, Guid userId, CancellationToken ct) =>
-        Db.RunAsync<IReadOnlyList<AccessToken>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "SELECT id, name, created_at, last_used_at FROM tokens WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL ORDER BY created_at",
-                ct, orgId, userId);
-            var tokens = new List<AccessToken>();
-            while (await reader.ReadAsync(ct))
-            {
-                tokens.Add(new AccessToken(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.Get<DateTimeOffset?>("last_used_at")));
-            }
-
-            return tokens;
-        });
+        dataSource.ListAsync(
+            "SELECT id, name, created_at, last_used_at FROM tokens WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL ORDER BY created_at",
+            r => new AccessToken(r.GetGuid(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2), r.Get<DateTimeOffset?>("last_used_at")),
+            ct, orgId, userId);
 
     public Task<bool> RevokeTokenAsync(Guid orgId, Guid userId, Guid tokenId, CancellationToken ct) =>
         Db.RunAsync(async () =>
@@ -161,21 +151,10 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
         });
 
     public Task<IReadOnlyList<Member>> ListMembersAsync(Guid orgId, CancellationToken ct) =>
-        Db.RunAsync<IReadOnlyList<Member>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.created_at",
-                ct, orgId);
-            var members = new List<Member>();
-            while (await reader.ReadAsync(ct))
-            {
-                Roles.TryParse(reader.Get<string>("role"), out var role);
-                members.Add(new Member(ReadUser(reader), role, reader.Get<DateTimeOffset>("joined_at")));
-            }
-
-            return members;
-        });
+        dataSource.ListAsync(
+            "SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.created_at",
+            r => new Member(ReadUser(r), Roles.TryParse(r.Get<string>("role"), out var role) ? role : Role.Viewer, r.Get<DateTimeOffset>("joined_at")),
+            ct, orgId);
 
     /// <summary>Adds an existing user to the org, or changes their role; an org always keeps an owner.</summary>
     public Task<Member> SetMemberAsync(Guid orgId, string email, Role role, CancellationToken ct) =>

@@ -85,19 +85,7 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock)
         });
 
     public Task<IReadOnlyList<AgentTask>> ListTasksAsync(Guid orgId, Guid projectId, CancellationToken ct) =>
-        Db.RunAsync<IReadOnlyList<AgentTask>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "SELECT * FROM tasks WHERE org_id = $1 AND project_id = $2 ORDER BY created_at, id", ct, orgId, projectId);
-            var tasks = new List<AgentTask>();
-            while (await reader.ReadAsync(ct))
-            {
-                tasks.Add(TaskBoard.Read(reader));
-            }
-
-            return tasks;
-        });
+        dataSource.ListAsync("SELECT * FROM tasks WHERE org_id = $1 AND project_id = $2 ORDER BY created_at, id", TaskBoard.Read, ct, orgId, projectId);
 
     public Task<AgentMessage> CreateMessageAsync(Guid orgId, Guid agentId, Guid fromUserId, string text, CancellationToken ct) =>
         Db.RunAsync(async () =>
@@ -112,34 +100,13 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock)
 
     /// <summary>A page of a session's timeline, in order, after event <paramref name="afterSeq"/>.</summary>
     public Task<IReadOnlyList<SessionEvent>> TimelineAsync(Guid orgId, Guid sessionId, int afterSeq, int limit, CancellationToken ct) =>
-        Db.RunAsync<IReadOnlyList<SessionEvent>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "SELECT seq, type, at, data FROM session_events WHERE org_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
-                ct, orgId, sessionId, afterSeq, limit);
-            var events = new List<SessionEvent>();
-            while (await reader.ReadAsync(ct))
-            {
-                events.Add(new SessionEvent(reader.GetInt32(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3)));
-            }
-
-            return events;
-        });
+        dataSource.ListAsync(
+            "SELECT seq, type, at, data FROM session_events WHERE org_id = $1 AND session_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+            r => new SessionEvent(r.GetInt32(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2), r.GetString(3)),
+            ct, orgId, sessionId, afterSeq, limit);
 
     private Task<IReadOnlyList<Agent>> QueryAgentsAsync(string where, CancellationToken ct, params object?[] parameters) =>
-        Db.RunAsync<IReadOnlyList<Agent>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync($"SELECT * FROM agents WHERE {where}", ct, parameters);
-            var agents = new List<Agent>();
-            while (await reader.ReadAsync(ct))
-            {
-                agents.Add(ReadAgent(reader));
-            }
-
-            return agents;
-        });
+        dataSource.ListAsync($"SELECT * FROM agents WHERE {where}", ReadAgent, ct, parameters);
 
     private static Agent ReadAgent(NpgsqlDataReader r) =>
         new(r.Get<Guid>("id"), r.Get<Guid>("user_id"), r.Get<string>("name")!, r.Get<string>("status")!, r.Get<DateTimeOffset>("created_at"));

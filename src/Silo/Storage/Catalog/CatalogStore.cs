@@ -174,34 +174,12 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
     }
 
     private Task<IReadOnlyList<Client>> QueryClientsAsync(string where, CancellationToken ct, params object?[] parameters) =>
-        Db.RunAsync<IReadOnlyList<Client>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync($"SELECT c.* FROM clients c WHERE {where}", ct, parameters);
-            var clients = new List<Client>();
-            while (await reader.ReadAsync(ct))
-            {
-                clients.Add(ReadClient(reader));
-            }
-
-            return clients;
-        });
+        dataSource.ListAsync($"SELECT c.* FROM clients c WHERE {where}", ReadClient, ct, parameters);
 
     private Task<IReadOnlyList<Project>> QueryProjectsAsync(string where, CancellationToken ct, params object?[] parameters) =>
-        Db.RunAsync<IReadOnlyList<Project>>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                $"SELECT {ProjectColumns} FROM projects p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id WHERE {where}",
-                ct, parameters);
-            var projects = new List<Project>();
-            while (await reader.ReadAsync(ct))
-            {
-                projects.Add(ReadProject(reader));
-            }
-
-            return projects;
-        });
+        dataSource.ListAsync(
+            $"SELECT {ProjectColumns} FROM projects p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id WHERE {where}",
+            ReadProject, ct, parameters);
 
     private static NpgsqlParameter Viewer(Guid? viewerId) => Db.Nullable(viewerId, NpgsqlDbType.Uuid);
 
