@@ -37,6 +37,8 @@ public class BadInputTests(HourdiniServer server) : IClassFixture<HourdiniServer
     [InlineData("POST", "/api/v1/sessions", "{\"project_name\":\"no such project\"}", 404, "not_found")]
     [InlineData("POST", "/api/v1/sessions", "{\"project_id\":\"{project}\",\"environment\":\"linux\"}", 422, "validation_failed")]
     [InlineData("POST", "/api/v1/sessions", null, 400, "malformed_request")]
+    [InlineData("POST", "/api/v1/sessions", "{\"project_id\":\"{project}\",\"environment\":{\"os\":\"a\\u0000b\"}}", 422, "validation_failed")]
+    [InlineData("POST", "/api/v1/sessions/{session}/events", "{\"type\":\"log\",\"message\":\"a\\u0000b\"}", 422, "validation_failed")]
     [InlineData("POST", "/api/v1/clients", "{\"currency\":\"EUR\",\"default_rate\":10}", 422, "validation_failed")]
     [InlineData("POST", "/api/v1/clients", "{\"name\":\"x\",\"currency\":\"EURO\",\"default_rate\":10}", 422, "validation_failed")]
     [InlineData("POST", "/api/v1/clients", "{\"name\":\"x\",\"currency\":\"EUR\",\"default_rate\":-1}", 422, "validation_failed")]

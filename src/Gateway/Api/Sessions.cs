@@ -163,12 +163,14 @@ public static class Sessions
             return new JsonObject();
         }
 
-        if (env.ValueKind != JsonValueKind.Object || env.GetRawText().Length > 8_192)
+        // PostgreSQL's jsonb cannot hold U+0000, so it is refused here rather than failing at commit.
+        var raw = env.GetRawText();
+        if (env.ValueKind != JsonValueKind.Object || raw.Length > 8_192 || raw.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
         {
-            throw Refusal.Invalid("environment must be a JSON object of at most 8 KB.");
+            throw Refusal.Invalid("environment must be a JSON object of at most 8 KB, without NUL characters.");
         }
 
-        return JsonNode.Parse(env.GetRawText())!;
+        return JsonNode.Parse(raw)!;
     }
 
     public static object View(SessionState s, DateTimeOffset now)
