@@ -122,7 +122,7 @@ public static class Accounts
             && Hasher.VerifyHashedPassword(f.User, f.PasswordHash, body.Password ?? "") != PasswordVerificationResult.Failed;
         if (!verified)
         {
-            return Problem(context, 401, "invalid_credentials", "The email or password is wrong.");
+            throw Refusal.Unauthorized("invalid_credentials", "The email or password is wrong.");
         }
 
         var (user, org, role) = await accounts.GetMembershipAsync(found!.Value.User.Id, orgId, context.RequestAborted)
@@ -156,10 +156,6 @@ public static class Accounts
             ? email
             : throw Refusal.Invalid("email is not a valid address.");
     }
-
-    private static IResult Problem(HttpContext context, int status, string code, string detail) =>
-        Results.Problem(detail: detail, statusCode: status, title: "Unauthorized", type: $"https://hourdini.dev/problems/{code}",
-            extensions: new Dictionary<string, object?> { ["code"] = code });
 
     public static object UserView(User user) => new { id = user.Id, email = user.Email, name = user.Name, created_at = user.CreatedAt };
 

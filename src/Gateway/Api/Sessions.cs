@@ -70,7 +70,7 @@ public static class Sessions
             return session.IsStopped
                 ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
                 : Results.NoContent();
-        }).RequireAuthorization();
+        });
         sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
         {
             var session = await GetOwnAsync(id, context, tracking);

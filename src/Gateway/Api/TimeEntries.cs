@@ -23,7 +23,6 @@ public static class TimeEntries
         IReadOnlyList<string?>? Tags,
         bool? Billable);
 
-
     /// <summary>Only manual and timer entries change by hand; a session's entry is part of its permanent record (R7).</summary>
     private static readonly string[] EditableSources = [EntrySource.Manual, EntrySource.Timer, EntrySource.Import];
 

@@ -23,11 +23,6 @@ public static class Problems
     public static Task WriteAsync(HttpContext context, Exception? error)
     {
         var (status, code, title, detail) = Describe(error);
-        if (status == StatusCodes.Status503ServiceUnavailable)
-        {
-            context.Response.Headers.RetryAfter = "2";
-        }
-
         return Write(context, status, code, title, detail);
     }
 
@@ -36,6 +31,7 @@ public static class Problems
         Refusal refusal => refusal.Kind switch
         {
             RefusalKind.Invalid => (422, refusal.Code, "Invalid request", refusal.Message),
+            RefusalKind.Unauthorized => (401, refusal.Code, "Unauthorized", refusal.Message),
             RefusalKind.NotFound => (404, refusal.Code, "Not found", refusal.Message),
             RefusalKind.Forbidden => (403, refusal.Code, "Forbidden", refusal.Message),
             _ => (409, refusal.Code, "Conflict", refusal.Message),

@@ -5,6 +5,9 @@ public enum RefusalKind
     /// <summary>The input cannot be accepted as it is (422).</summary>
     Invalid,
 
+    /// <summary>The credentials given do not identify anyone (401).</summary>
+    Unauthorized,
+
     /// <summary>Unknown, or belongs to someone the caller cannot see (404).</summary>
     NotFound,
 
@@ -26,6 +29,8 @@ public sealed class Refusal(RefusalKind kind, string code, string detail) : Exce
     public string Code { get; } = code;
 
     public static Refusal Invalid(string detail, string code = "validation_failed") => new(RefusalKind.Invalid, code, detail);
+
+    public static Refusal Unauthorized(string code, string detail) => new(RefusalKind.Unauthorized, code, detail);
 
     public static Refusal NotFound(string what) => new(RefusalKind.NotFound, "not_found", $"{what} was not found.");
 

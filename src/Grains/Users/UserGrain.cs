@@ -110,9 +110,8 @@ public sealed class UserGrain(
             throw Refusal.NotFound("Task");
         }
 
-        var logged = await target.LogAsync(message, taskId, clock.UtcNowMs());
-        await user.WriteStateAsync();
-        return logged;
+        // The user's own state is unchanged: the session's version guards this turn's write.
+        return await target.LogAsync(message, taskId, clock.UtcNowMs());
     }
 
     public async Task<AgentTask> ChangeTaskAsync(Guid taskId, TaskChange change, Guid? agentId)
@@ -146,16 +145,11 @@ public sealed class UserGrain(
             await Session(sessionId).RecordTaskStatusAsync(taskId, status, at);
         }
 
-        await user.WriteStateAsync();
         return changed;
     }
 
-    public async Task<AgentUpdates> PullUpdatesAsync(Guid agentId)
-    {
-        var updates = await inbox.PullAsync(_id.OrgId, agentId);
-        await user.WriteStateAsync();
-        return updates;
-    }
+    /// <summary>The pull's own count check keeps it exactly-once across nodes; an empty pull writes nothing.</summary>
+    public Task<AgentUpdates> PullUpdatesAsync(Guid agentId) => inbox.PullAsync(_id.OrgId, agentId);
 
     public async Task<SessionEnded?> AutoStopAsync(Guid sessionId, int leaseSeconds)
     {
