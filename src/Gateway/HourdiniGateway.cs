@@ -1,6 +1,7 @@
 using Hourdini.Gateway.Api;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
+using Hourdini.Gateway.Mcp;
 using Hourdini.Silo;
 
 namespace Hourdini.Gateway;
@@ -17,6 +18,7 @@ public static class HourdiniGateway
         builder.Services.AddHourdiniHttp();
         builder.Services.AddHourdiniAuth();
         builder.Services.AddOpenApi();
+        builder.Services.AddHourdiniMcp();
 
         var app = builder.Build();
         app.UseHourdiniProblems();
@@ -35,6 +37,7 @@ public static class HourdiniGateway
         api.MapTimeEntries();
         api.MapAgents();
         api.MapTasks();
+        app.MapMcp();
         return app;
     }
 }

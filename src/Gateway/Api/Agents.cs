@@ -54,12 +54,7 @@ public static class Agents
             return Results.Ok(new { agent = View(updated) });
         });
         agents.MapGet("/{id}/updates", async (string id, HttpContext context, IGrainFactory grains) =>
-        {
-            var caller = context.Caller();
-            var agentId = OwnAgent(caller, id);
-            var updates = await grains.UserGrain(caller).PullUpdatesAsync(agentId);
-            return Results.Ok(UpdatesView(updates));
-        });
+            (await PullUpdatesAsync(id, context, grains)).ToHttp());
         agents.MapPost("/{id}/messages", async (string id, MessageRequest body, HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -70,15 +65,24 @@ public static class Agents
         });
     }
 
+    /// <summary>R12: hands the agent its new tasks and messages, each exactly once. Without an id, the caller's own inbox.</summary>
+    public static async Task<Answer> PullUpdatesAsync(string? id, HttpContext context, IGrainFactory grains)
+    {
+        var caller = context.Caller();
+        var agentId = OwnAgent(caller, id);
+        var updates = await grains.UserGrain(caller).PullUpdatesAsync(agentId);
+        return new Answer(UpdatesView(updates));
+    }
+
     /// <summary>An agent reads only its own inbox; any other id is unknown to it.</summary>
-    private static Guid OwnAgent(Caller caller, string id)
+    private static Guid OwnAgent(Caller caller, string? id)
     {
         if (caller.AgentId is not { } self)
         {
             throw Refusal.Forbidden("Only the agent itself pulls its updates, with its agent token.", "agent_token_required");
         }
 
-        return Validate.Id(id, "Agent") == self ? self : throw Refusal.NotFound("Agent");
+        return id is null || Validate.Id(id, "Agent") == self ? self : throw Refusal.NotFound("Agent");
     }
 
     public static object View(Agent agent) =>

@@ -73,12 +73,7 @@ public static class Catalog
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
         });
         projects.MapGet("", async (string? q, [FromQuery(Name = "include_archived")] bool? includeArchived, HttpContext context, CatalogStore catalog) =>
-        {
-            var caller = context.Caller();
-            var list = await catalog.ListProjectsAsync(
-                caller.OrgId, Validate.OptionalText(q, "q", 200), includeArchived ?? false, caller.ViewerScope(), context.RequestAborted);
-            return Results.Ok(new { projects = list.Select(ProjectView) });
-        });
+            (await ListProjectsAsync(q, includeArchived, context, catalog)).ToHttp());
         projects.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
@@ -99,6 +94,14 @@ public static class Catalog
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
         });
+    }
+
+    public static async Task<Answer> ListProjectsAsync(string? q, bool? includeArchived, HttpContext context, CatalogStore catalog)
+    {
+        var caller = context.Caller();
+        var list = await catalog.ListProjectsAsync(
+            caller.OrgId, Validate.OptionalText(q, "q", 200), includeArchived ?? false, caller.ViewerScope(), context.RequestAborted);
+        return new Answer(new { projects = list.Select(ProjectView) });
     }
 
     private static string Currency(string? value)

@@ -25,44 +25,19 @@ public static class Sessions
     public static void MapSessions(this RouteGroupBuilder api)
     {
         var sessions = api.MapGroup("/sessions").RequireAuthorization();
-        sessions.MapPost("", StartAsync);
-        sessions.MapGet("", ListAsync);
+        sessions.MapPost("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
+            (await StartAsync(body, context, catalog, grains, clock)).ToHttp());
+        sessions.MapGet("", async (
+            string? status, [FromQuery(Name = "project_id")] string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
+            (await ListAsync(status, projectId, cursor, limit, context, tracking, clock)).ToHttp());
         sessions.MapGet("/{id}", async (string id, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
-            Results.Ok(new { session = View(await GetOwnAsync(id, context, tracking), clock.GetUtcNow()) }));
+            (await GetAsync(id, context, tracking, clock)).ToHttp());
         sessions.MapPost("/{id}/beat", async (string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-        {
-            var caller = context.Caller().EnsureCanTrack();
-            if (!BeatKinds.TryParse(body.Kind, out var kind))
-            {
-                throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
-            }
-
-            var session = await grains.UserGrain(caller).BeatAsync(Validate.Id(id, "Session"), kind, Previous(body.Previous), caller.AgentId);
-            return Results.Ok(new { session = View(session, clock.GetUtcNow()) });
-        });
+            (await BeatAsync(id, body, context, grains, clock)).ToHttp());
         sessions.MapPost("/{id}/end", async (string id, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-        {
-            var caller = context.Caller().EnsureCanTrack();
-            var ended = await grains.UserGrain(caller).EndSessionAsync(Validate.Id(id, "Session"), caller.AgentId);
-            return Results.Ok(new
-            {
-                session = View(ended.Session, clock.GetUtcNow()),
-                entry = ended.Entry is { } entry ? TimeEntries.View(entry) : null,
-            });
-        });
+            (await EndAsync(id, context, grains, clock)).ToHttp());
         sessions.MapPost("/{id}/events", async (string id, EventRequest body, HttpContext context, IGrainFactory grains) =>
-        {
-            var caller = context.Caller().EnsureCanTrack();
-            if (body.Type != SessionEventTypes.Log)
-            {
-                throw Refusal.Invalid("type must be \"log\".");
-            }
-
-            var message = Validate.Text(body.Message, "message", 10_000);
-            var taskId = Validate.OptionalId(body.TaskId, "Task");
-            var logged = await grains.UserGrain(caller).LogAsync(Validate.Id(id, "Session"), message, taskId, caller.AgentId);
-            return Results.Created($"/api/v1/sessions/{id}/timeline", new { @event = EventView(logged) });
-        });
+            (await LogAsync(id, body, context, grains)).ToHttp());
         sessions.MapPost("/{id}/heartbeat", async (string id, HttpContext context, TrackingQueries tracking) =>
         {
             // The lease was renewed as the call arrived (R15); here the session must be the caller's and open.
@@ -97,7 +72,7 @@ public static class Sessions
         }).RequireAuthorization();
     }
 
-    private static async Task<IResult> StartAsync(
+    public static async Task<Answer> StartAsync(
         StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock)
     {
         // R11: validate everything before anything is created; the start then is one turn.
@@ -109,7 +84,7 @@ public static class Sessions
 
         var started = await grains.UserGrain(caller).StartSessionAsync(
             new StartSession(project.Terms, description, previous, caller.AgentId, environment.ToJsonString()));
-        return Results.Created($"/api/v1/sessions/{started.Session.Id}", new
+        return Answer.Created($"/api/v1/sessions/{started.Session.Id}", new
         {
             session = View(started.Session, clock.GetUtcNow()),
             stopped_timer_entry = started.StoppedTimerEntry is { } entry ? TimeEntries.View(entry) : null,
@@ -117,8 +92,8 @@ public static class Sessions
         });
     }
 
-    private static async Task<IResult> ListAsync(
-        string? status, [FromQuery(Name = "project_id")] string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock)
+    public static async Task<Answer> ListAsync(
+        string? status, string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock)
     {
         var caller = context.Caller();
         bool? open = status switch
@@ -132,7 +107,60 @@ public static class Sessions
             caller.OrgId, caller.UserId, caller.AgentId, open, Validate.OptionalId(projectId, "Project"), Cursors.Decode(cursor), Validate.Limit(limit),
             context.RequestAborted);
         var now = clock.GetUtcNow();
-        return Results.Ok(new { sessions = page.Select(s => View(s, now)), next_cursor = Cursors.Encode(next) });
+        return new Answer(new { sessions = page.Select(s => View(s, now)), next_cursor = Cursors.Encode(next) });
+    }
+
+    public static async Task<Answer> GetAsync(string id, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
+        new(new { session = View(await GetOwnAsync(id, context, tracking), clock.GetUtcNow()) });
+
+    /// <summary>The session the caller works in now: an agent's open session (R8), or a person's focused one (R3).</summary>
+    public static async Task<Answer> CurrentAsync(HttpContext context, TrackingQueries tracking, TimeProvider clock)
+    {
+        var caller = context.Caller();
+        var state = await tracking.GetUserStateAsync(caller.OrgId, caller.UserId, context.RequestAborted);
+        var id = caller.AgentId is { } agentId
+            ? state.AgentSessions.TryGetValue(agentId, out var open) ? open : (Guid?)null
+            : state.FocusedSessionId;
+        return id is { } sessionId
+            ? await GetAsync(sessionId.ToString(), context, tracking, clock)
+            : throw Refusal.NotFound("An open (agent) or focused (person) session for this caller");
+    }
+
+    public static async Task<Answer> BeatAsync(string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock)
+    {
+        var caller = context.Caller().EnsureCanTrack();
+        if (!BeatKinds.TryParse(body.Kind, out var kind))
+        {
+            throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
+        }
+
+        var session = await grains.UserGrain(caller).BeatAsync(Validate.Id(id, "Session"), kind, Previous(body.Previous), caller.AgentId);
+        return new Answer(new { session = View(session, clock.GetUtcNow()) });
+    }
+
+    public static async Task<Answer> EndAsync(string id, HttpContext context, IGrainFactory grains, TimeProvider clock)
+    {
+        var caller = context.Caller().EnsureCanTrack();
+        var ended = await grains.UserGrain(caller).EndSessionAsync(Validate.Id(id, "Session"), caller.AgentId);
+        return new Answer(new
+        {
+            session = View(ended.Session, clock.GetUtcNow()),
+            entry = ended.Entry is { } entry ? TimeEntries.View(entry) : null,
+        });
+    }
+
+    public static async Task<Answer> LogAsync(string id, EventRequest body, HttpContext context, IGrainFactory grains)
+    {
+        var caller = context.Caller().EnsureCanTrack();
+        if (body.Type != SessionEventTypes.Log)
+        {
+            throw Refusal.Invalid("type must be \"log\".");
+        }
+
+        var message = Validate.Text(body.Message, "message", 10_000);
+        var taskId = Validate.OptionalId(body.TaskId, "Task");
+        var logged = await grains.UserGrain(caller).LogAsync(Validate.Id(id, "Session"), message, taskId, caller.AgentId);
+        return Answer.Created($"/api/v1/sessions/{id}/timeline", new { @event = EventView(logged) });
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ public static class TimeEntries
         IReadOnlyList<string?>? Tags,
         bool? Billable);
 
+    /// <summary>The list's filters, all optional.</summary>
+    public sealed record ListRequest(DateTimeOffset? From, DateTimeOffset? To, string? ProjectId, string? Source, string? Cursor, int? Limit);
+
     /// <summary>Only manual and timer entries change by hand; a session's entry is part of its permanent record (R7).</summary>
     private static readonly string[] EditableSources = [EntrySource.Manual, EntrySource.Timer, EntrySource.Import];
 
@@ -32,25 +35,9 @@ public static class TimeEntries
         entries.MapGet("", async (
             DateTimeOffset? from, DateTimeOffset? to, [FromQuery(Name = "project_id")] string? projectId, string? source, string? cursor, int? limit,
             HttpContext context, EntryStore store) =>
-        {
-            var caller = context.Caller();
-            if (source is not null && !EntrySource.IsKnown(source))
-            {
-                throw Refusal.Invalid("source must be one of timer, session, manual, import.");
-            }
-
-            if (from > to)
-            {
-                throw Refusal.Invalid("from must not be after to.");
-            }
-
-            var filter = new EntryFilter(
-                from?.ToUniversalTime(), to?.ToUniversalTime(), Validate.OptionalId(projectId, "Project"), source,
-                Cursors.Decode(cursor), Validate.Limit(limit));
-            var (page, next) = await store.ListAsync(caller.OrgId, caller.UserId, caller.ViewerScope(), filter, context.RequestAborted);
-            return Results.Ok(new { time_entries = page.Select(View), next_cursor = Cursors.Encode(next) });
-        });
-        entries.MapPost("", CreateAsync);
+            (await ListAsync(new ListRequest(from, to, projectId, source, cursor, limit), context, store)).ToHttp());
+        entries.MapPost("", async (EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock) =>
+            (await CreateAsync(body, context, catalog, store, clock)).ToHttp());
         entries.MapGet("/summary", SummaryAsync);
         entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store) =>
         {
@@ -73,6 +60,26 @@ public static class TimeEntries
             var entry = await store.GetAsync(caller.OrgId, entryId, context.RequestAborted);
             throw entry is not null && entry.UserId == caller.UserId ? Locked() : Refusal.NotFound("Time entry");
         });
+    }
+
+    public static async Task<Answer> ListAsync(ListRequest query, HttpContext context, EntryStore store)
+    {
+        var caller = context.Caller();
+        if (query.Source is not null && !EntrySource.IsKnown(query.Source))
+        {
+            throw Refusal.Invalid("source must be one of timer, session, manual, import.");
+        }
+
+        if (query.From > query.To)
+        {
+            throw Refusal.Invalid("from must not be after to.");
+        }
+
+        var filter = new EntryFilter(
+            query.From?.ToUniversalTime(), query.To?.ToUniversalTime(), Validate.OptionalId(query.ProjectId, "Project"), query.Source,
+            Cursors.Decode(query.Cursor), Validate.Limit(query.Limit));
+        var (page, next) = await store.ListAsync(caller.OrgId, caller.UserId, caller.ViewerScope(), filter, context.RequestAborted);
+        return new Answer(new { time_entries = page.Select(View), next_cursor = Cursors.Encode(next) });
     }
 
     private static async Task<IResult> PatchAsync(
@@ -181,7 +188,7 @@ public static class TimeEntries
         return (Truncate(startedAt), Truncate(endedAt));
     }
 
-    private static async Task<IResult> CreateAsync(
+    public static async Task<Answer> CreateAsync(
         EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
@@ -197,7 +204,7 @@ public static class TimeEntries
             startedAt, endedAt, (long)(endedAt - startedAt).TotalMilliseconds / 1000, body.Billable ?? true,
             project.EffectiveRate, project.Currency, tags, now);
         await store.CreateAsync(entry, context.RequestAborted);
-        return Results.Created($"/api/v1/time-entries/{entry.Id}", new { time_entry = View(entry) });
+        return Answer.Created($"/api/v1/time-entries/{entry.Id}", new { time_entry = View(entry) });
     }
 
     private static DateTimeOffset Truncate(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);

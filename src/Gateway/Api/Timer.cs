@@ -1,4 +1,5 @@
 using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
 using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Storage.Catalog;
@@ -15,32 +16,40 @@ public static class Timer
     {
         var timer = api.MapGroup("/timer").RequireAuthorization();
         timer.MapPut("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
-        {
-            var caller = context.Caller().EnsureCanWrite();
-            var description = Work.Description(body.Description);
-            var tags = Http.Validate.Tags(body.Tags);
-            var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
-            var started = await grains.UserGrain(caller).StartTimerAsync(
-                new StartTimer(project.Terms, description, tags, body.Replace ?? false));
-            var now = clock.GetUtcNow();
-            return Results.Created("/api/v1/timer", new
-            {
-                timer = View(started.Timer, now),
-                replaced_entry = started.ReplacedEntry is { } entry ? TimeEntries.View(entry) : null,
-            });
-        });
+            (await StartAsync(body, context, catalog, grains, clock)).ToHttp());
         timer.MapGet("", async (HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
+            (await GetAsync(context, tracking, clock)).ToHttp());
+        timer.MapDelete("", async (HttpContext context, IGrainFactory grains) => (await StopAsync(context, grains)).ToHttp());
+    }
+
+    public static async Task<Answer> StartAsync(StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock)
+    {
+        var caller = context.Caller().EnsureCanWrite();
+        var description = Work.Description(body.Description);
+        var tags = Validate.Tags(body.Tags);
+        var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
+        var started = await grains.UserGrain(caller).StartTimerAsync(
+            new StartTimer(project.Terms, description, tags, body.Replace ?? false));
+        var now = clock.GetUtcNow();
+        return Answer.Created("/api/v1/timer", new
         {
-            var caller = context.Caller();
-            var state = await tracking.GetUserStateAsync(caller.OrgId, caller.UserId, context.RequestAborted);
-            return Results.Ok(new { timer = state.Timer is { } t ? View(t, clock.GetUtcNow()) : null });
+            timer = View(started.Timer, now),
+            replaced_entry = started.ReplacedEntry is { } entry ? TimeEntries.View(entry) : null,
         });
-        timer.MapDelete("", async (HttpContext context, IGrainFactory grains) =>
-        {
-            var caller = context.Caller().EnsureCanWrite();
-            var entry = await grains.UserGrain(caller).StopTimerAsync();
-            return Results.Ok(new { entry = TimeEntries.View(entry) });
-        });
+    }
+
+    public static async Task<Answer> GetAsync(HttpContext context, TrackingQueries tracking, TimeProvider clock)
+    {
+        var caller = context.Caller();
+        var state = await tracking.GetUserStateAsync(caller.OrgId, caller.UserId, context.RequestAborted);
+        return new Answer(new { timer = state.Timer is { } t ? View(t, clock.GetUtcNow()) : null });
+    }
+
+    public static async Task<Answer> StopAsync(HttpContext context, IGrainFactory grains)
+    {
+        var caller = context.Caller().EnsureCanWrite();
+        var entry = await grains.UserGrain(caller).StopTimerAsync();
+        return new Answer(new { entry = TimeEntries.View(entry) });
     }
 
     public static object View(RunningTimer timer, DateTimeOffset now) => new

@@ -28,14 +28,21 @@ public static class HttpSetup
     private sealed class UtcTimeConverter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.String
-            && DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-            && reader.GetString()!.Contains('T', StringComparison.Ordinal)
-                ? value.ToUniversalTime()
+            reader.TokenType == JsonTokenType.String && TryParseTime(reader.GetString(), out var value)
+                ? value
                 : throw new JsonException("Expected an RFC 3339 timestamp, e.g. 2026-01-31T09:00:00Z.");
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
             writer.WriteStringValue(Format(value));
+    }
+
+    /// <summary>An RFC 3339 date and time (with the <c>T</c>), as UTC.</summary>
+    public static bool TryParseTime(string? text, out DateTimeOffset value)
+    {
+        var parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value)
+            && text!.Contains('T', StringComparison.Ordinal);
+        value = value.ToUniversalTime();
+        return parsed;
     }
 
     public static string Format(DateTimeOffset value) =>

@@ -57,7 +57,12 @@ public static class Problems
             return Task.CompletedTask;
         }
 
+        // Clearing drops what the refusal already said about how to succeed; those headers stay.
+        var challenge = context.Response.Headers.WWWAuthenticate;
+        var allow = context.Response.Headers.Allow;
         context.Response.Clear();
+        context.Response.Headers.WWWAuthenticate = challenge;
+        context.Response.Headers.Allow = allow;
         if (status == 503)
         {
             context.Response.Headers.RetryAfter = "2";

@@ -1,0 +1,59 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Hourdini.Cli;
+
+/// <summary>The HTTP API as the CLI uses it: JSON in and out, refusals turned into <see cref="CliException"/> with the API's code.</summary>
+public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
+{
+    private readonly HttpClient http = new()
+    {
+        BaseAddress = new Uri(baseUrl, "api/v1/"),
+        Timeout = TimeSpan.FromSeconds(30),
+        DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+    };
+
+    public Task<JsonElement> GetAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Get, path, null, ct);
+
+    public Task<JsonElement> PostAsync(string path, object? body, CancellationToken ct) => SendAsync(HttpMethod.Post, path, body, ct);
+
+    public Task<JsonElement> PutAsync(string path, object? body, CancellationToken ct) => SendAsync(HttpMethod.Put, path, body, ct);
+
+    public Task<JsonElement> DeleteAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, ct);
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"Cannot reach Hourdini at {baseUrl}: {e.Message}", "server_unreachable");
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            var json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+            if (response.IsSuccessStatusCode)
+            {
+                return json;
+            }
+
+            var code = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var c) ? c.GetString() : null;
+            var detail = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            throw new CliException(detail ?? $"The server answered {(int)response.StatusCode}.", code ?? $"http_{(int)response.StatusCode}");
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+
+namespace Hourdini.Cli;
+
+/// <summary>
+/// Where the CLI finds its server and token: <c>--url</c> / <c>HOURDINI_URL</c> / the saved login, and
+/// <c>HOURDINI_TOKEN</c> / the saved login. <c>hourdini login</c> saves both in
+/// <c>$XDG_CONFIG_HOME/hourdini/config.json</c> (by default <c>~/.config/hourdini/config.json</c>), readable by the user only.
+/// </summary>
+public sealed record Settings(string? Url, string? Token)
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static string FilePath
+    {
+        get
+        {
+            var root = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+            return Path.Combine(root, "hourdini", "config.json");
+        }
+    }
+
+    public static Settings Load()
+    {
+        try
+        {
+            return File.Exists(FilePath)
+                ? JsonSerializer.Deserialize<Settings>(File.ReadAllText(FilePath), Json) ?? new Settings(null, null)
+                : new Settings(null, null);
+        }
+        catch (JsonException)
+        {
+            return new Settings(null, null);
+        }
+    }
+
+    public void Save()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        var temp = FilePath + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the token is a secret
+        }
+
+        using (var file = new FileStream(temp, options))
+        {
+            JsonSerializer.Serialize(file, this, Json);
+        }
+
+        File.Move(temp, FilePath, overwrite: true);
+    }
+
+    /// <summary>The server to talk to: the option, then the environment, then the saved login, then the local default.</summary>
+    public static Uri ResolveUrl(string? option)
+    {
+        var text = option ?? Environment.GetEnvironmentVariable("HOURDINI_URL") ?? Load().Url ?? DefaultUrl;
+        return Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new CliException($"'{text}' is not an http(s) URL.");
+    }
+
+    public static string ResolveToken() =>
+        Environment.GetEnvironmentVariable("HOURDINI_TOKEN") is { Length: > 0 } token
+            ? token
+            : Load().Token ?? throw new CliException("No token: set HOURDINI_TOKEN or run 'hourdini login --token <token>'.");
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+}
+
+/// <summary>A failure the CLI explains to the user in one line, instead of a stack trace.</summary>
+public sealed class CliException(string message, string? code = null) : Exception(message)
+{
+    public string? Code { get; } = code;
+}
