@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hourdini.Testing;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Hourdini.Mcp.Tests;
+
+/// <summary>The package's own MCP client, pointed at a real server over HTTP or at the real `hourdini mcp` over stdio.</summary>
+public static class McpSupport
+{
+    public static readonly string[] ToolNames =
+    [
+        "session_start", "session_beat", "session_log", "session_end", "session_get", "pull_updates",
+        "timer_start", "timer_stop", "timer_get", "log_time", "list_projects", "list_entries",
+    ];
+
+    public static Task<McpClient> ConnectHttpAsync(Uri server, string token) =>
+        McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(server, "/mcp"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            EnableStandaloneGetStream = false,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+        }));
+
+    /// <summary>Launches the built `hourdini mcp` as a child process speaking MCP on its stdin and stdout.</summary>
+    public static Task<McpClient> ConnectStdioAsync(Uri server, string token) =>
+        McpClient.CreateAsync(new StdioClientTransport(new StdioClientTransportOptions
+        {
+            Name = "hourdini",
+            Command = Cli.Dotnet,
+            Arguments = [Cli.Program, "mcp", "--url", server.ToString()],
+            EnvironmentVariables = new Dictionary<string, string?> { ["HOURDINI_TOKEN"] = token, ["XDG_CONFIG_HOME"] = Path.GetTempPath() },
+        }));
+
+    public static string Token(this ApiClient client) => client.Http.DefaultRequestHeaders.Authorization!.Parameter!;
+
+    public static async Task<CallToolResult> CallAsync(this McpClient client, string tool, object? arguments = null)
+    {
+        var args = arguments is null
+            ? new Dictionary<string, object?>()
+            : JsonSerializer.SerializeToElement(arguments).EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone());
+        return await client.CallToolAsync(tool, args);
+    }
+
+    /// <summary>Calls a tool that must succeed; returns its JSON (the API's response body).</summary>
+    public static async Task<JsonElement> CallOkAsync(this McpClient client, string tool, object? arguments = null)
+    {
+        var result = await client.CallAsync(tool, arguments);
+        Assert.True(result.IsError is not true, $"{tool} failed: {Text(result)}");
+        return Body(result);
+    }
+
+    /// <summary>Calls a tool that must be refused with the API's problem <paramref name="code"/>.</summary>
+    public static async Task<JsonElement> CallRefusedAsync(this McpClient client, string tool, object? arguments, string code)
+    {
+        var result = await client.CallAsync(tool, arguments);
+        Assert.True(result.IsError, $"{tool} should have been refused with {code}: {Text(result)}");
+        var problem = Body(result);
+        Assert.Equal(code, problem.Str("code"));
+        return problem;
+    }
+
+    /// <summary>The text content (what a model reads) and the structured content carry the same JSON.</summary>
+    private static JsonElement Body(CallToolResult result)
+    {
+        var text = JsonDocument.Parse(Text(result)).RootElement.Clone();
+        Assert.True(result.StructuredContent.HasValue);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(text.GetRawText()), JsonNode.Parse(result.StructuredContent.Value.GetRawText())));
+        return text;
+    }
+
+    private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+
+    public static void SameJson(JsonElement expected, JsonElement actual) =>
+        Assert.True(
+            JsonNode.DeepEquals(JsonNode.Parse(expected.GetRawText()), JsonNode.Parse(actual.GetRawText())),
+            $"expected {expected.GetRawText()}\n  actual {actual.GetRawText()}");
+}
+
+/// <summary>The real `hourdini` program, built next to these tests.</summary>
+public static class Cli
+{
+    public static string Program { get; } = Path.Combine(AppContext.BaseDirectory, "hourdini.dll");
+
+    public static string Dotnet { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(string configDir, params string[] args)
+    {
+        var start = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Program);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["XDG_CONFIG_HOME"] = configDir;
+        start.Environment.Remove("HOURDINI_TOKEN");
+        start.Environment.Remove("HOURDINI_URL");
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+}
+
+/// <summary>One agent's whole run through tools, checked against what the HTTP API reports (the issue's "done means").</summary>
+public static class AgentRun
+{
+    public static async Task RunAndCompareAsync(McpClient mcp, ApiClient human, string agentId)
+    {
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Globex"), $"Relaunch {Guid.NewGuid():N}", billAgentTime: true);
+        var task = (await human.PostAsync($"/api/v1/projects/{project}/tasks", new { title = "Migrate the blog", assignee_agent_id = agentId }))
+            .Expect(HttpStatusCode.Created)["task"].Str("id");
+        (await human.PostAsync($"/api/v1/agents/{agentId}/messages", new { text = "Staging is down until noon" })).Expect(HttpStatusCode.Created);
+
+        // Start by partial, case-insensitive name (as the API does); the pull comes with it (R12).
+        var started = await mcp.CallOkAsync("session_start", new { project = "relaunch", description = "Blog migration", environment = new { client = "tests" } });
+        var sessionId = started.GetProperty("session").Str("id");
+        Assert.Equal("agent", started.GetProperty("session").CurrentBeat()); // R2
+        Assert.Equal(task, Assert.Single(started.GetProperty("updates").GetProperty("tasks").EnumerateArray()).Str("id"));
+        Assert.Equal("Staging is down until noon", Assert.Single(started.GetProperty("updates").GetProperty("messages").EnumerateArray()).Str("text"));
+
+        Assert.Equal("agent", (await mcp.CallOkAsync("session_beat", new { session_id = sessionId, kind = "agent" })).GetProperty("session").CurrentBeat());
+        var logged = await mcp.CallOkAsync("session_log", new { session_id = sessionId, message = "Moved 12 posts", task_id = task });
+        Assert.Equal("log", logged.GetProperty("event").Str("type"));
+        await Task.Delay(1100); // at least one whole billable second of agent time, so the end writes an entry
+        Assert.Equal("idle", (await mcp.CallOkAsync("session_beat", new { session_id = sessionId, kind = "idle" })).GetProperty("session").CurrentBeat());
+        var ended = await mcp.CallOkAsync("session_end", new { session_id = sessionId });
+
+        // The session and entry the tools answered are exactly what the HTTP API reports.
+        var viaApi = (await human.GetAsync($"/api/v1/sessions/{sessionId}")).Expect(HttpStatusCode.OK)["session"];
+        McpSupport.SameJson(viaApi, ended.GetProperty("session"));
+        McpSupport.SameJson(viaApi, (await mcp.CallOkAsync("session_get", new { session_id = sessionId })).GetProperty("session"));
+        Assert.Equal("stopped", viaApi.Str("status"));
+        Assert.Equal(new[] { "agent", "idle" }, viaApi.GetProperty("beats").EnumerateArray().Select(b => b.Str("kind")));
+
+        var entry = ended.GetProperty("entry");
+        McpSupport.SameJson((await human.GetAsync($"/api/v1/time-entries/{entry.Str("id")}")).Expect(HttpStatusCode.OK)["time_entry"], entry);
+        Assert.Equal(("session", sessionId, agentId), (entry.Str("source"), entry.Str("session_id"), entry.Str("agent_id")));
+        Assert.Equal(viaApi.GetProperty("totals").Long("billable_seconds"), entry.Long("duration_seconds")); // R6
+        Assert.True(entry.Long("duration_seconds") >= 1);
+
+        // The timeline (R13, R14) holds the start, the log against the task, and the stop.
+        var events = (await human.GetAsync($"/api/v1/sessions/{sessionId}/timeline")).Expect(HttpStatusCode.OK)["events"].EnumerateArray().ToList();
+        Assert.Equal("session_start", events[0].Str("type"));
+        Assert.Equal("session_stop", events[^1].Str("type"));
+        var log = Assert.Single(events, e => e.Str("type") == "log");
+        Assert.Equal(("Moved 12 posts", task), (log.GetProperty("data").Str("message"), log.GetProperty("data").Str("task_id")));
+
+        // The agent's entries, listed through the tool, include the new one.
+        var listed = await mcp.CallOkAsync("list_entries", new { project_id = project });
+        Assert.Equal(entry.Str("id"), Assert.Single(listed.GetProperty("time_entries").EnumerateArray()).Str("id"));
+    }
+}
