@@ -122,6 +122,13 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         }
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => McpSupport.ConnectHttpAsync(server.BaseAddress, "hd_pat_live_forged0000000000000000000000"));
+
+        // A disabled agent's token is known but refused, on /mcp as on the API.
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (agentId, agent) = await human.CreateAgentAsync();
+        (await human.SendAsync(HttpMethod.Patch, $"/api/v1/agents/{agentId}", new { status = "disabled" })).Expect(HttpStatusCode.OK);
+        var disabled = await PostAsync(new HttpClient(), initialize, agent.Token());
+        Assert.Equal((HttpStatusCode.Forbidden, "agent_disabled"), (disabled.Status, disabled.Body.Str("code")));
     }
 
     [Fact]
@@ -197,6 +204,7 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         await mcp.CallRefusedAsync("log_time", new { project, started_at = "yesterday", duration_seconds = 60 }, "validation_failed");
         await mcp.CallRefusedAsync("log_time", new { project, started_at = "2026-11-02T09:00:00Z", duration_seconds = -5 }, "validation_failed");
         await mcp.CallRefusedAsync("list_entries", new { limit = "ten" }, "validation_failed");
+        await mcp.CallRefusedAsync("list_entries", new { limit = 99_999_999_999L }, "validation_failed");
         await mcp.CallRefusedAsync("timer_start", new { project, tags = new[] { 1, 2 } }, "validation_failed");
 
         // Nothing was created by any of it.

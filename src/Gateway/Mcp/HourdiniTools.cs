@@ -158,11 +158,12 @@ public sealed class HourdiniTools(HttpContext http)
         [Description("Optional: entries starting before this time, RFC 3339.")] string? to = null,
         [Description("Optional: only this project's entries (its id; see list_projects).")] string? project_id = null,
         [Description("Optional: \"timer\", \"session\", \"manual\" or \"import\".")] string? source = null,
-        [Description("Optional page size, 1 to 200 (default 50).")] int? limit = null,
+        [Description("Optional page size, 1 to 200 (default 50).")] long? limit = null,
         [Description("Optional: next_cursor from the previous page.")] string? cursor = null) =>
         Run(() => TimeEntries.ListAsync(
             new TimeEntries.ListRequest(
-                from is null ? null : Time(from, "from"), to is null ? null : Time(to, "to"), project_id, source, cursor, limit),
+                from is null ? null : Time(from, "from"), to is null ? null : Time(to, "to"), project_id, source, cursor,
+                limit is null ? null : (int)Math.Clamp(limit.Value, int.MinValue, int.MaxValue)),
             http,
             Service<EntryStore>()));
 
