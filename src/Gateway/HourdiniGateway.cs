@@ -2,6 +2,7 @@ using Hourdini.Gateway.Api;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Gateway.Mcp;
+using Hourdini.Gateway.Protection;
 using Hourdini.Silo;
 
 namespace Hourdini.Gateway;
@@ -19,10 +20,12 @@ public static class HourdiniGateway
         builder.Services.AddHourdiniAuth();
         builder.Services.AddOpenApi();
         builder.Services.AddHourdiniMcp();
+        builder.AddHourdiniProtection();
 
         var app = builder.Build();
         app.UseHourdiniProblems();
         app.UseAuthentication();
+        app.UseHourdiniProtection();
         app.UseAuthorization();
         app.UseDisabledAgentRefusal();
         app.UseMiddleware<IdempotencyMiddleware>();

@@ -15,7 +15,7 @@ namespace Hourdini.Testing;
 /// The real gateway on Kestrel, on a free loopback port, over its own fresh PostgreSQL database.
 /// Tests talk to it over real HTTP. One per test class (xunit class fixture).
 /// </summary>
-public sealed class HourdiniServer : IAsyncLifetime
+public sealed class HourdiniServer : IAsyncLifetime, IAsyncDisposable
 {
     private WebApplication? _app;
 
@@ -25,8 +25,18 @@ public sealed class HourdiniServer : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
-    /// <summary>Settings for this node, e.g. <c>Hourdini:AgentSweepInterval</c>.</summary>
-    public Dictionary<string, string?> Settings { get; } = [];
+    /// <summary>
+    /// Settings for this node, e.g. <c>Hourdini:AgentSweepInterval</c>. Every test calls from one
+    /// address and signs many users up, so rate limits are out of the way unless a test sets them.
+    /// </summary>
+    public Dictionary<string, string?> Settings { get; } = new()
+    {
+        ["Hourdini:Limits:PerCallerPerSecond"] = "100000",
+        ["Hourdini:Limits:PerCallerBurst"] = "100000",
+        ["Hourdini:Limits:PerAddressPerSecond"] = "100000",
+        ["Hourdini:Limits:PerAddressBurst"] = "100000",
+        ["Hourdini:Limits:SignInPerMinute"] = "100000",
+    };
 
     public async Task InitializeAsync()
     {
@@ -69,6 +79,8 @@ public sealed class HourdiniServer : IAsyncLifetime
             await _app.DisposeAsync();
         }
     }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public async Task<NpgsqlConnection> OpenDatabaseAsync()
     {

@@ -26,8 +26,8 @@ public static class Accounts
 
     public static void MapAccounts(this RouteGroupBuilder api)
     {
-        api.MapPost("/auth/signup", SignupAsync).AllowAnonymous();
-        api.MapPost("/auth/login", LoginAsync).AllowAnonymous();
+        api.MapPost("/auth/signup", SignupAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
+        api.MapPost("/auth/login", LoginAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
         api.MapPost("/auth/logout", async (HttpContext context) =>
         {
             await context.SignOutAsync(AuthSetup.CookieScheme);

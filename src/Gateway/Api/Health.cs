@@ -7,7 +7,7 @@ public static class Health
     /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: the database answers and is migrated.</summary>
     public static void MapHealth(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).DisableRateLimiting();
         app.MapGet("/readyz", async (Migrator migrator, CancellationToken ct) =>
         {
             try
@@ -22,6 +22,6 @@ public static class Health
             {
                 return Results.Json(new { status = "database_unavailable" }, statusCode: 503);
             }
-        });
+        }).DisableRateLimiting();
     }
 }

@@ -60,13 +60,11 @@ public static class Problems
         // Clearing drops what the refusal already said about how to succeed; those headers stay.
         var challenge = context.Response.Headers.WWWAuthenticate;
         var allow = context.Response.Headers.Allow;
+        var retryAfter = context.Response.Headers.RetryAfter;
         context.Response.Clear();
         context.Response.Headers.WWWAuthenticate = challenge;
         context.Response.Headers.Allow = allow;
-        if (status == 503)
-        {
-            context.Response.Headers.RetryAfter = "2";
-        }
+        context.Response.Headers.RetryAfter = retryAfter.Count == 0 && status == 503 ? "2" : retryAfter;
 
         return Results.Problem(
             detail: detail,
@@ -82,6 +80,7 @@ public static class Problems
         403 => Write(context, 403, "forbidden", "Forbidden", "You are not allowed to do this."),
         404 => Write(context, 404, "not_found", "Not found", "There is nothing at this address."),
         405 => Write(context, 405, "method_not_allowed", "Method not allowed", "This address does not accept this method."),
+        413 => Write(context, 413, "payload_too_large", "Payload too large", "The request body is too large."),
         415 => Write(context, 415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."),
         var other => Write(context, other, "http_" + other, "Error", "The request failed."),
     };
