@@ -51,4 +51,11 @@ public sealed class CommonOptions
     /// <summary>The API takes a project by id, or by (part of) its name.</summary>
     public static (string? Id, string? Name) Project(string project) =>
         Guid.TryParse(project, out _) ? (project, null) : (null, project);
+
+    /// <summary>A query string of the parameters that have a value.</summary>
+    public static string Query(params (string Name, string? Value)[] parameters)
+    {
+        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToArray();
+        return present.Length == 0 ? "" : "?" + string.Join('&', present);
+    }
 }

@@ -13,7 +13,7 @@ public static class EntriesCommand
         var project = new Option<string?>("--project-id") { Description = "Only this project's entries." };
         var limit = new Option<int?>("--limit") { Description = "How many (1 to 200)." };
         var command = new Command("entries", "List your time entries, newest first.") { from, to, project, limit };
-        common.Action(command, (parse, api, ct) => api.GetAsync("time-entries" + SessionCommands.Query(
+        common.Action(command, (parse, api, ct) => api.GetAsync("time-entries" + CommonOptions.Query(
             ("from", Time(parse.GetValue(from))),
             ("to", Time(parse.GetValue(to))),
             ("project_id", parse.GetValue(project)),

@@ -51,16 +51,10 @@ public static class SessionCommands
         var list = new Command("list", "List your sessions, newest first.") { status, limit };
         common.Action(list, (parse, api, ct) =>
         {
-            var query = Query(("status", parse.GetValue(status)), ("limit", parse.GetValue(limit)?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var query = CommonOptions.Query(("status", parse.GetValue(status)), ("limit", parse.GetValue(limit)?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return api.GetAsync("sessions" + query, ct);
         }, body => Output.Sessions(body.GetProperty("sessions").EnumerateArray()));
 
         return new Command("session", "Start, beat, end or list work sessions.") { start, beat, end, list };
-    }
-
-    public static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var present = parameters.Where(p => p.Value is not null).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToArray();
-        return present.Length == 0 ? "" : "?" + string.Join('&', present);
     }
 }
