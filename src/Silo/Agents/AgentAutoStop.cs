@@ -82,10 +82,23 @@ public sealed class AgentAutoStop(
             }
             catch (Exception error) when (error is Refusal or Activation.InconsistentStateException)
             {
+                // Typically the same user's grain on another node won a concurrent turn. The claim is
+                // released so the next sweep (of any node) retries at once instead of after ClaimFor.
                 logger.LogInformation("Agent session {Session} was not auto-stopped: {Reason}", sessionId, error.Message);
+                await ReleaseClaimAsync(orgId, sessionId, cancellationToken);
             }
         }
 
         return stopped;
     }
+
+    private Task ReleaseClaimAsync(Guid orgId, Guid sessionId, CancellationToken cancellationToken) => Db.RunAsync(async () =>
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE sessions SET sweep_claimed_until = NULL WHERE org_id = $1 AND id = $2 AND stopped_at IS NULL";
+        command.Parameters.Add(Db.Parameter(orgId));
+        command.Parameters.Add(Db.Parameter(sessionId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    });
 }
