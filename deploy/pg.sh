@@ -18,6 +18,18 @@ hd_ensure_postgres() {
   hd_pg_bindir >/dev/null || { echo "PostgreSQL installation failed" >&2; return 1; }
 }
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here);
+# tzdata lets the web app show times in the browser's time zone.
+hd_ensure_browser() {
+  if [ -x /usr/bin/chromium ] && [ -d /usr/share/zoneinfo ]; then return 0; fi
+  echo "==> installing Chromium (for the browser tests) with apt-get" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium tzdata >/dev/null
+  [ -x /usr/bin/chromium ] || { echo "Chromium installation failed" >&2; return 1; }
+}
+
 # Runs a PostgreSQL tool as the cluster's owner (PostgreSQL refuses to run as root).
 hd_pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

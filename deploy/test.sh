@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Sets up and runs the tests: installs PostgreSQL when missing (the tests start their own
-# throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead), then runs
+# throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead) and Debian's
+# Chromium for the browser tests (screenshots land in artifacts/screenshots), then runs
 # `dotnet test Hourdini.sln` and prints one closing line "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
 hd_ensure_dotnet
 if [ -z "${HOURDINI_TEST_PG:-}" ]; then hd_ensure_postgres; fi
+hd_ensure_browser
 
 cd "$root"
 log=$(mktemp)

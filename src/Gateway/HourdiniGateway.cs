@@ -3,6 +3,7 @@ using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Gateway.Mcp;
 using Hourdini.Gateway.Protection;
+using Hourdini.Gateway.Web;
 using Hourdini.Silo;
 
 namespace Hourdini.Gateway;
@@ -12,7 +13,12 @@ public static class HourdiniGateway
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application is this assembly wherever it is hosted (tests too): its Razor Pages are found by it.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(HourdiniGateway).Assembly.GetName().Name,
+        });
         configure?.Invoke(builder);
 
         builder.Services.AddHourdiniSilo(builder.Configuration);
@@ -20,6 +26,7 @@ public static class HourdiniGateway
         builder.Services.AddHourdiniAuth();
         builder.Services.AddOpenApi();
         builder.Services.AddHourdiniMcp();
+        builder.Services.AddHourdiniWeb();
         builder.AddHourdiniProtection();
 
         var app = builder.Build();
@@ -41,6 +48,7 @@ public static class HourdiniGateway
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();
+        app.MapHourdiniWeb();
         return app;
     }
 }

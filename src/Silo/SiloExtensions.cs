@@ -5,6 +5,7 @@ using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Activation;
 using Hourdini.Silo.Agents;
+using Hourdini.Silo.Live;
 using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Accounts;
 using Hourdini.Silo.Storage.Agents;
@@ -69,6 +70,8 @@ public static class SiloExtensions
         });
         services.AddSingleton<AgentAutoStop>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentAutoStop>());
+        services.AddSingleton<ChangeFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
         return services;
     }
 

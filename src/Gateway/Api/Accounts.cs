@@ -20,6 +20,8 @@ public static class Accounts
 
     public sealed record TokenRequest(string? Name);
 
+    public sealed record SwitchRequest(string? OrgId);
+
     public sealed record OrgPatch(string? Name, int? AgentLeaseSeconds);
 
     public sealed record MemberRequest(string? Email, string? Role);
@@ -57,6 +59,16 @@ public static class Accounts
             var agent = caller.AgentId is { } agentId ? await agents.GetAsync(caller.OrgId, agentId, context.RequestAborted) : null;
             return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire(), agent = agent is null ? null : Agents.View(agent) });
         });
+        authed.MapGet("/me/orgs", async (HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureHuman();
+            var memberships = await accounts.ListMembershipsAsync(caller.UserId, context.RequestAborted);
+            return Results.Ok(new
+            {
+                orgs = memberships.Select(m => new { org = OrgView(m.Org), role = m.Role.ToWire(), current = m.Org.Id == caller.OrgId }),
+            });
+        });
+        authed.MapPost("/auth/switch", SwitchOrgAsync);
         authed.MapGet("/org", async (HttpContext context, AccountStore accounts) =>
         {
             var org = await accounts.GetOrgAsync(context.Caller().OrgId, context.RequestAborted) ?? throw Refusal.NotFound("Org");
@@ -129,6 +141,17 @@ public static class Accounts
             ?? throw Refusal.NotFound("Org");
         await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie));
         return Results.Ok(new { user = UserView(user), org = OrgView(org) });
+    }
+
+    /// <summary>The web session moves to another org the user belongs to; a token stays bound to its org.</summary>
+    private static async Task<IResult> SwitchOrgAsync(SwitchRequest body, HttpContext context, AccountStore accounts)
+    {
+        var caller = EnsureCookie(context.Caller());
+        var orgId = Validate.Id(body.OrgId, "Org");
+        var (user, org, role) = await accounts.GetMembershipAsync(caller.UserId, orgId, context.RequestAborted)
+            ?? throw Refusal.NotFound("Org");
+        await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie));
+        return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire() });
     }
 
     /// <summary>A PAT is minted from a signed-in web session only: a token cannot mint tokens.</summary>

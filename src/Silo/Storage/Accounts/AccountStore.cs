@@ -71,6 +71,17 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
             return (ReadUser(reader), ReadOrg(reader, "org_"), role);
         });
 
+    /// <summary>Every org the user belongs to, with their role there, in the order they joined.</summary>
+    public Task<IReadOnlyList<(Org Org, Role Role)>> ListMembershipsAsync(Guid userId, CancellationToken ct) =>
+        dataSource.ListAsync(
+            """
+            SELECT o.id AS org_id, o.name AS org_name, o.agent_lease_seconds, o.created_at AS org_created_at, m.role
+            FROM memberships m JOIN orgs o ON o.id = m.org_id
+            WHERE m.user_id = $1 ORDER BY m.created_at, m.org_id
+            """,
+            r => (ReadOrg(r, "org_"), Roles.TryParse(r.Get<string>("role"), out var role) ? role : Role.Viewer),
+            ct, userId);
+
     public Task<Org?> GetOrgAsync(Guid orgId, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {

@@ -1,0 +1,285 @@
+// Hourdini web app: every change goes through the JSON API (/api/v1) with the session cookie;
+// pages are rendered on the server, and "live" regions are re-read when the server says
+// something changed (Server-Sent Events at /app/events) or after the user changes something.
+(() => {
+  'use strict';
+  const $ = (selector, root = document) => root.querySelector(selector);
+  const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
+  const html = document.documentElement;
+
+  // The browser's time zone, so the server groups days and writes times as the user lives them.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  if (!document.cookie.split('; ').includes(`tz=${encodeURIComponent(zone)}`)) {
+    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; samesite=lax`;
+  }
+  if (html.dataset.tz && html.dataset.tz !== zone && !sessionStorage.getItem('hd-tz-reloaded')) {
+    sessionStorage.setItem('hd-tz-reloaded', '1');
+    location.reload();
+    return;
+  }
+
+  // ---- talking to the API -------------------------------------------------------------
+  async function api(method, path, body) {
+    const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, init);
+    const text = await response.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    if (!response.ok) {
+      const error = new Error((data && (data.detail || data.title)) || `The server answered ${response.status}.`);
+      error.code = data && data.code;
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  function toast(message, kind = 'error') {
+    const box = $('#toast');
+    if (!box) return;
+    box.textContent = message;
+    box.dataset.kind = kind;
+    box.hidden = false;
+    clearTimeout(box.hideTimer);
+    box.hideTimer = setTimeout(() => { box.hidden = true; }, 6000);
+  }
+
+  // ---- live regions -------------------------------------------------------------------
+  let skew = 0; // how far this browser's clock is ahead of the server's
+  function readSkew(doc) {
+    const serverNow = Date.parse(doc.documentElement.dataset.serverNow || '');
+    if (!Number.isNaN(serverNow)) skew = Date.now() - serverNow;
+  }
+  readSkew(document);
+
+  let refreshing = null;
+  let again = false;
+  function refresh() {
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      do {
+        again = false;
+        const response = await fetch(location.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+        if (response.redirected && new URL(response.url).pathname === '/login') { location.href = response.url; return; }
+        if (!response.ok && response.status !== 404) return;
+        const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+        readSkew(doc);
+        for (const region of $$('[data-live]')) {
+          const fresh = doc.getElementById(region.id);
+          if (!fresh || fresh.outerHTML === region.outerHTML) continue;
+          const focused = region.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+          region.replaceWith(fresh);
+          if (focused) { const again = $(focused, fresh.parentNode || document); if (again) again.focus(); }
+        }
+        tick();
+      } while (again);
+    })().catch(() => {}).finally(() => { refreshing = null; });
+    return refreshing;
+  }
+
+  function focusKey(element) {
+    if (element.id) return `#${CSS.escape(element.id)}`;
+    if (element.dataset.call) return `[data-call="${CSS.escape(element.dataset.call)}"][data-body="${CSS.escape(element.dataset.body || '')}"]`;
+    return null;
+  }
+
+  // ---- live clocks --------------------------------------------------------------------
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  }
+  function tick() {
+    const now = Date.now() - skew;
+    for (const element of $$('[data-tick-at]')) {
+      const at = Date.parse(element.dataset.tickAt);
+      if (!Number.isNaN(at)) element.textContent = clock(Number(element.dataset.tickBase || 0) + (now - at) / 1000);
+    }
+  }
+  setInterval(tick, 1000);
+
+  // ---- server-sent events: a change made anywhere (API, MCP, another node) --------------
+  if ('liveStream' in html.dataset && 'EventSource' in window) {
+    const events = new EventSource('/app/events');
+    events.addEventListener('change', () => refresh());
+    events.addEventListener('open', () => refresh());
+  }
+
+  // ---- forms --------------------------------------------------------------------------
+  function localInstant(date, time) {
+    const [y, m, d] = date.split('-').map(Number);
+    const [hh, mm] = time.split(':').map(Number);
+    return new Date(y, m - 1, d, hh, mm, 0, 0);
+  }
+
+  function bodyOf(form) {
+    const body = {};
+    for (const field of form.elements) {
+      if (!field.name || field.disabled) continue;
+      if (field.type === 'checkbox') { body[field.name] = field.checked; continue; }
+      if (field.type === 'radio') { if (field.checked) body[field.name] = field.value; continue; }
+      const value = field.value.trim();
+      if (value === '') continue;
+      body[field.name] = field.dataset.type === 'number' ? Number(value) : value;
+    }
+    if (form.dataset.build === 'manual') {
+      const start = localInstant(body.date, body.start);
+      const end = localInstant(body.date, body.end);
+      if (end <= start) end.setDate(end.getDate() + 1); // 23:00–01:00 runs past midnight
+      body.started_at = start.toISOString();
+      body.ended_at = end.toISOString();
+      delete body.date; delete body.start; delete body.end;
+    }
+    return body;
+  }
+
+  function target(form, body) {
+    if (form.dataset.api === 'start') {
+      const what = body.what;
+      delete body.what;
+      return what === 'session' ? ['POST', '/api/v1/sessions'] : ['PUT', '/api/v1/timer'];
+    }
+    const [method, template] = form.dataset.api.split(' ');
+    const path = template.replace(/\{(\w+)\}/g, (_, name) => { const v = body[name]; delete body[name]; return encodeURIComponent(v); });
+    return [method, path];
+  }
+
+  async function then(action, data, origin) {
+    const dialog = origin.closest('dialog');
+    if (!action || action === 'refresh' || action === 'close') {
+      if (origin.tagName === 'FORM') { origin.reset(); if (origin.id === 'new-session') toggle('new-session', false); }
+      if (dialog) dialog.close();
+      await refresh();
+      return;
+    }
+    if (action === 'secret') {
+      const box = $('.secret', origin);
+      $('[data-secret]', box).textContent = data.secret;
+      box.hidden = false;
+      origin.querySelector('input[name]').value = '';
+      await refresh();
+      return;
+    }
+    if (action.startsWith('go:')) { location.href = action.slice(3); return; }
+  }
+
+  document.addEventListener('submit', async (event) => {
+    const form = event.target.closest('form[data-api]');
+    if (!form) return;
+    event.preventDefault();
+    const error = $('.form-error', form);
+    const submit = $('[type=submit]', form);
+    if (error) error.textContent = '';
+    const body = bodyOf(form);
+    const [method, path] = target(form, body);
+    try {
+      if (submit) submit.disabled = true;
+      const data = await api(method, path, body);
+      await then(form.dataset.then, data, form);
+    } catch (failure) {
+      if (error) error.textContent = failure.message; else toast(failure.message);
+    } finally {
+      if (submit) submit.disabled = false;
+    }
+  });
+
+  // ---- buttons ------------------------------------------------------------------------
+  function toggle(id, show) {
+    const panel = document.getElementById(id);
+    if (!panel) return;
+    panel.hidden = show === undefined ? !panel.hidden : !show;
+    for (const button of $$(`[aria-controls="${id}"]`)) button.setAttribute('aria-expanded', String(!panel.hidden));
+    if (!panel.hidden) { const first = $('input, select', panel); if (first) first.focus(); }
+  }
+
+  function selectTab(container, name) {
+    for (const tab of $$('[role=tab]', container)) {
+      const on = tab.dataset.tab === name;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      document.getElementById(tab.getAttribute('aria-controls')).hidden = !on;
+    }
+  }
+
+  function openDialog(id, tab) {
+    const dialog = document.getElementById(id);
+    if (!dialog) return;
+    if (tab) selectTab(dialog, tab);
+    dialog.showModal();
+    const panel = $('[role=tabpanel]:not([hidden])', dialog) || dialog;
+    const first = $('input:not([type=hidden]):not([type=radio]), select', panel);
+    if (first) first.focus();
+  }
+
+  document.addEventListener('click', async (event) => {
+    const element = event.target.closest('[data-call], [data-open], [data-toggle], [data-close], [role=tab], [data-copy], [data-edit-entry]');
+    if (!element) return;
+    const d = element.dataset;
+    if ('open' in d) { openDialog(d.open, d.tab); return; }
+    if ('toggle' in d) { toggle(d.toggle); return; }
+    if ('close' in d) { element.closest('dialog').close(); return; }
+    if (element.getAttribute('role') === 'tab') { selectTab(element.closest('dialog, body'), d.tab); element.focus(); return; }
+    if ('copy' in d) {
+      const secret = $('[data-secret]', element.closest('.secret')).textContent;
+      try { await navigator.clipboard.writeText(secret); toast('Copied.', 'ok'); } catch { toast('Select the text and copy it by hand.'); }
+      return;
+    }
+    if ('editEntry' in d) {
+      const dialog = document.getElementById('entry-edit');
+      const form = $('form', dialog);
+      form.elements.id.value = d.id;
+      form.elements.project_id.value = d.project;
+      form.elements.description.value = d.description;
+      form.elements.date.value = d.date;
+      form.elements.start.value = d.start;
+      form.elements.end.value = d.end;
+      $('.form-error', form).textContent = '';
+      dialog.showModal();
+      return;
+    }
+    if (d.confirm && !window.confirm(d.confirm)) return;
+    const [method, path] = d.call.split(' ');
+    element.disabled = true;
+    try {
+      const data = await api(method, path, d.body ? JSON.parse(d.body) : undefined);
+      await then(d.then, data, element);
+    } catch (failure) {
+      toast(failure.message);
+    } finally {
+      element.disabled = false;
+    }
+  });
+
+  // Arrow keys move between tabs (WAI-ARIA tabs pattern).
+  document.addEventListener('keydown', (event) => {
+    const tab = event.target.closest && event.target.closest('[role=tab]');
+    if (tab && (event.key === 'ArrowRight' || event.key === 'ArrowLeft')) {
+      const tabs = $$('[role=tab]', tab.parentNode);
+      const next = tabs[(tabs.indexOf(tab) + (event.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length];
+      next.click();
+      event.preventDefault();
+      return;
+    }
+    // S starts a timer (opens Log time on its Start tab) or stops the running one.
+    if ((event.key === 's' || event.key === 'S') && !event.ctrlKey && !event.metaKey && !event.altKey
+        && !event.target.closest('input, textarea, select, [contenteditable], dialog[open]')) {
+      const button = $('[data-hotkey="stop"]') || $('[data-hotkey="start"]');
+      if (button) { event.preventDefault(); button.click(); }
+    }
+  });
+
+  const orgSwitch = $('#org-switch');
+  if (orgSwitch) {
+    orgSwitch.addEventListener('change', async () => {
+      try {
+        await api('POST', '/api/v1/auth/switch', { org_id: orgSwitch.value });
+        location.href = '/';
+      } catch (failure) { toast(failure.message); }
+    });
+  }
+
+  tick();
+})();

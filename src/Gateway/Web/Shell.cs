@@ -1,0 +1,79 @@
+using Hourdini.Gateway.Auth;
+using Hourdini.Grains.Accounts;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Projects;
+using Hourdini.Grains.Sessions;
+using Hourdini.Grains.Users;
+using Hourdini.Silo.Storage.Accounts;
+using Hourdini.Silo.Storage.Agents;
+using Hourdini.Silo.Storage.Catalog;
+using Hourdini.Silo.Storage.Tracking;
+
+namespace Hourdini.Gateway.Web;
+
+/// <summary>
+/// What every signed-in page shows around its content: who and where the user is, the running
+/// timer, the open sessions of the sidebar, and the projects the pickers offer. Read from
+/// PostgreSQL with the same store queries as the API's reads; every change goes through the API.
+/// </summary>
+public sealed record Shell(
+    Caller Caller,
+    User User,
+    Org Org,
+    IReadOnlyList<(Org Org, Role Role)> Orgs,
+    RunningTimer? Timer,
+    Guid? FocusedSessionId,
+    IReadOnlyList<SessionState> OpenSessions,
+    IReadOnlyList<Project> Projects,
+    IReadOnlyList<Client> Clients,
+    IReadOnlyDictionary<Guid, string> AgentNames,
+    TimeZoneInfo Zone,
+    DateTimeOffset Now)
+{
+    public bool CanWrite => Caller.Role.CanWrite();
+
+    /// <summary>Projects work can be started on: neither it nor its client archived.</summary>
+    public IEnumerable<Project> OpenProjects => Projects.Where(p => !p.Archived && !p.ClientArchived);
+
+    public Project? ProjectOf(Guid id) => Projects.FirstOrDefault(p => p.Id == id);
+
+    public string ProjectName(Guid id) => ProjectOf(id)?.Name ?? "Unknown project";
+
+    public string ColorOf(Guid projectId) =>
+        ProjectOf(projectId) is { } project && Clients.FirstOrDefault(c => c.Id == project.ClientId) is { } client ? client.Color : "#94a3b8";
+
+    public string? ClientNameOf(Guid projectId) =>
+        ProjectOf(projectId) is { } project ? Clients.FirstOrDefault(c => c.Id == project.ClientId)?.Name : null;
+
+    public string? AgentName(Guid? agentId) => agentId is { } id ? AgentNames.GetValueOrDefault(id, "agent") : null;
+
+    public DateTimeOffset Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone);
+
+    public static async Task<Shell> LoadAsync(Caller caller, HttpContext context)
+    {
+        var services = context.RequestServices;
+        var ct = context.RequestAborted;
+        var accounts = services.GetRequiredService<AccountStore>();
+        var tracking = services.GetRequiredService<TrackingQueries>();
+        var catalog = services.GetRequiredService<CatalogStore>();
+        var agents = services.GetRequiredService<AgentStore>();
+
+        var membership = await accounts.GetMembershipAsync(caller.UserId, caller.OrgId, ct) ?? throw Refusal.NotFound("Membership");
+        var orgs = await accounts.ListMembershipsAsync(caller.UserId, ct);
+        var state = await tracking.GetUserStateAsync(caller.OrgId, caller.UserId, ct);
+        var (open, _) = await tracking.ListSessionsAsync(caller.OrgId, caller.UserId, null, true, null, null, 100, ct);
+        var projects = await catalog.ListProjectsAsync(caller.OrgId, null, includeArchived: true, caller.ViewerScope(), ct);
+        var clients = await catalog.ListClientsAsync(caller.OrgId, caller.ViewerScope(), ct);
+        var agentNames = (await agents.ListAsync(caller.OrgId, ct)).ToDictionary(a => a.Id, a => a.Name);
+        return new Shell(
+            caller, membership.User, membership.Org, orgs, state.Timer, state.FocusedSessionId,
+            open.OrderBy(s => s.StartedAt).ToList(), projects, clients, agentNames,
+            ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow());
+    }
+
+    /// <summary>The browser's time zone, which the app's script keeps in the <c>tz</c> cookie; UTC until it has.</summary>
+    public static TimeZoneInfo ZoneOf(HttpContext context) =>
+        context.Request.Cookies["tz"] is { Length: > 0 and < 64 } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)
+            ? zone
+            : TimeZoneInfo.Utc;
+}

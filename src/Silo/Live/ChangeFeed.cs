@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Hourdini.Silo.Live;
+
+/// <summary>
+/// Tells this node's live pages that a user's tracking state changed, on any node: one connection
+/// per node listens on PostgreSQL's <c>hd_changes</c> channel (migration 0003), and each committed
+/// change to a user's timer, sessions or entries wakes that user's subscribers.
+/// </summary>
+/// <remarks>
+/// A subscriber learns only "something changed" and re-reads what it shows, so a dropped or folded
+/// notification loses nothing: after the listening connection is lost, every subscriber is woken
+/// once it is back.
+/// </remarks>
+public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, ILogger<ChangeFeed> logger) : BackgroundService
+{
+    public const string Channel = "hd_changes";
+
+    private readonly ConcurrentDictionary<(Guid OrgId, Guid UserId), ConcurrentDictionary<Subscription, byte>> _subscribers = new();
+
+    /// <summary>Wakes the returned subscription whenever the user's tracking state changes; dispose it to stop.</summary>
+    public Subscription Subscribe(Guid orgId, Guid userId)
+    {
+        var key = (orgId, userId);
+        var subscription = new Subscription();
+        var set = _subscribers.GetOrAdd(key, _ => new());
+        set[subscription] = 0;
+        subscription.OnDispose = () =>
+        {
+            set.TryRemove(subscription, out _);
+            if (set.IsEmpty)
+            {
+                _subscribers.TryRemove(new KeyValuePair<(Guid, Guid), ConcurrentDictionary<Subscription, byte>>(key, set));
+            }
+        };
+        return subscription;
+    }
+
+    /// <summary>Wakes a user's subscribers; <c>null</c> wakes everyone (after a gap in listening).</summary>
+    private void Wake((Guid, Guid)? key)
+    {
+        foreach (var (subscriberKey, set) in _subscribers)
+        {
+            if (key is null || key == subscriberKey)
+            {
+                foreach (var subscription in set.Keys)
+                {
+                    subscription.Wake();
+                }
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, e) => Wake(Parse(e.Payload));
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                Wake(null); // whatever happened while we were not listening
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                LogListenFailed(error);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private static (Guid, Guid)? Parse(string payload)
+    {
+        var space = payload.IndexOf(' ');
+        return space > 0 && Guid.TryParse(payload.AsSpan(0, space), out var org) && Guid.TryParse(payload.AsSpan(space + 1), out var user)
+            ? (org, user)
+            : null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for live changes failed; retrying in 1 s.")]
+    private partial void LogListenFailed(Exception error);
+
+    /// <summary>One live page's wake-up signal: at most one pending wake, so a burst of changes is read once.</summary>
+    public sealed class Subscription : IDisposable
+    {
+        private readonly Channel<bool> _wakes = System.Threading.Channels.Channel.CreateBounded<bool>(
+            new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+        internal Action? OnDispose { get; set; }
+
+        public ValueTask<bool> WaitAsync(CancellationToken cancellationToken) => _wakes.Reader.WaitToReadAsync(cancellationToken);
+
+        /// <summary>Takes the pending wake, if any.</summary>
+        public bool TryTake() => _wakes.Reader.TryRead(out _);
+
+        internal void Wake() => _wakes.Writer.TryWrite(true);
+
+        public void Dispose()
+        {
+            _wakes.Writer.TryComplete();
+            OnDispose?.Invoke();
+        }
+    }
+}

@@ -1,0 +1,109 @@
+using Hourdini.Testing;
+using Microsoft.Playwright;
+
+namespace Hourdini.Web.Tests;
+
+/// <summary>
+/// A real server over real PostgreSQL, and Debian's Chromium driven by Playwright (its own browser
+/// download cannot work on these machines). One per test class.
+/// </summary>
+public sealed class Browser : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    public HourdiniServer Server { get; } = new();
+
+    public IBrowser Chromium { get; private set; } = null!;
+
+    private IPlaywright? _playwright;
+
+    public async Task InitializeAsync()
+    {
+        await Server.InitializeAsync();
+        _playwright = await Playwright.CreateAsync();
+        Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // As root, without network: no sandbox, and none of Chromium's own calls home.
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
+        });
+    }
+
+    /// <summary>A fresh browser profile (no cookies) in a fixed time zone, with every console error and page error kept.</summary>
+    public async Task<(IPage Page, List<string> Errors)> NewPageAsync(string timezone = "Europe/Berlin")
+    {
+        var context = await Chromium.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Server.BaseAddress.ToString().TrimEnd('/'),
+            TimezoneId = timezone,
+            Locale = "en-US",
+            ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
+        });
+        context.SetDefaultTimeout(10_000);
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                lock (errors)
+                {
+                    errors.Add($"console: {message.Text} ({page.Url})");
+                }
+            }
+        };
+        page.PageError += (_, error) =>
+        {
+            lock (errors)
+            {
+                errors.Add($"page error: {error} ({page.Url})");
+            }
+        };
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync(); // "End this session?" and the like: yes
+        return (page, errors);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Chromium is not null)
+        {
+            await Chromium.CloseAsync();
+        }
+
+        _playwright?.Dispose();
+        await Server.DisposeAsync();
+    }
+}
+
+/// <summary>Screenshots the tests save: under artifacts/screenshots at the repository's root (or $HOURDINI_ARTIFACTS).</summary>
+public static class Screenshots
+{
+    public static string Directory { get; } = Locate();
+
+    public static Task SaveAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Directory, name + ".png"), FullPage = false });
+
+    private static string Locate()
+    {
+        var root = Environment.GetEnvironmentVariable("HOURDINI_ARTIFACTS");
+        if (root is null)
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Hourdini.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            root = Path.Combine(dir?.FullName ?? Path.GetTempPath(), "artifacts");
+        }
+
+        var path = Path.Combine(root, "screenshots");
+        System.IO.Directory.CreateDirectory(path);
+        return path;
+    }
+}
