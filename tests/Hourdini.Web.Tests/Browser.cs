@@ -68,6 +68,29 @@ public sealed class Browser : IAsyncLifetime
         return (page, errors);
     }
 
+    /// <summary>Signs a new user up through the app's own form; the page ends on Today.</summary>
+    public static async Task<string> SignUpAsync(IPage page, string name = "Ada Freelance")
+    {
+        var email = $"web-{Guid.NewGuid():N}@example.com";
+        await page.GotoAsync("/signup");
+        await page.GetByLabel("Your name").FillAsync(name);
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync("correct horse battery");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign up" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Today", Exact = true })).ToBeVisibleAsync();
+        return email;
+    }
+
+    /// <summary>Mints a personal access token on the tokens page and returns its secret, shown once.</summary>
+    public static async Task<string> MintTokenAsync(IPage page, string name)
+    {
+        await page.GotoAsync("/settings/tokens");
+        await page.GetByLabel("Name").FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create token" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-secret]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^hd_pat_live_"));
+        return (await page.Locator("[data-secret]").TextContentAsync())!;
+    }
+
     public async Task DisposeAsync()
     {
         if (Chromium is not null)

@@ -89,10 +89,12 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         await Expect(page.GetByRole(AriaRole.Row, new() { Name = "builder" })).ToContainTextAsync("active");
         await Screenshots.SaveAsync(page, "agents");
 
-        // Live: the agent's session and beats, sent through the API, appear without a reload.
+        // Live: the agent's session and beats, sent through the API of another node over the same
+        // database, appear without a reload (PostgreSQL NOTIFY → this node → the page's event stream).
         await page.GotoAsync("/");
         await page.EvaluateAsync("window.__sameDocument = true");
-        using var agent = ApiClient.WithToken(browser.Server.BaseAddress, secret!);
+        await using var otherNode = await HourdiniServer.StartNodeAsync(browser.Server.ConnectionString);
+        using var agent = ApiClient.WithToken(otherNode.BaseAddress, secret!);
         var started = (await agent.PostAsync("/api/v1/sessions", new { project_name = "website", description = "Agent refactor" }))
             .Expect(System.Net.HttpStatusCode.Created)["session"];
         var agentRow = rows.Filter(new() { HasText = "Agent refactor" });
