@@ -80,6 +80,13 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         await Expect(hero.Locator("[data-beat]")).ToHaveTextAsync("Active");
         await Expect(login.Locator("[data-beat]")).ToHaveTextAsync("Idle");
 
+        // ... or hands it to its agent, when the sidebar says so (API: previous = "agent").
+        await page.GetByLabel("When I switch, hand the previous session to its agent").CheckAsync();
+        await login.GetByRole(AriaRole.Button, new() { Name = "Active", Exact = true }).ClickAsync();
+        await Expect(login.Locator("[data-beat]")).ToHaveTextAsync("Active");
+        await Expect(hero.Locator("[data-beat]")).ToHaveTextAsync("Agent");
+        await page.GetByLabel("When I switch, hand the previous session to its agent").UncheckAsync();
+
         // An agent, created in the app; its token is shown once.
         await page.GetByRole(AriaRole.Link, new() { Name = "Agents" }).ClickAsync();
         await page.GetByLabel("Name").FillAsync("builder");
@@ -115,8 +122,9 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         // End the human session from its detail page; it becomes read-only with its entry.
         await page.GotoAsync("/");
         await hero.GetByRole(AriaRole.Link).ClickAsync();
-        // active → agent → idle → active, idle when "Login screen" took the focus, active again.
-        await Expect(page.Locator(".beatbar .segment")).ToHaveCountAsync(6);
+        // active → agent → idle → active, idle when "Login screen" took the focus, active again,
+        // then agent when "Login screen" took it back with the hand-off.
+        await Expect(page.Locator(".beatbar .segment")).ToHaveCountAsync(7);
         await Screenshots.SaveAsync(page, "session-detail");
         await page.GetByRole(AriaRole.Button, new() { Name = "End session" }).ClickAsync();
         await Expect(page.Locator("#session-detail")).ToHaveAttributeAsync("data-status", "stopped");
@@ -133,6 +141,12 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         await Expect(entry.Locator(".badge")).ToHaveTextAsync("session");
         await Expect(entry.GetByRole(AriaRole.Button, new() { Name = "Edit entry Homepage hero" })).ToHaveCountAsync(0); // R7
         await Screenshots.SaveAsync(page, "entries");
+
+        // An owner disables the agent in the app: from then on it is refused (403 agent_disabled).
+        await page.GetByRole(AriaRole.Link, new() { Name = "Agents" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Disable builder" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Row, new() { Name = "builder" })).ToContainTextAsync("disabled");
+        (await agent.GetAsync("/api/v1/me")).ExpectProblem(System.Net.HttpStatusCode.Forbidden, "agent_disabled");
 
         Assert.Empty(errors);
     }

@@ -147,6 +147,18 @@
     return [method, path];
   }
 
+  // R3: what the formerly focused session drops to when another takes the focus: idle, or its
+  // agent when the sidebar's hand-off box is ticked (remembered in this browser).
+  for (const box of $$('[data-remember]')) {
+    box.checked = localStorage.getItem(box.dataset.remember) === '1';
+    box.addEventListener('change', () => localStorage.setItem(box.dataset.remember, box.checked ? '1' : '0'));
+  }
+  function withPrevious(method, path, body) {
+    const handoff = $('#handoff');
+    const focusing = (path.endsWith('/beat') && body && body.kind === 'active') || (method === 'POST' && path === '/api/v1/sessions');
+    return focusing && handoff && handoff.checked ? { ...body, previous: 'agent' } : body;
+  }
+
   async function then(action, data, origin) {
     const dialog = origin.closest('dialog');
     if (!action || action === 'refresh' || action === 'close') {
@@ -177,7 +189,7 @@
     const [method, path] = target(form, body);
     try {
       if (submit) submit.disabled = true;
-      const data = await api(method, path, body);
+      const data = await api(method, path, withPrevious(method, path, body));
       await then(form.dataset.then, data, form);
     } catch (failure) {
       if (error) error.textContent = failure.message; else toast(failure.message);
@@ -244,7 +256,7 @@
     const [method, path] = d.call.split(' ');
     element.disabled = true;
     try {
-      const data = await api(method, path, d.body ? JSON.parse(d.body) : undefined);
+      const data = await api(method, path, withPrevious(method, path, d.body ? JSON.parse(d.body) : undefined));
       await then(d.then, data, element);
     } catch (failure) {
       toast(failure.message);
