@@ -16,7 +16,7 @@ namespace Hourdini.Gateway.Web;
 /// timer, the open sessions of the sidebar, and the projects the pickers offer. Read from
 /// PostgreSQL with the same store queries as the API's reads; every change goes through the API.
 /// </summary>
-public sealed record Shell(
+public sealed partial record Shell(
     Caller Caller,
     User User,
     Org Org,
@@ -71,9 +71,23 @@ public sealed record Shell(
             ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow());
     }
 
+    /// <summary>The instant <paramref name="day"/> begins in the viewer's time zone.</summary>
+    public DateTimeOffset StartOf(DateOnly day)
+    {
+        var midnight = day.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(midnight, Zone.GetUtcOffset(midnight)).ToUniversalTime();
+    }
+
+    public DateOnly Today => DateOnly.FromDateTime(Local(Now).DateTime);
+
     /// <summary>The browser's time zone, which the app's script keeps in the <c>tz</c> cookie; UTC until it has.</summary>
+    /// <remarks>Only IANA-shaped names are looked up, so the cookie cannot name a file elsewhere.</remarks>
     public static TimeZoneInfo ZoneOf(HttpContext context) =>
-        context.Request.Cookies["tz"] is { Length: > 0 and < 64 } id && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)
+        context.Request.Cookies["tz"] is { Length: > 0 and < 64 } id && ZoneName().IsMatch(id)
+            && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone)
             ? zone
             : TimeZoneInfo.Utc;
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$")]
+    private static partial System.Text.RegularExpressions.Regex ZoneName();
 }

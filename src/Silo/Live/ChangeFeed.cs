@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -20,38 +19,62 @@ public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, ILogger<Chan
 {
     public const string Channel = "hd_changes";
 
-    private readonly ConcurrentDictionary<(Guid OrgId, Guid UserId), ConcurrentDictionary<Subscription, byte>> _subscribers = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(Guid OrgId, Guid UserId), HashSet<Subscription>> _subscribers = [];
 
     /// <summary>Wakes the returned subscription whenever the user's tracking state changes; dispose it to stop.</summary>
     public Subscription Subscribe(Guid orgId, Guid userId)
     {
         var key = (orgId, userId);
         var subscription = new Subscription();
-        var set = _subscribers.GetOrAdd(key, _ => new());
-        set[subscription] = 0;
         subscription.OnDispose = () =>
         {
-            set.TryRemove(subscription, out _);
-            if (set.IsEmpty)
+            lock (_gate)
             {
-                _subscribers.TryRemove(new KeyValuePair<(Guid, Guid), ConcurrentDictionary<Subscription, byte>>(key, set));
+                if (_subscribers.TryGetValue(key, out var set) && set.Remove(subscription) && set.Count == 0)
+                {
+                    _subscribers.Remove(key);
+                }
             }
         };
+        lock (_gate)
+        {
+            if (!_subscribers.TryGetValue(key, out var set))
+            {
+                _subscribers[key] = set = [];
+            }
+
+            set.Add(subscription);
+        }
+
         return subscription;
     }
 
-    /// <summary>Wakes a user's subscribers; <c>null</c> wakes everyone (after a gap in listening).</summary>
-    private void Wake((Guid, Guid)? key)
+    private void Wake((Guid, Guid) key)
     {
-        foreach (var (subscriberKey, set) in _subscribers)
+        Subscription[] woken;
+        lock (_gate)
         {
-            if (key is null || key == subscriberKey)
-            {
-                foreach (var subscription in set.Keys)
-                {
-                    subscription.Wake();
-                }
-            }
+            woken = _subscribers.TryGetValue(key, out var set) ? [.. set] : [];
+        }
+
+        foreach (var subscription in woken)
+        {
+            subscription.Wake();
+        }
+    }
+
+    private void WakeAll()
+    {
+        Subscription[] woken;
+        lock (_gate)
+        {
+            woken = [.. _subscribers.Values.SelectMany(set => set)];
+        }
+
+        foreach (var subscription in woken)
+        {
+            subscription.Wake();
         }
     }
 
@@ -62,13 +85,19 @@ public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, ILogger<Chan
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Wake(Parse(e.Payload));
+                connection.Notification += (_, e) =>
+                {
+                    if (Parse(e.Payload) is { } key)
+                    {
+                        Wake(key);
+                    }
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                Wake(null); // whatever happened while we were not listening
+                WakeAll(); // whatever happened while we were not listening
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);

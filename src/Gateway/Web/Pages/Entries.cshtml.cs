@@ -10,6 +10,10 @@ public sealed class EntriesModel(EntryStore entries) : AppPage
 {
     private const int MaxRangeDays = 366;
 
+    private static readonly DateOnly Earliest = new(2000, 1, 1);
+
+    private static readonly DateOnly Latest = new(2100, 12, 31);
+
     public DateOnly From { get; private set; }
 
     public DateOnly To { get; private set; }
@@ -22,7 +26,7 @@ public sealed class EntriesModel(EntryStore entries) : AppPage
 
     public async Task OnGetAsync([FromQuery] string? from, [FromQuery] string? to, [FromQuery(Name = "project_id")] string? projectId)
     {
-        var today = DateOnly.FromDateTime(Shell.Local(Shell.Now).DateTime);
+        var today = Shell.Today;
         To = ParseDate(to) ?? today;
         From = ParseDate(from) ?? To.AddDays(-6);
         ProjectId = Guid.TryParse(projectId, out var id) ? id : null;
@@ -31,23 +35,17 @@ public sealed class EntriesModel(EntryStore entries) : AppPage
             Error = "Dates are written as YYYY-MM-DD; showing the last 7 days.";
         }
 
-        if (From > To || To.DayNumber - From.DayNumber > MaxRangeDays)
+        if (From > To || To.DayNumber - From.DayNumber > MaxRangeDays || From < Earliest || To > Latest)
         {
-            Error = $"The range must run forward and span at most {MaxRangeDays} days; showing the last 7 days.";
-            (From, To) = (To.AddDays(-6), To);
+            Error = $"The range must run forward, span at most {MaxRangeDays} days and lie between {Earliest:yyyy} and {Latest:yyyy}; showing the last 7 days.";
+            (From, To) = (today.AddDays(-6), today);
         }
 
         var (list, next) = await entries.ListAsync(
             Caller.OrgId, Caller.UserId, Caller.ViewerScope(),
-            new EntryFilter(Start(From), Start(To.AddDays(1)), ProjectId, null, null, 500),
+            new EntryFilter(Shell.StartOf(From), Shell.StartOf(To.AddDays(1)), ProjectId, null, null, 500),
             HttpContext.RequestAborted);
         Days = EntryDays.Of(Shell, list, next is not null);
-    }
-
-    private DateTimeOffset Start(DateOnly day)
-    {
-        var midnight = day.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(midnight, Shell.Zone.GetUtcOffset(midnight)).ToUniversalTime();
     }
 
     private static DateOnly? ParseDate(string? text) =>

@@ -10,10 +10,8 @@ public sealed class IndexModel(EntryStore entries) : AppPage
 
     public async Task OnGetAsync()
     {
-        var local = Shell.Local(Shell.Now);
-        var from = new DateTimeOffset(local.Date, local.Offset).ToUniversalTime();
-        var (list, next) = await entries.ListAsync(
-            Caller.OrgId, Caller.UserId, Caller.ViewerScope(), new EntryFilter(from, from.AddDays(1), null, null, null, 500), HttpContext.RequestAborted);
+        var filter = new EntryFilter(Shell.StartOf(Shell.Today), Shell.StartOf(Shell.Today.AddDays(1)), null, null, null, 500);
+        var (list, next) = await entries.ListAsync(Caller.OrgId, Caller.UserId, Caller.ViewerScope(), filter, HttpContext.RequestAborted);
         Today = EntryDays.Of(Shell, list, next is not null);
     }
 }
