@@ -65,4 +65,28 @@ public class WebPagesTests(HourdiniServer server) : IClassFixture<HourdiniServer
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("Session not found", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task Switching_org_needs_a_membership_there_and_a_web_session()
+    {
+        var (pat, browser, signup) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (agencyPat, _, agency) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var agencyOrg = agency.GetProperty("org").Str("id");
+
+        (await browser.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+        (await browser.PostAsync("/api/v1/auth/switch", new { org_id = "nope" })).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+
+        var email = signup.GetProperty("user").Str("email");
+        (await agencyPat.SendAsync(HttpMethod.Put, "/api/v1/org/members", new { email, role = "viewer" })).Expect(HttpStatusCode.OK);
+        (await pat.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).ExpectProblem(HttpStatusCode.Forbidden, "cookie_required");
+        (await browser.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).Expect(HttpStatusCode.OK);
+
+        var me = (await browser.GetAsync("/api/v1/me")).Expect(HttpStatusCode.OK);
+        Assert.Equal(agencyOrg, me["org"].Str("id"));
+        Assert.Equal("viewer", me["role"].GetString());
+        var orgs = (await browser.GetAsync("/api/v1/me/orgs")).Expect(HttpStatusCode.OK)["orgs"].EnumerateArray().ToList();
+        Assert.Equal(2, orgs.Count);
+        Assert.Equal(agencyOrg, orgs.Single(o => o.GetProperty("current").GetBoolean()).GetProperty("org").Str("id"));
+        Assert.Equal(signup.GetProperty("org").Str("id"), (await pat.GetAsync("/api/v1/me")).Expect(HttpStatusCode.OK)["org"].Str("id")); // the token stays put
+    }
 }

@@ -73,7 +73,7 @@
           if (!fresh || fresh.outerHTML === region.outerHTML) continue;
           const focused = region.contains(document.activeElement) ? focusKey(document.activeElement) : null;
           region.replaceWith(fresh);
-          if (focused) { const again = $(focused, fresh.parentNode || document); if (again) again.focus(); }
+          if (focused) { const target = $(focused, fresh.parentNode || document); if (target) target.focus(); }
         }
         tick();
       } while (again);
@@ -105,7 +105,8 @@
   if ('liveStream' in html.dataset && 'EventSource' in window) {
     const events = new EventSource('/app/events');
     events.addEventListener('change', () => refresh());
-    events.addEventListener('open', () => refresh());
+    let connected = false; // after a reconnect, catch up on what happened while the stream was down
+    events.addEventListener('open', () => { if (connected) refresh(); connected = true; });
   }
 
   // ---- forms --------------------------------------------------------------------------
