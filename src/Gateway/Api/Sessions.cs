@@ -167,7 +167,7 @@ public static class Sessions
     /// Sessions are personal: someone else's, or another org's, is unknown (404). An agent sees only
     /// the sessions it started.
     /// </summary>
-    private static async Task<SessionState> GetOwnAsync(string id, HttpContext context, TrackingQueries tracking)
+    public static async Task<SessionState> GetOwnAsync(string id, HttpContext context, TrackingQueries tracking)
     {
         var caller = context.Caller();
         var session = await tracking.GetSessionAsync(caller.OrgId, Validate.Id(id, "Session"), context.RequestAborted);

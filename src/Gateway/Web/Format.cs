@@ -15,14 +15,6 @@ public static class Format
         return string.Create(Culture, $"{seconds / 3600}:{seconds % 3600 / 60:00}:{seconds % 60:00}");
     }
 
-    /// <summary>"2 h 05 min", "12 min", "40 s": a total at a glance.</summary>
-    public static string Span(long seconds) => seconds switch
-    {
-        < 60 => $"{Math.Max(0, seconds)} s",
-        < 3600 => $"{seconds / 60} min",
-        _ => string.Create(Culture, $"{seconds / 3600} h {seconds % 3600 / 60:00} min"),
-    };
-
     public static string Time(DateTimeOffset at) => at.ToString("HH:mm", Culture);
 
     public static string Day(DateTimeOffset at) => at.ToString("dddd, d MMMM yyyy", Culture);
@@ -39,6 +31,4 @@ public static class Format
         BeatKind.Agent => "Agent",
         _ => "Idle",
     };
-
-    public static string Wire(BeatKind kind) => kind.ToWire();
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Hourdini.Gateway.Auth;
 using Hourdini.Silo.Storage.Entries;
 using Microsoft.AspNetCore.Mvc;
 
@@ -41,11 +40,7 @@ public sealed class EntriesModel(EntryStore entries) : AppPage
             (From, To) = (today.AddDays(-6), today);
         }
 
-        var (list, next) = await entries.ListAsync(
-            Caller.OrgId, Caller.UserId, Caller.ViewerScope(),
-            new EntryFilter(Shell.StartOf(From), Shell.StartOf(To.AddDays(1)), ProjectId, null, null, 500),
-            HttpContext.RequestAborted);
-        Days = EntryDays.Of(Shell, list, next is not null);
+        Days = await EntryDays.LoadAsync(Shell, entries, From, To, ProjectId, HttpContext.RequestAborted);
     }
 
     private static DateOnly? ParseDate(string? text) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Grains.Sessions;
 using Hourdini.Silo.Storage.Agents;
@@ -27,8 +28,12 @@ public sealed class SessionDetailModel(TrackingQueries tracking, AgentStore agen
     public async Task<IActionResult> OnGetAsync(string id)
     {
         var ct = HttpContext.RequestAborted;
-        var session = Guid.TryParse(id, out var sessionId) ? await tracking.GetSessionAsync(Caller.OrgId, sessionId, ct) : null;
-        if (session is null || session.UserId != Caller.UserId)
+        SessionState session;
+        try
+        {
+            session = await Api.Sessions.GetOwnAsync(id, HttpContext, tracking); // the API's rule: only your own
+        }
+        catch (Refusal refusal) when (refusal.Kind == RefusalKind.NotFound)
         {
             return NotFoundPage();
         }
