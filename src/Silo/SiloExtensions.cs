@@ -33,7 +33,7 @@ public static class SiloExtensions
                 "No database configured: set ConnectionStrings:Hourdini or HOURDINI_DATABASE. The in-memory storage is for unit tests only.");
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddSingleton(_ => DataSource(connectionString));
         services.AddSingleton(new ActivationOptions
         {
             IdleTimeout = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15)),
@@ -42,6 +42,11 @@ public static class SiloExtensions
         services.AddSingleton(new GrainTypeMap()
             .Add<IUserGrain, UserGrain>()
             .Add<ISessionGrain, SessionGrain>());
+        services.AddSingleton(new GroupCommitOptions
+        {
+            MaxInFlight = configuration.GetValue("Hourdini:GroupCommit:MaxInFlight", 4),
+            MaxTurnsPerGroup = configuration.GetValue("Hourdini:GroupCommit:MaxTurnsPerGroup", 64),
+        });
         services.AddSingleton<IStorageBackend, PostgresStorage>();
         services.AddSingleton<UserStateStorage>();
         services.AddSingleton<IGrainStorage<UserState>>(sp => sp.GetRequiredService<UserStateStorage>());
@@ -73,6 +78,28 @@ public static class SiloExtensions
         services.AddSingleton<ChangeFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
         return services;
+    }
+
+    /// <summary>
+    /// Statements the hot path repeats are prepared once per connection (Npgsql auto-prepare), and a pooled
+    /// connection is not reset on return (nothing here changes session state), unless the connection string says otherwise.
+    /// </summary>
+    private static NpgsqlDataSource DataSource(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var given = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 128;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        if (!given.ContainsKey("No Reset On Close"))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = true;
+        }
+
+        return builder.Build();
     }
 
     /// <summary>Applies migrations before the host starts serving.</summary>

@@ -127,7 +127,7 @@ public class StorageBackstopTests : IAsyncLifetime
     public async Task A_write_against_a_stale_version_is_refused_as_inconsistent_state()
     {
         var storage = new UserStateStorage(_db);
-        var backend = new PostgresStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions());
         var key = GrainKeys.For(_org, _user);
 
         await CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0));
@@ -138,6 +138,59 @@ public class StorageBackstopTests : IAsyncLifetime
         await Assert.ThrowsAsync<InconsistentStateException>(() =>
             CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0)));
         Assert.Equal(2, (await storage.ReadAsync(key, default)).Version);
+    }
+
+    [Fact]
+    public async Task A_turn_commits_whole_or_not_at_all_in_one_round_trip()
+    {
+        var storage = new UserStateStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions());
+        var key = GrainKeys.For(_org, _user);
+
+        // The user row is staged first, then a write that fails: the batch's one implicit transaction rolls both back.
+        await Assert.ThrowsAsync<InconsistentStateException>(() => CommitAsync(backend, turn =>
+        {
+            storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0);
+            turn.Stage(new PgWrite(Db.Command("SELECT hd_expect_one(0, 'forced')")));
+        }));
+
+        Assert.Null((await storage.ReadAsync(key, default)).State);
+    }
+
+    [Fact]
+    public async Task Turns_committed_together_stand_or_fall_alone() // issue 6: group commit
+    {
+        var storage = new UserStateStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions { MaxInFlight = 1, MaxTurnsPerGroup = 64 });
+        var users = new List<Guid>();
+        for (var i = 0; i < 8; i++)
+        {
+            var user = Guid.NewGuid();
+            await ExecAsync("INSERT INTO users (id, email, email_key, password_hash, name, created_at) VALUES ($1, $2, $2, 'h', 'u', now())", user, $"{user}@x");
+            await ExecAsync("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, 'member', now())", _org, user);
+            users.Add(user);
+        }
+
+        // While one slow transaction is in flight, the next turns queue and then commit as one group,
+        // in which one turn is stale: only that one fails.
+        var slow = CommitAsync(backend, turn => turn.Stage(new PgWrite(Db.Command("SELECT pg_sleep(0.3)"))));
+        var turns = users.Select((user, i) => CommitAsync(backend, turn =>
+            storage.StageWrite(turn, GrainKeys.For(_org, user), new UserState(), null, expectedVersion: i == 3 ? 7 : 0))).ToList();
+        await slow;
+
+        for (var i = 0; i < turns.Count; i++)
+        {
+            if (i == 3)
+            {
+                await Assert.ThrowsAsync<InconsistentStateException>(() => turns[i]);
+                Assert.Null((await storage.ReadAsync(GrainKeys.For(_org, users[i]), default)).State);
+            }
+            else
+            {
+                await turns[i];
+                Assert.Equal(1, (await storage.ReadAsync(GrainKeys.For(_org, users[i]), default)).Version);
+            }
+        }
     }
 
     private static async Task CommitAsync(PostgresStorage backend, Action<TurnTransaction> stage)

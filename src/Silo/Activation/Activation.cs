@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace Hourdini.Silo.Activation;
 
 public readonly record struct GrainId(Type Interface, string Key)
@@ -26,12 +24,11 @@ internal sealed class WorkItem(Func<object, Task<object?>> invoke, TurnTransacti
 /// One live instance of a grain. Calls queue in a FIFO mailbox and run one at a time to completion,
 /// awaits included (turn-based, no reentrancy). A call that arrives from another grain's turn joins that
 /// turn's transaction; a call from outside is a root turn and commits its transaction before it answers.
+/// An idle activation holds no task or waiter, only its grain and a small queue (issue 6: activations stay small).
 /// </summary>
 internal sealed class Activation(GrainRuntime runtime, GrainId id)
 {
-    private readonly Channel<WorkItem> _mailbox = Channel.CreateUnbounded<WorkItem>(
-        new UnboundedChannelOptions { SingleReader = true });
-
+    private readonly Queue<WorkItem> _mailbox = new();
     private readonly Lock _gate = new();
     private bool _dropped;
     private bool _running;
@@ -53,14 +50,14 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
             }
 
             _pending++;
-            _mailbox.Writer.TryWrite(item);
+            _mailbox.Enqueue(item);
             start = !_running;
             _running = true;
         }
 
         if (start)
         {
-            _ = Task.Run(RunAsync);
+            ThreadPool.UnsafeQueueUserWorkItem(static activation => _ = activation.RunAsync(), this, preferLocal: false);
         }
 
         return true;
@@ -72,7 +69,6 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
         lock (_gate)
         {
             _dropped = true;
-            _mailbox.Writer.TryComplete();
         }
     }
 
@@ -87,15 +83,25 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
             }
 
             _dropped = true;
-            _mailbox.Writer.TryComplete();
             return true;
         }
     }
 
+    /// <summary>Runs queued calls one at a time until the queue is empty, then lets the next call start it again.</summary>
     private async Task RunAsync()
     {
-        await foreach (var item in _mailbox.Reader.ReadAllAsync())
+        while (true)
         {
+            WorkItem item;
+            lock (_gate)
+            {
+                if (!_mailbox.TryDequeue(out item!))
+                {
+                    _running = false;
+                    return;
+                }
+            }
+
             if (Volatile.Read(ref _dropped))
             {
                 TurnDone();

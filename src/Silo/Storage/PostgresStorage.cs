@@ -10,8 +10,24 @@ public sealed record PgWrite(params NpgsqlBatchCommand[] Commands) : IStagedWrit
 public sealed class StorageUnavailableException(Exception inner)
     : Exception("The database is unavailable.", inner);
 
-/// <summary>Commits a turn's writes as one batch in one transaction (one round trip plus the commit).</summary>
-public sealed class PostgresStorage(NpgsqlDataSource dataSource) : IStorageBackend
+public sealed class GroupCommitOptions
+{
+    /// <summary>How many group transactions may be on their way to PostgreSQL at once.</summary>
+    public int MaxInFlight { get; set; } = 4;
+
+    /// <summary>How many turns one transaction may carry; 1 turns group commit off.</summary>
+    public int MaxTurnsPerGroup { get; set; } = 64;
+}
+
+/// <summary>
+/// Commits turns' writes. Each transaction is one batch in one round trip: PostgreSQL runs a pipelined batch
+/// that ends in a single Sync as one implicit transaction, so it commits whole or not at all.
+/// Group commit (issue 6): turns that arrive while other transactions are in flight wait and then go
+/// together, in one transaction with one WAL flush. Turns of one grain never share a group, since a grain's
+/// next turn starts only after this one is answered. If a group fails, each of its turns is committed on
+/// its own, so one user's conflict fails only that user's turn.
+/// </summary>
+public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOptions options) : IStorageBackend
 {
     /// <summary>SQLSTATEs that mean "what you wrote was decided on stale state": retry on fresh state.</summary>
     private static readonly HashSet<string> StaleStateCodes =
@@ -21,34 +37,137 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource) : IStorageBacke
         PostgresErrorCodes.UniqueViolation,
         PostgresErrorCodes.ExclusionViolation,
         PostgresErrorCodes.SerializationFailure,
+        PostgresErrorCodes.DeadlockDetected,
     ];
 
-    public async Task CommitAsync(IReadOnlyList<IStagedWrite> writes, CancellationToken cancellationToken)
+    private readonly Lock _gate = new();
+    private readonly Queue<PendingTurn> _waiting = new();
+    private int _inFlight;
+
+    public Task CommitAsync(IReadOnlyList<IStagedWrite> writes, CancellationToken cancellationToken)
     {
-        await Db.RunAsync(async () =>
+        var turn = new PendingTurn(writes);
+        bool start;
+        lock (_gate)
         {
-            await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var write in writes)
+            _waiting.Enqueue(turn);
+            start = _inFlight < options.MaxInFlight;
+            if (start)
             {
-                foreach (var command in ((PgWrite)write).Commands)
+                _inFlight++;
+            }
+        }
+
+        if (start)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static storage => _ = storage.CommitWaitingAsync(), this, preferLocal: false);
+        }
+
+        return turn.Done.Task;
+    }
+
+    /// <summary>One committer: takes every turn waiting (up to the group size), commits them, and repeats while any wait.</summary>
+    private async Task CommitWaitingAsync()
+    {
+        while (true)
+        {
+            var group = new List<PendingTurn>();
+            lock (_gate)
+            {
+                while (group.Count < Math.Max(1, options.MaxTurnsPerGroup) && _waiting.TryDequeue(out var turn))
                 {
-                    batch.BatchCommands.Add(command);
+                    group.Add(turn);
+                }
+
+                if (group.Count == 0)
+                {
+                    _inFlight--;
+                    return;
                 }
             }
 
-            try
+            await CommitGroupAsync(group);
+        }
+    }
+
+    private async Task CommitGroupAsync(List<PendingTurn> group)
+    {
+        try
+        {
+            await ExecuteAsync(group.SelectMany(turn => turn.Commands(fresh: false)));
+            foreach (var turn in group)
             {
-                await batch.ExecuteNonQueryAsync(cancellationToken);
-            }
-            catch (PostgresException error) when (StaleStateCodes.Contains(error.SqlState))
-            {
-                throw new InconsistentStateException($"The turn's writes conflict with the stored state: {error.MessageText}", error);
+                turn.Done.TrySetResult();
             }
 
-            await transaction.CommitAsync(cancellationToken);
-        });
+            return;
+        }
+        catch (Exception error) when (group.Count == 1 || Db.IsUnavailable(error))
+        {
+            foreach (var turn in group)
+            {
+                turn.Done.TrySetException(Explain(error));
+            }
+
+            return;
+        }
+        catch (Exception)
+        {
+            // Somebody's turn broke the group: nothing of it was committed; commit each turn alone.
+        }
+
+        foreach (var turn in group)
+        {
+            try
+            {
+                await ExecuteAsync(turn.Commands(fresh: true));
+                turn.Done.TrySetResult();
+            }
+            catch (Exception error)
+            {
+                turn.Done.TrySetException(Explain(error));
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(IEnumerable<NpgsqlBatchCommand> commands)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync();
+    }
+
+    private static Exception Explain(Exception error) => error switch
+    {
+        _ when Db.IsUnavailable(error) => new StorageUnavailableException(error),
+        PostgresException pg when StaleStateCodes.Contains(pg.SqlState) =>
+            new InconsistentStateException($"The turn's writes conflict with the stored state: {pg.MessageText}", pg),
+        _ => error,
+    };
+
+    private sealed class PendingTurn(IReadOnlyList<IStagedWrite> writes)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The staged commands; copies of them (with copied parameters) when they already ran in a failed group.</summary>
+        public IEnumerable<NpgsqlBatchCommand> Commands(bool fresh) =>
+            writes.SelectMany(write => ((PgWrite)write).Commands).Select(command => fresh ? Copy(command) : command);
+
+        private static NpgsqlBatchCommand Copy(NpgsqlBatchCommand command)
+        {
+            var copy = new NpgsqlBatchCommand(command.CommandText);
+            foreach (NpgsqlParameter parameter in command.Parameters)
+            {
+                copy.Parameters.Add(parameter.Clone());
+            }
+
+            return copy;
+        }
     }
 }
 

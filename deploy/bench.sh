@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The benchmark (issue 6, docs/BENCHMARKS.md). On a private PostgreSQL cluster (fsync and
+# synchronous_commit on, the defaults) it measures, in one run:
+#   1. the HTTP ceiling: the load generator against a trivial Kestrel endpoint, same concurrency;
+#   2. the one-transaction-per-write ceiling: pgbench -N against the same PostgreSQL, same duration;
+#   3. Hourdini: a concurrency sweep, 80 % of the headline rate, 5,000 agents with open sessions, and
+#      resident memory per idle open session (100,000 sessions); every run is verified from the database.
+# Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
+#   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
+#   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/deploy/pg.sh"
+hd_ensure_dotnet
+hd_ensure_postgres
+
+seconds=${HOURDINI_BENCH_SECONDS:-20}
+suite_args=()
+headline_users=20
+pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
+if [ "${1:-}" = "--smoke" ]; then
+  seconds=3
+  headline_users=2
+  suite_args=(--sweep 10 --open-agents 20 --idle-sessions 200 --warmup 1)
+  pgbench_clients=4
+fi
+
+out="$root/artifacts/bench"
+rm -rf "$out"
+mkdir -p "$out"
+work=$(mktemp -d /tmp/hourdini-bench-XXXXXX)
+chmod 755 "$work"
+cluster="$work/pg"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  hd_stop_cluster "$cluster"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n 65536 2>/dev/null || true
+
+echo "==> building (Release)"
+dotnet build "$root/src/Gateway/Hourdini.Gateway.csproj" -c Release -nologo -v q >/dev/null
+dotnet build "$root/tests/Hourdini.Load/Hourdini.Load.csproj" -c Release -nologo -v q >/dev/null
+load=(dotnet "$root/tests/Hourdini.Load/bin/Release/net10.0/Hourdini.Load.dll")
+
+hd_start_cluster "$cluster"
+bin=$(hd_pg_bindir)
+export PGPASSWORD
+PGPASSWORD=$(cat "$cluster.password")
+psql=("$bin/psql" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -qtA)
+echo "==> PostgreSQL $("${psql[@]}" -d postgres -c 'SHOW server_version') on 127.0.0.1:$HD_PG_PORT:" \
+  "fsync=$("${psql[@]}" -d postgres -c 'SHOW fsync'), synchronous_commit=$("${psql[@]}" -d postgres -c 'SHOW synchronous_commit')"
+
+wait_for_port() {
+  for _ in $(seq 1 120); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.25
+  done
+  echo "nothing listens on port $1" >&2
+  return 1
+}
+
+echo "==> ceiling 1: trivial Kestrel endpoint, same callers as the headline run, ${seconds} s"
+port=$(hd_free_port 5190)
+"${load[@]}" ceiling-server --urls "http://127.0.0.1:$port" &
+pids+=($!)
+wait_for_port "$port"
+"${load[@]}" run --ceiling --url "http://127.0.0.1:$port" --users "$headline_users" --duration "$seconds" \
+  --json "$out/http-ceiling.json"
+kill "${pids[-1]}"
+
+echo "==> ceiling 2: pgbench -N, $pgbench_clients clients, ${seconds} s"
+"$bin/createdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
+"$bin/pgbench" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -i -q -s 10 pgbench >/dev/null 2>&1
+"$bin/pgbench" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -N -n -c "$pgbench_clients" -j 2 -T "$seconds" pgbench >"$work/pgbench.txt" 2>&1
+tps=$(grep -Eo 'tps = [0-9.]+' "$work/pgbench.txt" | head -n 1 | awk '{ print $3 }')
+latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ print $4 }')
+echo "  pgbench -N: $tps TPS, latency average $latency ms"
+printf '{"tps": %s, "clients": %s, "seconds": %s, "latency_ms": %s}\n' "$tps" "$pgbench_clients" "$seconds" "${latency:-0}" >"$out/pgbench.json"
+"$bin/dropdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
+
+echo "==> Hourdini: one gateway on the same PostgreSQL"
+port=$(hd_free_port 5180)
+HOURDINI_DATABASE="$HD_PG_CONNECTION;Maximum Pool Size=100" \
+  Logging__LogLevel__Default=Warning \
+  Hourdini__Limits__PerCallerPerSecond=1000000 Hourdini__Limits__PerCallerBurst=1000000 \
+  Hourdini__Limits__PerAddressPerSecond=1000000 Hourdini__Limits__PerAddressBurst=1000000 \
+  Hourdini__Limits__SignInPerMinute=1000000 \
+  dotnet "$root/src/Gateway/bin/Release/net10.0/Hourdini.Gateway.dll" --urls "http://127.0.0.1:$port" --contentRoot "$root/src/Gateway" &
+gateway=$!
+pids+=($gateway)
+wait_for_port "$port"
+"${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
+  --duration "$seconds" --out "$out" "${suite_args[@]}"
+
+echo
+echo "==> $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+"${load[@]}" report --out "$out" --markdown "$out/report.md" --svg "$out/chart.svg"

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Hourdini.Load;
+
+/// <summary>
+/// One simulated caller (a person's PAT or an agent's token) on the run's shared connection pool.
+/// Each call is timed from when it was due, so a late start counts against latency (no coordinated omission).
+/// </summary>
+public sealed class Api(HttpClient http, string token, Latencies latencies)
+{
+    private readonly AuthenticationHeaderValue _auth = new("Bearer", token);
+
+    public static HttpClient CreateHttp(Uri baseAddress, int maxConnections) => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = maxConnections,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    })
+    {
+        BaseAddress = baseAddress,
+        Timeout = TimeSpan.FromSeconds(60),
+    };
+
+    /// <summary>
+    /// Sends one call and returns its JSON body on a 2xx (an empty document for 204), or null after
+    /// counting the refusal under <paramref name="kind"/>. <paramref name="expected"/> names a refusal
+    /// the mix asks for: it counts as a success.
+    /// </summary>
+    public async Task<JsonElement?> CallAsync(string kind, HttpMethod method, string path, string? json, long due, int? expected = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = _auth;
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        var measuring = latencies.Measuring;
+        int status;
+        JsonElement? body = null;
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
+            status = (int)response.StatusCode;
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            if (response.IsSuccessStatusCode)
+            {
+                body = bytes.Length == 0 ? default(JsonElement) : JsonDocument.Parse(bytes).RootElement;
+            }
+        }
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or IOException)
+        {
+            status = 0;
+        }
+
+        var done = Stopwatch.GetTimestamp();
+        if (measuring)
+        {
+            if (body is not null || status == expected)
+            {
+                latencies[kind].Record(due, done);
+            }
+            else
+            {
+                latencies[kind].Fail(status);
+            }
+        }
+
+        return status == expected ? default(JsonElement) : body;
+    }
+}
+
+/// <summary>Spaces one caller's calls: none (closed loop) or one every <c>interval</c>, on a fixed schedule.</summary>
+public sealed class Pacer(TimeSpan? interval, Random random)
+{
+    private long _next = Stopwatch.GetTimestamp()
+        + (interval is { } i ? (long)(random.NextDouble() * i.TotalSeconds * Stopwatch.Frequency) : 0);
+
+    /// <summary>Waits until the next call is due; returns when it was due (the start of its latency).</summary>
+    public async Task<long> NextAsync(CancellationToken stop)
+    {
+        if (interval is not { } step)
+        {
+            return Stopwatch.GetTimestamp();
+        }
+
+        var due = _next;
+        _next += (long)(step.TotalSeconds * Stopwatch.Frequency);
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait, stop);
+        }
+
+        return due;
+    }
+}

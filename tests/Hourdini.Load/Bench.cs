@@ -1,0 +1,111 @@
+using System.Text.Json;
+
+namespace Hourdini.Load;
+
+/// <summary>The benchmark's runs against one gateway (deploy/bench.sh runs the ceilings beside it).</summary>
+public static class Bench
+{
+    public const int AgentsPerUser = 5;
+
+    /// <summary>The headline configuration: 100 agents of 20 people who also work, closed loop.</summary>
+    public const int HeadlineAgents = 100;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+    };
+
+    public static RunOptions RunOptionsFrom(Arguments options, string name) => new()
+    {
+        Name = name,
+        BaseAddress = new Uri(options.Require("url")),
+        Database = options.Find("db"),
+        Users = options.Int("users", 20),
+        AgentsPerUser = options.Int("agents-per-user", AgentsPerUser),
+        People = !options.Has("no-people"),
+        Warmup = TimeSpan.FromSeconds(options.Double("warmup", 3)),
+        Duration = TimeSpan.FromSeconds(options.Double("duration", 15)),
+        Rate = options.Find("rate") is not null ? options.Double("rate", 0) : null,
+        StepsPerSession = options.Int("steps", 40),
+        MaxConnections = options.Int("connections", 256),
+        Ceiling = options.Has("ceiling"),
+    };
+
+    public static async Task WriteAsync<T>(string path, T result)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(result, Json));
+    }
+
+    public static async Task<int> SuiteAsync(Arguments options, TextWriter log, CancellationToken ct)
+    {
+        var folder = options.Get("out", "artifacts/bench");
+        var sweep = options.Get("sweep", "10,100,1000,5000").Split(',').Select(int.Parse).ToArray();
+        var openAgents = options.Int("open-agents", 5000);
+        var idleSessions = options.Int("idle-sessions", 100_000);
+        var baseline = RunOptionsFrom(options, "");
+        var users = Math.Max(sweep.Append(openAgents).Max(), HeadlineAgents) / AgentsPerUser;
+        var tenants = await LoadRun.SetUpAsync(baseline.BaseAddress, users, AgentsPerUser, log, ct);
+        var results = new List<RunResult>();
+
+        async Task<RunResult> RunAsync(RunOptions run)
+        {
+            log.WriteLine($"==> {run.Name}: {run.Users * run.AgentsPerUser} agents, {(run.People ? run.Users : 0)} people, " +
+                (run.Rate is { } r ? $"{r:F0} calls/s offered" : "closed loop") + $", {run.Duration.TotalSeconds:F0} s");
+            var result = await LoadRun.RunAsync(run, tenants, log, ct);
+            Report.Print(result, log);
+            await WriteAsync(Path.Combine(folder, $"{run.Name}.json"), result);
+            results.Add(result);
+            return result;
+        }
+
+        RunResult? headline = null;
+        foreach (var agents in sweep)
+        {
+            var result = await RunAsync(baseline with
+            {
+                Name = $"closed-{agents}",
+                Users = Math.Max(1, agents / AgentsPerUser),
+                AgentsPerUser = Math.Min(agents, AgentsPerUser),
+            });
+            if (agents == HeadlineAgents)
+            {
+                headline = result;
+            }
+        }
+
+        if (headline is not null)
+        {
+            await RunAsync(baseline with
+            {
+                Name = "paced-80",
+                Users = HeadlineAgents / AgentsPerUser,
+                Rate = 0.8 * headline.CallsPerSecond,
+            });
+        }
+
+        if (openAgents > 0)
+        {
+            // Every agent keeps its session open for the whole window and calls about once every few seconds.
+            await RunAsync(baseline with
+            {
+                Name = $"open-{openAgents}",
+                Users = openAgents / AgentsPerUser,
+                StepsPerSession = 0,
+                Rate = (openAgents + openAgents / AgentsPerUser) / options.Double("open-interval", 5),
+            });
+        }
+
+        if (idleSessions > 0 && options.Find("gateway-pid") is { } pid)
+        {
+            log.WriteLine($"==> idle: {idleSessions} open sessions");
+            var idle = await IdleSessions.MeasureAsync(baseline.BaseAddress, int.Parse(pid), tenants, idleSessions / tenants.Count, log, ct);
+            await WriteAsync(Path.Combine(folder, "idle.json"), idle);
+        }
+
+        var missing = results.Sum(r => r.Missing);
+        log.WriteLine(missing == 0 ? "==> every acknowledged operation is in the database" : $"==> {missing} acknowledged operations or rules broken");
+        return missing == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Hourdini.Load;
+
+/// <summary>
+/// The HTTP ceiling: Kestrel with one trivial endpoint that reads a JSON body like a log call's and answers
+/// a small JSON object. Nothing is stored, so what it sustains is what HTTP on this machine allows.
+/// </summary>
+public static class CeilingServer
+{
+    public const string Kind = "ceiling";
+
+    public static async Task ServeAsync(string urls, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseSetting("urls", urls);
+        var app = builder.Build();
+        app.MapPost("/ceiling", async (HttpContext context) =>
+        {
+            using var body = new StreamReader(context.Request.Body);
+            var text = await body.ReadToEndAsync();
+            context.Response.StatusCode = 201;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync($$$"""{"event":{"seq":1,"type":"log","bytes":{{{text.Length}}}}}""");
+        });
+        await ((IHost)app).RunAsync(ct);
+    }
+
+    public static async Task CallAsync(Api api, Pacer pacer, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            await api.CallAsync(Kind, HttpMethod.Post, "/ceiling", """{"type":"log","message":"0196f7a1c0de4b8e9a1b2c3d4e5f6a7b 42"}""",
+                await pacer.NextAsync(stop));
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+
+namespace Hourdini.Load;
+
+public sealed record RunOptions
+{
+    public required string Name { get; init; }
+
+    public required Uri BaseAddress { get; init; }
+
+    /// <summary>Where to verify from; null skips the verification (the HTTP ceiling has nothing to verify).</summary>
+    public string? Database { get; init; }
+
+    public int Users { get; init; } = 10;
+
+    public int AgentsPerUser { get; init; } = 3;
+
+    /// <summary>Whether each user also works as a person (two sessions and a timer) beside their agents.</summary>
+    public bool People { get; init; } = true;
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Offered load in calls/s over all callers (open loop); null runs each caller closed loop.</summary>
+    public double? Rate { get; init; }
+
+    /// <summary>Steps an agent takes before it ends its session; 0 keeps every session open.</summary>
+    public int StepsPerSession { get; init; } = 40;
+
+    public int MaxConnections { get; init; } = 256;
+
+    /// <summary>Drives the trivial endpoint of <see cref="CeilingServer"/> instead of Hourdini (the HTTP ceiling).</summary>
+    public bool Ceiling { get; init; }
+
+    public int Callers => Users * (AgentsPerUser + (People ? 1 : 0));
+}
+
+public sealed record KindResult(string Kind, int Count, double PerSecond, double P50, double P99, double P999, IReadOnlyDictionary<int, int> Errors);
+
+public sealed record RunResult(
+    string Name,
+    int Callers,
+    int Agents,
+    double? OfferedRate,
+    double Seconds,
+    double DurablePerSecond,
+    double CallsPerSecond,
+    double P50,
+    double P99,
+    double P999,
+    double AllCallsP99,
+    int UnexpectedErrors,
+    int Acknowledged,
+    IReadOnlyList<KindResult> Kinds,
+    IReadOnlyList<Check> Checks)
+{
+    public long Missing => Checks.Sum(c => c.Violations);
+}
+
+/// <summary>Sets up, runs the callers for warm-up plus the measured window, stops them, and verifies.</summary>
+public static class LoadRun
+{
+    /// <summary>Creates the tenants a run needs (not measured).</summary>
+    public static async Task<IReadOnlyList<Tenant>> SetUpAsync(Uri baseAddress, int users, int agentsPerUser, TextWriter log, CancellationToken ct = default)
+    {
+        var setup = Stopwatch.StartNew();
+        var tenants = await Tenants.CreateAsync(baseAddress, users, agentsPerUser, parallelism: 16, ct);
+        log.WriteLine($"  set up {tenants.Count} users with {agentsPerUser} agents each in {setup.Elapsed.TotalSeconds:F1} s");
+        return tenants;
+    }
+
+    /// <summary>
+    /// Runs the first <see cref="RunOptions.Users"/> tenants, each with its first <see cref="RunOptions.AgentsPerUser"/>
+    /// agents, then verifies everything the run was told was done.
+    /// </summary>
+    public static async Task<RunResult> RunAsync(RunOptions options, IReadOnlyList<Tenant> prepared, TextWriter log, CancellationToken ct = default)
+    {
+        using var http = Api.CreateHttp(options.BaseAddress, options.MaxConnections);
+        var latencies = new Latencies();
+        var ledger = new Ledger();
+        var interval = options.Rate is { } rate ? TimeSpan.FromSeconds(options.Callers / rate) : (TimeSpan?)null;
+        List<Tenant> tenants = options.Ceiling ? [] : prepared.Take(options.Users).Select(t => t with { Agents = [.. t.Agents.Take(options.AgentsPerUser)] }).ToList();
+        if (tenants.Count < options.Users && !options.Ceiling)
+        {
+            throw new InvalidOperationException($"The run needs {options.Users} users; {tenants.Count} were set up.");
+        }
+
+        foreach (var tenant in tenants)
+        {
+            ledger.Orgs.Add(tenant.OrgId);
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var callers = new List<Task>();
+        var seed = 1;
+        if (options.Ceiling)
+        {
+            for (var i = 0; i < options.Callers; i++)
+            {
+                var api = new Api(http, "hd_agt_live_ceiling", latencies);
+                var pacer = new Pacer(interval, new Random(seed++));
+                callers.Add(Guard(CeilingServer.CallAsync(api, pacer, stop.Token)));
+            }
+        }
+        else
+        {
+            foreach (var tenant in tenants)
+            {
+                foreach (var (agentId, secret) in tenant.Agents)
+                {
+                    var random = new Random(seed++);
+                    callers.Add(Guard(Simulation.RunAgentAsync(
+                        new Api(http, secret, latencies), tenant, agentId, options, ledger, new Pacer(interval, random), random, stop.Token)));
+                }
+
+                if (options.People)
+                {
+                    var random = new Random(seed++);
+                    callers.Add(Guard(Simulation.RunPersonAsync(
+                        new Api(http, tenant.Pat, latencies), tenant, ledger, new Pacer(interval, random), random, stop.Token)));
+                }
+            }
+        }
+
+        await Task.Delay(options.Warmup, ct);
+        latencies.Measuring = true;
+        var window = Stopwatch.StartNew();
+        await Task.Delay(options.Duration, ct);
+        latencies.Measuring = false;
+        var seconds = window.Elapsed.TotalSeconds;
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+
+        IReadOnlyList<Check> checks = [];
+        if (options.Database is { } database)
+        {
+            var verify = Stopwatch.StartNew();
+            checks = await Verifier.VerifyAsync(database, ledger, ct);
+            log.WriteLine($"  verified {ledger.Acknowledged} acknowledged operations in {verify.Elapsed.TotalSeconds:F1} s");
+        }
+
+        var durable = latencies.All(kind => Simulation.DurableKinds.Contains(kind) || kind == CeilingServer.Kind);
+        var all = latencies.All();
+        return new RunResult(
+            options.Name,
+            options.Callers,
+            tenants.Sum(t => t.Agents.Count),
+            options.Rate,
+            seconds,
+            durable.Count / seconds,
+            all.Count / seconds,
+            durable.Percentile(50),
+            durable.Percentile(99),
+            durable.Percentile(99.9),
+            all.Percentile(99),
+            all.Errors,
+            ledger.Acknowledged,
+            [.. latencies.Kinds.Select(k => new KindResult(
+                k.Kind, k.Count, k.Count / seconds, k.Percentile(50), k.Percentile(99), k.Percentile(99.9), k.ErrorsByStatus.ToDictionary()))],
+            checks);
+    }
+
+    /// <summary>A caller's loop ends by cancellation at the end of the run; anything else is a broken generator.</summary>
+    private static async Task Guard(Task caller)
+    {
+        try
+        {
+            await caller;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Hourdini.Load;
+
+// The load generator (docs/BENCHMARKS.md). Commands:
+//   run            one run against a gateway: set up tenants, drive the mix, verify from the database
+//   suite          the benchmark's runs against one gateway: a concurrency sweep, 80 % of the best rate,
+//                  5,000 agents with open sessions, and resident memory per idle open session
+//   ceiling-server the trivial Kestrel endpoint (the HTTP ceiling)
+//   report         the table (and chart) from a folder of results, with ratios to the ceilings
+var command = args.FirstOrDefault() ?? "help";
+var options = Arguments.Parse(args.Skip(1));
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+switch (command)
+{
+    case "ceiling-server":
+        await CeilingServer.ServeAsync(options.Get("urls", "http://127.0.0.1:5099"), cancel.Token);
+        return 0;
+
+    case "run":
+    {
+        var run = Bench.RunOptionsFrom(options, options.Get("name", options.Has("ceiling") ? "http-ceiling" : "run"));
+        var tenants = run.Ceiling ? [] : await LoadRun.SetUpAsync(run.BaseAddress, run.Users, run.AgentsPerUser, Console.Out, cancel.Token);
+        var result = await LoadRun.RunAsync(run, tenants, Console.Out, cancel.Token);
+        Report.Print(result, Console.Out);
+        if (options.Find("json") is { } path)
+        {
+            await Bench.WriteAsync(path, result);
+        }
+
+        return result.Missing == 0 && result.UnexpectedErrors <= options.Int("allowed-errors", 0) ? 0 : 1;
+    }
+
+    case "suite":
+        return await Bench.SuiteAsync(options, Console.Out, cancel.Token);
+
+    case "report":
+        return Report.FromFolder(options.Get("out", "artifacts/bench"), options, Console.Out);
+
+    default:
+        Console.Error.WriteLine("usage: Hourdini.Load run|suite|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
+        return 2;
+}
+
+/// <summary>Command-line options as <c>--name value</c> pairs and bare <c>--flag</c>s.</summary>
+public sealed class Arguments
+{
+    private readonly Dictionary<string, string?> _values = new(StringComparer.Ordinal);
+
+    public static Arguments Parse(IEnumerable<string> args)
+    {
+        var parsed = new Arguments();
+        string? pending = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                pending = arg[2..];
+                parsed._values[pending] = null;
+            }
+            else if (pending is not null)
+            {
+                parsed._values[pending] = arg;
+                pending = null;
+            }
+            else
+            {
+                throw new ArgumentException($"Unexpected argument '{arg}'.");
+            }
+        }
+
+        return parsed;
+    }
+
+    public bool Has(string name) => _values.ContainsKey(name);
+
+    public string? Find(string name) => _values.GetValueOrDefault(name);
+
+    public string Get(string name, string fallback) => Find(name) ?? fallback;
+
+    public string Require(string name) => Find(name) ?? throw new ArgumentException($"--{name} is required.");
+
+    public int Int(string name, int fallback) => Find(name) is { } v ? int.Parse(v) : fallback;
+
+    public double Double(string name, double fallback) => Find(name) is { } v ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Hourdini.Load;
+
+public sealed record PgbenchResult(double Tps, int Clients, double Seconds, double LatencyMs);
+
+/// <summary>Prints one run, and the benchmark's table with ratios to the ceilings measured in the same run.</summary>
+public static class Report
+{
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static void Print(RunResult r, TextWriter output)
+    {
+        output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
+        output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
+        foreach (var k in r.Kinds)
+        {
+            output.WriteLine(string.Create(Invariant,
+                $"    {k.Kind,-12} {k.Count,7} {k.PerSecond,8:F0} {k.P50,9:F1} {k.P99,8:F1} {k.P999,9:F1}  {string.Join(", ", k.Errors.Select(e => $"{e.Key}: {e.Value}"))}"));
+        }
+
+        foreach (var check in r.Checks.Where(c => c.Violations > 0))
+        {
+            output.WriteLine($"    BROKEN: {check.Name}: {check.Violations}");
+        }
+
+        if (r.Checks.Count > 0 && r.Missing == 0)
+        {
+            output.WriteLine($"    verified: all {r.Acknowledged} acknowledged operations stored; {r.Checks.Count} checks hold");
+        }
+    }
+
+    public static int FromFolder(string folder, Arguments options, TextWriter output)
+    {
+        var runs = Directory.GetFiles(folder, "*.json")
+            .Where(f => Path.GetFileName(f) is not ("idle.json" or "pgbench.json" or "machine.json"))
+            .Select(f => JsonSerializer.Deserialize<RunResult>(File.ReadAllText(f), Bench.Json)!)
+            .ToDictionary(r => r.Name);
+        var idle = Read<IdleResult>(Path.Combine(folder, "idle.json"));
+        var pgbench = Read<PgbenchResult>(Path.Combine(folder, "pgbench.json"));
+        var http = runs.GetValueOrDefault("http-ceiling");
+        var headline = runs.GetValueOrDefault($"closed-{Bench.HeadlineAgents}");
+        var paced = runs.GetValueOrDefault("paced-80");
+        var open = runs.Values.FirstOrDefault(r => r.Name.StartsWith("open-", StringComparison.Ordinal));
+        var sweep = runs.Values.Where(r => r.Name.StartsWith("closed-", StringComparison.Ordinal)).OrderBy(r => r.Agents).ToList();
+
+        var md = new StringBuilder();
+        md.AppendLine("| measure | this run | ceiling (same run) | ratio | target |");
+        md.AppendLine("|---|---:|---:|---:|---|");
+        if (headline is not null)
+        {
+            md.AppendLine(Invariant, $"| durable ops/s, {headline.Agents} agents + {headline.Callers - headline.Agents} people, closed loop | {headline.DurablePerSecond:F0} | pgbench -N: {pgbench?.Tps:F0} TPS | **{Ratio(headline.DurablePerSecond, pgbench?.Tps)}** | ≥ 0.6× (stretch 1.0×) |");
+            md.AppendLine(Invariant, $"| all calls/s, same run (incl. heartbeats, pulls, refusals) | {headline.CallsPerSecond:F0} | HTTP: {http?.CallsPerSecond:F0} calls/s | **{Ratio(headline.CallsPerSecond, http?.CallsPerSecond)}** | — |");
+            md.AppendLine(Invariant, $"| durable p50 / p99 / p99.9, same run | {headline.P50:F1} / {headline.P99:F1} / {headline.P999:F1} ms | HTTP p99: {http?.P99:F1} ms | | — |");
+        }
+
+        if (paced is not null)
+        {
+            md.AppendLine(Invariant, $"| p99 at 80 % of that rate ({paced.OfferedRate:F0} calls/s offered, {paced.CallsPerSecond:F0} served) | durable {paced.P99:F1} ms, all calls {paced.AllCallsP99:F1} ms | | | ≤ 25 ms |");
+        }
+
+        if (open is not null)
+        {
+            md.AppendLine(Invariant, $"| {open.Agents} agents with open sessions ({open.OfferedRate:F0} calls/s offered): p99, unexpected errors | all calls {open.AllCallsP99:F1} ms, {open.UnexpectedErrors} errors | | | ≤ 100 ms, 0 |");
+        }
+
+        if (idle is not null)
+        {
+            md.AppendLine(Invariant, $"| resident memory per idle open session ({idle.Sessions} opened) | {idle.BytesPerSession:F0} B | | | ≤ 4096 B |");
+        }
+
+        var all = runs.Values.Where(r => r.Name != "http-ceiling").ToList();
+        md.AppendLine(Invariant, $"| acknowledged operations missing / rules broken (all runs, {all.Sum(r => r.Acknowledged)} acknowledged) | {all.Sum(r => r.Missing)} | | | 0 |");
+        md.AppendLine();
+        md.AppendLine("| run | agents | callers | offered calls/s | durable ops/s | calls/s | durable p50 ms | p99 ms | p99.9 ms | all calls p99 ms | unexpected errors |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs.Values.OrderBy(r => r.Name == "http-ceiling" ? 0 : 1).ThenBy(r => r.Name.StartsWith("closed-", StringComparison.Ordinal) ? 0 : 1).ThenBy(r => r.Agents))
+        {
+            md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} |");
+        }
+
+        if (headline is not null)
+        {
+            md.AppendLine();
+            md.AppendLine($"Per kind, {headline.Name}:");
+            md.AppendLine();
+            md.AppendLine("| kind | calls/s | p50 ms | p99 ms | p99.9 ms | refusals |");
+            md.AppendLine("|---|---:|---:|---:|---:|---|");
+            foreach (var k in headline.Kinds)
+            {
+                md.AppendLine(Invariant, $"| {k.Kind} | {k.PerSecond:F0} | {k.P50:F1} | {k.P99:F1} | {k.P999:F1} | {string.Join(", ", k.Errors.Select(e => $"{e.Key}: {e.Value}"))} |");
+            }
+        }
+
+        var text = md.ToString();
+        output.Write(text);
+        if (options.Find("markdown") is { } markdown)
+        {
+            File.WriteAllText(markdown, text);
+        }
+
+        if (options.Find("svg") is { } svg && sweep.Count > 1)
+        {
+            File.WriteAllText(svg, Chart(sweep));
+        }
+
+        return all.Sum(r => r.Missing) == 0 ? 0 : 1;
+    }
+
+    private static string Ratio(double value, double? ceiling) =>
+        ceiling is > 0 ? (value / ceiling.Value).ToString("F2", Invariant) + "×" : "n/a";
+
+    private static T? Read<T>(string path) where T : class =>
+        File.Exists(path) ? JsonSerializer.Deserialize<T>(File.ReadAllText(path), Bench.Json) : null;
+
+    /// <summary>Throughput (bars) and p99 (line, log scale) against the number of agents (log scale).</summary>
+    private static string Chart(IReadOnlyList<RunResult> sweep)
+    {
+        const double W = 640, H = 360, Left = 70, Right = 70, Top = 30, Bottom = 50;
+        double plotW = W - Left - Right, plotH = H - Top - Bottom;
+        var maxOps = Nice(sweep.Max(r => r.DurablePerSecond));
+        var maxP99 = Math.Max(10, sweep.Max(r => r.P99));
+        var minLog = Math.Log10(1);
+        var maxLog = Math.Ceiling(Math.Log10(maxP99));
+        double X(int i) => Left + (i + 0.5) * plotW / sweep.Count;
+        double YOps(double v) => Top + plotH * (1 - v / maxOps);
+        double YP99(double v) => Top + plotH * (1 - (Math.Log10(Math.Max(1, v)) - minLog) / (maxLog - minLog));
+
+        var svg = new StringBuilder();
+        svg.AppendLine(Invariant, $"""<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">""");
+        svg.AppendLine("""<rect width="100%" height="100%" fill="white"/>""");
+        svg.AppendLine(Invariant, $"""<text x="{W / 2}" y="18" text-anchor="middle" font-size="14">Durable ops/s (bars) and durable p99 (line) against concurrent agents, closed loop</text>""");
+        for (var t = 0; t <= 4; t++)
+        {
+            var v = maxOps * t / 4;
+            svg.AppendLine(Invariant, $"""<line x1="{Left}" x2="{W - Right}" y1="{YOps(v):F1}" y2="{YOps(v):F1}" stroke="#e5e7eb"/><text x="{Left - 6}" y="{YOps(v) + 4:F1}" text-anchor="end" fill="#2563eb">{v:F0}</text>""");
+        }
+
+        for (var e = minLog; e <= maxLog; e++)
+        {
+            svg.AppendLine(Invariant, $"""<text x="{W - Right + 6}" y="{YP99(Math.Pow(10, e)) + 4:F1}" fill="#dc2626">{Math.Pow(10, e):G} ms</text>""");
+        }
+
+        var points = new List<string>();
+        for (var i = 0; i < sweep.Count; i++)
+        {
+            var r = sweep[i];
+            var barW = plotW / sweep.Count * 0.5;
+            svg.AppendLine(Invariant, $"""<rect x="{X(i) - barW / 2:F1}" y="{YOps(r.DurablePerSecond):F1}" width="{barW:F1}" height="{Top + plotH - YOps(r.DurablePerSecond):F1}" fill="#93c5fd"/>""");
+            svg.AppendLine(Invariant, $"""<text x="{X(i):F1}" y="{YOps(r.DurablePerSecond) - 4:F1}" text-anchor="middle" fill="#1e40af">{r.DurablePerSecond:F0}</text>""");
+            svg.AppendLine(Invariant, $"""<text x="{X(i):F1}" y="{H - Bottom + 18}" text-anchor="middle">{r.Agents} agents</text>""");
+            points.Add(string.Create(Invariant, $"{X(i):F1},{YP99(r.P99):F1}"));
+            svg.AppendLine(Invariant, $"""<circle cx="{X(i):F1}" cy="{YP99(r.P99):F1}" r="4" fill="#dc2626"/><text x="{X(i) + 8:F1}" y="{YP99(r.P99) - 6:F1}" fill="#991b1b">{r.P99:F1} ms</text>""");
+        }
+
+        svg.AppendLine($"""<polyline points="{string.Join(' ', points)}" fill="none" stroke="#dc2626" stroke-width="2"/>""");
+        svg.AppendLine(Invariant, $"""<text x="{W / 2}" y="{H - 10}" text-anchor="middle" fill="#6b7280">each agent's owner works too (1 person per 5 agents); {sweep[0].Seconds:F0} s per point</text>""");
+        svg.AppendLine("</svg>");
+        return svg.ToString();
+    }
+
+    private static double Nice(double max)
+    {
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(Math.Max(1, max))));
+        return Math.Ceiling(max / magnitude) * magnitude;
+    }
+}
