@@ -62,6 +62,7 @@ public static class SiloExtensions
         services.AddHostedService<IdleCollector>();
 
         services.AddSingleton<Migrator>();
+        services.AddSingleton<CallerCache>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<TrackingQueries>();

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
+using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
@@ -41,10 +42,13 @@ public static class Sessions
         sessions.MapPost("/{id}/heartbeat", async (string id, HttpContext context, TrackingQueries tracking) =>
         {
             // The lease was renewed as the call arrived (R15); here the session must be the caller's and open.
-            var session = await GetOwnAsync(id, context, tracking);
-            return session.IsStopped
-                ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
-                : Results.NoContent();
+            var caller = context.Caller();
+            var holder = await tracking.GetSessionHolderAsync(caller.OrgId, Validate.Id(id, "Session"), context.RequestAborted);
+            return holder is not { } session || !IsOwn(caller, session.UserId, session.AgentId)
+                ? throw Refusal.NotFound("Session")
+                : session.Stopped
+                    ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
+                    : Results.NoContent();
         });
         sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
         {
@@ -171,10 +175,11 @@ public static class Sessions
     {
         var caller = context.Caller();
         var session = await tracking.GetSessionAsync(caller.OrgId, Validate.Id(id, "Session"), context.RequestAborted);
-        return session is not null && session.UserId == caller.UserId && (caller.AgentId is null || session.AgentId == caller.AgentId)
-            ? session
-            : throw Refusal.NotFound("Session");
+        return session is not null && IsOwn(caller, session.UserId, session.AgentId) ? session : throw Refusal.NotFound("Session");
     }
+
+    private static bool IsOwn(Caller caller, Guid userId, Guid? agentId) =>
+        userId == caller.UserId && (caller.AgentId is null || agentId == caller.AgentId);
 
     private static BeatKind Previous(string? previous) => previous switch
     {

@@ -19,8 +19,17 @@ public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, ILogger<Chan
 {
     public const string Channel = "hd_changes";
 
+    /// <summary>Changes to a user's tokens, agents or memberships (migration 0004).</summary>
+    public const string AuthChannel = "hd_auth";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<(Guid OrgId, Guid UserId), HashSet<Subscription>> _subscribers = [];
+
+    /// <summary>
+    /// Raised when a user's token, agent or membership changed, on any node; with null when the node was
+    /// not listening for a while, so anything may have changed.
+    /// </summary>
+    public event Action<(Guid OrgId, Guid UserId)?>? AuthChanged;
 
     /// <summary>Wakes the returned subscription whenever the user's tracking state changes; dispose it to stop.</summary>
     public Subscription Subscribe(Guid orgId, Guid userId)
@@ -87,17 +96,28 @@ public sealed partial class ChangeFeed(NpgsqlDataSource dataSource, ILogger<Chan
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += (_, e) =>
                 {
-                    if (Parse(e.Payload) is { } key)
+                    if (Parse(e.Payload) is not { } key)
+                    {
+                        return;
+                    }
+
+                    if (e.Channel == AuthChannel)
+                    {
+                        AuthChanged?.Invoke(key);
+                    }
+                    else
                     {
                         Wake(key);
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}; LISTEN {AuthChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                WakeAll(); // whatever happened while we were not listening
+                // Whatever happened while we were not listening.
+                AuthChanged?.Invoke(null);
+                WakeAll();
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Hourdini.Silo.Storage.Accounts;
 
 /// <summary>Users, orgs, memberships and personal access tokens.</summary>
-public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock)
+public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock, CallerCache callers)
 {
     /// <summary>Creates the user with a personal org they own, in one transaction.</summary>
     public Task<(User User, Org Org)> SignupAsync(string email, string passwordHash, string name, CancellationToken ct) =>
@@ -137,12 +137,14 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
                 command.Parameters.Add(Db.Parameter(value));
             }
 
-            return await command.ExecuteNonQueryAsync(ct) == 1;
+            var revoked = await command.ExecuteNonQueryAsync(ct) == 1;
+            callers.Forget(orgId, userId);
+            return revoked;
         });
 
     /// <summary>The caller a PAT stands for, while the token is live and its user still a member.</summary>
     public Task<Caller?> FindTokenAsync(byte[] secretHash, CancellationToken ct) =>
-        Db.RunAsync(async () =>
+        callers.GetOrLoadAsync(secretHash, () => Db.RunAsync(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var reader = await connection.QueryAsync(
@@ -159,7 +161,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
 
             Roles.TryParse(reader.GetString(3), out var role);
             return new Caller(reader.GetGuid(2), reader.GetGuid(1), role, CallerKind.PersonalAccessToken, reader.GetGuid(0));
-        });
+        }));
 
     public Task<IReadOnlyList<Member>> ListMembersAsync(Guid orgId, CancellationToken ct) =>
         dataSource.ListAsync(

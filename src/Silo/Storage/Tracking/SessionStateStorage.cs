@@ -32,8 +32,20 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
     {
         var ids = sessionIds.ToArray();
         var sessions = new Dictionary<Guid, (SessionState State, long Version)>();
-        await using (var reader = await connection.QueryAsync(
-            "SELECT * FROM sessions WHERE org_id = $1 AND id = ANY($2)", cancellationToken, orgId, ids))
+        var beats = new Dictionary<Guid, ImmutableList<Beat>.Builder>();
+
+        // Both reads in one round trip.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Db.Command("SELECT * FROM sessions WHERE org_id = $1 AND id = ANY($2)", orgId, ids),
+                Db.Command(
+                    "SELECT session_id, kind, started_at, ended_at FROM beats WHERE org_id = $1 AND session_id = ANY($2) ORDER BY session_id, seq",
+                    orgId, ids),
+            },
+        };
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -60,13 +72,8 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                 };
                 sessions[state.Id] = (state, reader.Get<long>("version"));
             }
-        }
 
-        var beats = new Dictionary<Guid, ImmutableList<Beat>.Builder>();
-        await using (var reader = await connection.QueryAsync(
-            "SELECT session_id, kind, started_at, ended_at FROM beats WHERE org_id = $1 AND session_id = ANY($2) ORDER BY session_id, seq",
-            cancellationToken, orgId, ids))
-        {
+            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var sessionId = reader.GetGuid(0);

@@ -26,6 +26,16 @@ public sealed class TrackingQueries(NpgsqlDataSource dataSource, UserStateStorag
             return sessions.Count == 0 ? null : sessions[0].State;
         });
 
+    /// <summary>Whose a session is and whether it is stopped: the one-row read behind a heartbeat.</summary>
+    public Task<(Guid UserId, Guid? AgentId, bool Stopped)?> GetSessionHolderAsync(Guid orgId, Guid sessionId, CancellationToken ct) =>
+        Db.RunAsync<(Guid, Guid?, bool)?>(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var reader = await connection.QueryAsync(
+                "SELECT user_id, agent_id, stopped_at IS NOT NULL FROM sessions WHERE org_id = $1 AND id = $2", ct, orgId, sessionId);
+            return await reader.ReadAsync(ct) ? (reader.GetGuid(0), reader.Get<Guid?>("agent_id"), reader.GetBoolean(2)) : null;
+        });
+
     /// <summary>A user's sessions (or one agent's), newest first; <paramref name="open"/> filters open or stopped ones.</summary>
     public Task<(IReadOnlyList<SessionState> Sessions, Cursor? Next)> ListSessionsAsync(
         Guid orgId, Guid userId, Guid? agentId, bool? open, Guid? projectId, Cursor? after, int limit, CancellationToken ct) =>
