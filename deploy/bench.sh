@@ -7,6 +7,7 @@
 #      resident memory per idle open session (100,000 sessions); every run is verified from the database.
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
+#   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,13 +16,13 @@ hd_ensure_dotnet
 hd_ensure_postgres
 
 seconds=${HOURDINI_BENCH_SECONDS:-20}
-suite_args=()
+read -r -a suite_args <<<"${HOURDINI_BENCH_ARGS:-}"
 headline_users=20
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3
   headline_users=2
-  suite_args=(--sweep 10 --open-agents 20 --idle-sessions 200 --warmup 1)
+  suite_args+=(--sweep 10 --open-agents 20 --idle-sessions 200 --warmup 1)
   pgbench_clients=4
 fi
 
@@ -94,7 +95,7 @@ gateway=$!
 pids+=($gateway)
 wait_for_port "$port"
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
-  --duration "$seconds" --out "$out" "${suite_args[@]}"
+  --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}
 
 echo
 echo "==> $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

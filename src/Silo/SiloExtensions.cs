@@ -76,6 +76,9 @@ public static class SiloExtensions
         });
         services.AddSingleton<AgentAutoStop>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentAutoStop>());
+        services.AddSingleton<ChangeNotifier>();
+        services.AddSingleton<ICommitListener>(sp => sp.GetRequiredService<ChangeNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeNotifier>());
         services.AddSingleton<ChangeFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
         return services;
@@ -83,23 +86,19 @@ public static class SiloExtensions
 
     /// <summary>
     /// Statements the hot path repeats are prepared once per connection (Npgsql auto-prepare), and a pooled
-    /// connection is not reset on return (nothing here changes session state), unless the connection string says otherwise.
+    /// connection is not reset on return (nothing here changes session state). "Max Auto Prepare" in the connection string overrides.
     /// </summary>
     private static NpgsqlDataSource DataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
-        var given = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!given.ContainsKey("Max Auto Prepare"))
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 128;
             builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
-        if (!given.ContainsKey("No Reset On Close"))
-        {
-            builder.ConnectionStringBuilder.NoResetOnClose = true;
-        }
-
+        // Resetting would also drop the prepared statements (DISCARD ALL).
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
         return builder.Build();
     }
 

@@ -136,6 +136,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
             if (root && turn.Writes.Count > 0)
             {
                 await runtime.Backend.CommitAsync(turn.Writes, CancellationToken.None);
+                runtime.Committed(Id);
             }
 
             TurnDone();

@@ -13,6 +13,12 @@ public sealed class ActivationOptions
     public TimeSpan CollectionInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>Hears of every root turn that committed writes, e.g. to tell other nodes' live pages.</summary>
+public interface ICommitListener
+{
+    void Committed(GrainId grain);
+}
+
 /// <summary>Which class implements each grain interface.</summary>
 public sealed class GrainTypeMap
 {
@@ -44,6 +50,7 @@ public sealed class GrainRuntime(
     TimeProvider clock) : IGrainFactory
 {
     private readonly ConcurrentDictionary<GrainId, Activation> _activations = new();
+    private ICommitListener[]? _listeners;
 
     internal IStorageBackend Backend { get; } = backend;
 
@@ -98,6 +105,15 @@ public sealed class GrainRuntime(
                 // DESIGN.md: the stale activation is gone; retry once on a fresh one.
                 retried = true;
             }
+        }
+    }
+
+    /// <summary>A root turn of <paramref name="id"/> committed writes; tells the listeners (after the commit, never inside it).</summary>
+    internal void Committed(GrainId id)
+    {
+        foreach (var listener in _listeners ??= [.. services.GetServices<ICommitListener>()])
+        {
+            listener.Committed(id);
         }
     }
 

@@ -7,8 +7,9 @@ namespace Hourdini.Silo.Live;
 
 /// <summary>
 /// Tells this node's live pages that a user's tracking state changed, on any node: one connection
-/// per node listens on PostgreSQL's <c>hd_changes</c> channel (migration 0003), and each committed
-/// change to a user's timer, sessions or entries wakes that user's subscribers.
+/// per node listens on PostgreSQL's <c>hd_changes</c> channel, where every node announces each committed
+/// change to a user's timer, sessions or entries (<see cref="ChangeNotifier"/>), and this wakes that
+/// user's subscribers. The same connection hears <c>hd_auth</c> for the token cache.
 /// </summary>
 /// <remarks>
 /// A subscriber learns only "something changed" and re-reads what it shows, so a dropped or folded

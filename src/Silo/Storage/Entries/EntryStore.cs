@@ -1,5 +1,6 @@
 using Hourdini.Grains.Entries;
 using Hourdini.Silo.Storage.Tracking;
+using Hourdini.Silo.Live;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -17,7 +18,7 @@ public sealed record EntryTotal(
     Guid ProjectId, string ProjectName, string Currency, long Seconds, long BillableSeconds, decimal Amount, long Entries);
 
 /// <summary>Time entries: listing and manual backfill. Timer and session entries are written by the grains.</summary>
-public sealed class EntryStore(NpgsqlDataSource dataSource)
+public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier changes)
 {
     /// <summary>
     /// Entries newest first. A member sees their own entries; a viewer (<paramref name="viewerId"/>) sees
@@ -78,6 +79,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource)
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var batch = new NpgsqlBatch(connection) { BatchCommands = { TimeEntryLedger.Insert(entry) } };
             await batch.ExecuteNonQueryAsync(ct);
+            changes.Changed(entry.OrgId, entry.UserId);
         });
 
     /// <summary>
@@ -121,6 +123,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource)
             }
 
             await transaction.CommitAsync(ct);
+            changes.Changed(orgId, userId);
             return updated;
         });
 
@@ -136,7 +139,9 @@ public sealed class EntryStore(NpgsqlDataSource dataSource)
                 command.Parameters.Add(Db.Parameter(value));
             }
 
-            return await command.ExecuteNonQueryAsync(ct) == 1;
+            var deleted = await command.ExecuteNonQueryAsync(ct) == 1;
+            changes.Changed(orgId, userId);
+            return deleted;
         });
 
     /// <summary>

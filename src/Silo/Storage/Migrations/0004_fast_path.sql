@@ -24,10 +24,10 @@ CREATE TRIGGER agents_notify_auth AFTER UPDATE OR DELETE ON agents
 CREATE TRIGGER memberships_notify_auth AFTER UPDATE OR DELETE ON memberships
     FOR EACH ROW EXECUTE FUNCTION hd_notify_auth();
 
--- A lease renewal (last_heard_at) or a sweeper's claim changes nothing a page shows: only a versioned
--- change of a session wakes the live pages.
+-- Live changes are announced by the nodes after each commit (Live/ChangeNotifier.cs), not by triggers:
+-- a NOTIFY inside a transaction holds PostgreSQL's notify-queue lock until that transaction's commit is
+-- flushed, which serialized every write of the cluster behind one fsync.
+DROP TRIGGER user_tracking_notify ON user_tracking;
 DROP TRIGGER sessions_notify ON sessions;
-CREATE TRIGGER sessions_notify AFTER INSERT ON sessions
-    FOR EACH ROW EXECUTE FUNCTION hd_notify_change();
-CREATE TRIGGER sessions_notify_change AFTER UPDATE ON sessions
-    FOR EACH ROW WHEN (OLD.version IS DISTINCT FROM NEW.version) EXECUTE FUNCTION hd_notify_change();
+DROP TRIGGER time_entries_notify ON time_entries;
+DROP FUNCTION hd_notify_change();
