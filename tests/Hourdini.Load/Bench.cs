@@ -28,6 +28,7 @@ public static class Bench
         Duration = TimeSpan.FromSeconds(options.Double("duration", 15)),
         Rate = options.Find("rate") is not null ? options.Double("rate", 0) : null,
         StepsPerSession = options.Int("steps", 40),
+        PersonInterval = TimeSpan.FromSeconds(options.Double("person-interval", 1)),
         MaxConnections = options.Int("connections", 256),
         Ceiling = options.Has("ceiling"),
     };
@@ -93,7 +94,7 @@ public static class Bench
                 Name = $"open-{openAgents}",
                 Users = openAgents / AgentsPerUser,
                 StepsPerSession = 0,
-                Rate = (openAgents + openAgents / AgentsPerUser) / options.Double("open-interval", 5),
+                Rate = openAgents / options.Double("open-interval", 5),
             });
         }
 

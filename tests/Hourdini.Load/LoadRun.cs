@@ -22,8 +22,11 @@ public sealed record RunOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Offered load in calls/s over all callers (open loop); null runs each caller closed loop.</summary>
+    /// <summary>Offered load in calls/s over all agents (open loop); null runs each agent closed loop.</summary>
     public double? Rate { get; init; }
+
+    /// <summary>A person acts about this often (people click at human speed, whatever the agents do).</summary>
+    public TimeSpan PersonInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Steps an agent takes before it ends its session; 0 keeps every session open.</summary>
     public int StepsPerSession { get; init; } = 40;
@@ -79,7 +82,7 @@ public static class LoadRun
         using var http = Api.CreateHttp(options.BaseAddress, options.MaxConnections);
         var latencies = new Latencies();
         var ledger = new Ledger();
-        var interval = options.Rate is { } rate ? TimeSpan.FromSeconds(options.Callers / rate) : (TimeSpan?)null;
+        var interval = options.Rate is { } rate ? TimeSpan.FromSeconds(options.Users * options.AgentsPerUser / rate) : (TimeSpan?)null;
         List<Tenant> tenants = options.Ceiling ? [] : prepared.Take(options.Users).Select(t => t with { Agents = [.. t.Agents.Take(options.AgentsPerUser)] }).ToList();
         if (tenants.Count < options.Users && !options.Ceiling)
         {
@@ -118,7 +121,7 @@ public static class LoadRun
                 {
                     var random = new Random(seed++);
                     callers.Add(Guard(Simulation.RunPersonAsync(
-                        new Api(http, tenant.Pat, latencies), tenant, ledger, new Pacer(interval, random), random, stop.Token)));
+                        new Api(http, tenant.Pat, latencies), tenant, ledger, new Pacer(options.PersonInterval, random), random, stop.Token)));
                 }
             }
         }

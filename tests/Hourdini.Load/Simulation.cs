@@ -7,7 +7,7 @@ namespace Hourdini.Load;
 /// The mix (docs/BENCHMARKS.md). An agent starts a session, then per step: 50 % log, 20 % beat (agent ⇄ idle),
 /// 22 % heartbeat, 5 % pull its updates, 3 % a malformed beat that must be refused with 422 (the one refusal the
 /// mix asks for); after <see cref="RunOptions.StepsPerSession"/> steps it ends the session and starts another.
-/// A person (the agents' owner) has two sessions: 50 % focus the other one, 30 % log to the focused one, 20 %
+/// A person (the agents' owner) acts about once a second, at human speed, with two sessions: 50 % focus the other one, 30 % log to the focused one, 20 %
 /// leave it idle and run a timer, which the next step stops before focusing a session again.
 /// </summary>
 public static class Simulation
