@@ -17,7 +17,7 @@ hd_ensure_postgres
 
 seconds=${HOURDINI_BENCH_SECONDS:-20}
 read -r -a suite_args <<<"${HOURDINI_BENCH_ARGS:-}"
-headline_users=20
+headline_users=200
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3

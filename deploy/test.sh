@@ -2,7 +2,9 @@
 # Sets up and runs the tests: installs PostgreSQL when missing (the tests start their own
 # throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead) and Debian's
 # Chromium for the browser tests (screenshots land in artifacts/screenshots), then runs
-# `dotnet test Hourdini.sln` and prints one closing line "N passed, N failed".
+# `dotnet test Hourdini.sln`, then the benchmark's smoke run (deploy/bench.sh --smoke: a few seconds of
+# load with the ceilings and the database verification, so none of it can rot), and prints one closing
+# line "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
@@ -17,11 +19,23 @@ dotnet test Hourdini.sln -nologo -v q "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 
+echo "==> benchmark smoke run: deploy/bench.sh --smoke"
+if bash "$root/deploy/bench.sh" --smoke >"$log.bench" 2>&1; then
+  tail -n 12 "$log.bench"
+  bench="bench smoke: ok"
+else
+  tail -n 40 "$log.bench"
+  bench="bench smoke: FAILED"
+  rc=1
+fi
+rm -f "$log.bench"
+
 count() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
 passed=$(count Passed)
 failed=$(count Failed)
 rm -f "$log"
 echo
+echo "$bench"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
 if [ "$rc" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
 exit "$rc"

@@ -23,18 +23,18 @@ switch (command)
         return 0;
 
     case "run":
-    {
-        var run = Bench.RunOptionsFrom(options, options.Get("name", options.Has("ceiling") ? "http-ceiling" : "run"));
-        var tenants = run.Ceiling ? [] : await LoadRun.SetUpAsync(run.BaseAddress, run.Users, run.AgentsPerUser, Console.Out, cancel.Token);
-        var result = await LoadRun.RunAsync(run, tenants, Console.Out, cancel.Token);
-        Report.Print(result, Console.Out);
-        if (options.Find("json") is { } path)
         {
-            await Bench.WriteAsync(path, result);
-        }
+            var run = Bench.RunOptionsFrom(options, options.Get("name", options.Has("ceiling") ? "http-ceiling" : "run"));
+            var tenants = run.Ceiling ? [] : await LoadRun.SetUpAsync(run.BaseAddress, run.Users, run.AgentsPerUser, Console.Out, cancel.Token);
+            var result = await LoadRun.RunAsync(run, tenants, Console.Out, cancel.Token);
+            Report.Print(result, Console.Out);
+            if (options.Find("json") is { } path)
+            {
+                await Bench.WriteAsync(path, result);
+            }
 
-        return result.Missing == 0 && result.UnexpectedErrors <= options.Int("allowed-errors", 0) ? 0 : 1;
-    }
+            return result.Missing == 0 && result.UnexpectedErrors <= options.Int("allowed-errors", 0) ? 0 : 1;
+        }
 
     case "suite":
         return await Bench.SuiteAsync(options, Console.Out, cancel.Token);

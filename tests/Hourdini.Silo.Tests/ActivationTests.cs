@@ -129,4 +129,56 @@ public class ActivationTests
 
         Assert.Equal(2, silo.Probe.Activations["contended"]);
     }
+
+    [Fact]
+    public async Task Later_turns_run_while_a_commit_is_in_flight_and_answer_after_it_in_order() // issue 6: pipelining
+    {
+        GatedBackend gated = null!;
+        var silo = new TestSilo(wrap: backend => gated = new GatedBackend(backend));
+        var grain = silo.Counter("pipelined");
+
+        var first = grain.IncrementAsync();
+        await WaitUntilAsync(() => gated.Commits == 1);
+        var second = grain.IncrementAsync();
+        var third = grain.IncrementAsync();
+        await Task.Delay(200);
+
+        // Nothing is answered before its commit, and everything it saw, is in storage.
+        Assert.False(first.IsCompleted || second.IsCompleted || third.IsCompleted);
+        Assert.Null((await silo.Storage.ReadAsync("pipelined", default)).State);
+
+        gated.Gate.SetResult();
+        int[] answers = [await first, await second, await third];
+        Assert.Equal([1, 2, 3], answers);
+        Assert.Equal(2, gated.Commits); // the two turns that ran meanwhile committed together
+        Assert.Equal(3, (await silo.Storage.ReadAsync("pipelined", default)).State!.Value);
+    }
+
+    [Fact]
+    public async Task When_a_commit_fails_the_turns_built_on_it_run_again_on_fresh_state()
+    {
+        GatedBackend gated = null!;
+        var silo = new TestSilo(wrap: backend => gated = new GatedBackend(backend, failFirst: true));
+        var grain = silo.Counter("lost");
+
+        var first = grain.IncrementAsync();
+        await WaitUntilAsync(() => gated.Commits == 1);
+        var second = grain.IncrementAsync();
+        await Task.Delay(200);
+        gated.Gate.SetResult();
+
+        Assert.Equal([1, 2], new[] { await first, await second }.Order());
+        Assert.Equal(2, (await silo.Storage.ReadAsync("lost", default)).State!.Value);
+        Assert.True(silo.Probe.Activations["lost"] >= 2);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition());
+    }
 }

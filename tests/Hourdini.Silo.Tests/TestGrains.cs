@@ -120,7 +120,7 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 
 public sealed class TestSilo
 {
-    public TestSilo(bool everyReadGoesStale = false)
+    public TestSilo(bool everyReadGoesStale = false, Func<IStorageBackend, IStorageBackend>? wrap = null)
     {
         var backend = new MemoryStorage();
         Storage = new MemoryGrainStorage<CounterState>(backend);
@@ -131,7 +131,7 @@ public sealed class TestSilo
             .BuildServiceProvider();
         Runtime = new GrainRuntime(
             services,
-            backend,
+            wrap?.Invoke(backend) ?? backend,
             new GrainTypeMap().Add<ICounterGrain, CounterGrain>().Add<IParentGrain, ParentGrain>(),
             new ActivationOptions { IdleTimeout = TimeSpan.FromMinutes(15) },
             Clock);
@@ -160,4 +160,28 @@ public sealed class AlwaysStaleStorage(MemoryGrainStorage<CounterState> inner) :
 
     public void StageWrite(TurnTransaction turn, string key, CounterState state, CounterState? persisted, long expectedVersion) =>
         inner.StageWrite(turn, key, state, persisted, expectedVersion);
+}
+
+/// <summary>Holds the first commit until the test opens the gate, and can make it fail.</summary>
+public sealed class GatedBackend(IStorageBackend inner, bool failFirst = false) : IStorageBackend
+{
+    private int _commits;
+
+    public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Commits => Volatile.Read(ref _commits);
+
+    public async Task CommitAsync(IReadOnlyList<IStagedWrite> writes, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Increment(ref _commits) == 1)
+        {
+            await Gate.Task;
+            if (failFirst)
+            {
+                throw new InconsistentStateException("Another node wrote first.");
+            }
+        }
+
+        await inner.CommitAsync(writes, cancellationToken);
+    }
 }

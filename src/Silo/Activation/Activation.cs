@@ -32,6 +32,8 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
     private readonly Lock _gate = new();
     private bool _dropped;
     private bool _running;
+    private PendingCommit? _committing;
+    private PendingCommit? _next;
     private int _pending;
     private object? _grain;
 
@@ -124,26 +126,27 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
         }
     }
 
+    /// <summary>
+    /// Runs one call. A nested call (from another grain's turn) answers at once: its caller commits. A root turn's
+    /// answer waits until everything it saw is committed, its own writes and those of earlier turns still on
+    /// their way; meanwhile the next turn already runs (pipelining, issue 6), so a grain is not idle while
+    /// PostgreSQL flushes. Turns that finish while a commit is in flight commit together, in order, next.
+    /// </summary>
     private async Task RunTurnAsync(WorkItem item)
     {
         var root = item.Caller is null;
         var turn = item.Caller ?? new TurnTransaction();
         TurnTransaction.Current = turn;
+        object? result = null;
+        Exception? failure = null;
         try
         {
             _grain ??= await runtime.CreateGrainAsync(Id, this);
-            var result = await item.InvokeAsync(_grain);
-            if (root && turn.Writes.Count > 0)
-            {
-                await runtime.Backend.CommitAsync(turn.Writes, CancellationToken.None);
-                runtime.Committed(Id);
-            }
-
-            TurnDone();
-            item.Succeed(result);
+            result = await item.InvokeAsync(_grain);
         }
         catch (Exception error)
         {
+            failure = error;
             if (_grain is null)
             {
                 runtime.Drop(this);
@@ -156,13 +159,143 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
                     runtime.Drop(enlisted);
                 }
             }
-
-            TurnDone();
-            item.Fail(error);
         }
         finally
         {
             TurnTransaction.Current = null;
+        }
+
+        PendingCommit? start = null;
+        var answerNow = !root;
+        var orphaned = false;
+        lock (_gate)
+        {
+            if (root && _dropped && failure is null)
+            {
+                // An earlier commit failed while this turn ran: what it saw is gone; it runs again on a fresh activation.
+                failure = new ActivationDroppedException();
+                answerNow = true;
+                orphaned = true;
+            }
+            else if (root && _committing is null && (turn.Writes.Count == 0 || failure is not null))
+            {
+                answerNow = true;
+            }
+            else if (root)
+            {
+                var pending = _committing is null ? start = _committing = new PendingCommit() : _next ??= new PendingCommit();
+                pending.Add(item, result, failure, failure is null ? turn : null);
+            }
+        }
+
+        if (orphaned)
+        {
+            foreach (var enlisted in turn.Enlisted)
+            {
+                runtime.Drop(enlisted);
+            }
+        }
+
+        if (answerNow)
+        {
+            TurnDone();
+            Answer(item, result, failure);
+        }
+
+        if (start is not null)
+        {
+            _ = CommitAsync(start);
+        }
+    }
+
+    private async Task CommitAsync(PendingCommit pending)
+    {
+        while (true)
+        {
+            Exception? error = null;
+            try
+            {
+                if (pending.Writes.Count > 0)
+                {
+                    await runtime.Backend.CommitAsync(pending.Writes, CancellationToken.None);
+                    runtime.Committed(Id);
+                }
+            }
+            catch (Exception failed)
+            {
+                error = failed;
+                runtime.Drop(this);
+                foreach (var enlisted in pending.Enlisted)
+                {
+                    runtime.Drop(enlisted);
+                }
+            }
+
+            PendingCommit? next;
+            lock (_gate)
+            {
+                next = _next;
+                _next = null;
+                _committing = error is null ? next : null;
+            }
+
+            foreach (var (item, result, refusal) in pending.Answers)
+            {
+                TurnDone();
+                Answer(item, error is null ? result : null, error ?? refusal);
+            }
+
+            if (next is null)
+            {
+                return;
+            }
+
+            if (error is not null)
+            {
+                // Built on writes that did not commit: each runs again on a fresh activation.
+                foreach (var (item, _, _) in next.Answers)
+                {
+                    TurnDone();
+                    item.Fail(new ActivationDroppedException());
+                }
+
+                return;
+            }
+
+            pending = next;
+        }
+    }
+
+    private static void Answer(WorkItem item, object? result, Exception? failure)
+    {
+        if (failure is null)
+        {
+            item.Succeed(result);
+        }
+        else
+        {
+            item.Fail(failure);
+        }
+    }
+
+    /// <summary>Root turns waiting for one commit: their writes in turn order, and what each will answer.</summary>
+    private sealed class PendingCommit
+    {
+        public List<IStagedWrite> Writes { get; } = [];
+
+        public HashSet<Activation> Enlisted { get; } = [];
+
+        public List<(WorkItem Item, object? Result, Exception? Refusal)> Answers { get; } = [];
+
+        public void Add(WorkItem item, object? result, Exception? refusal, TurnTransaction? turn)
+        {
+            if (turn is not null)
+            {
+                Writes.AddRange(turn.Writes);
+                Enlisted.UnionWith(turn.Enlisted);
+            }
+
+            Answers.Add((item, result, refusal));
         }
     }
 }
