@@ -23,6 +23,7 @@ public class LoadGeneratorTests(HourdiniServer server) : IClassFixture<HourdiniS
             Warmup = TimeSpan.FromSeconds(0.5),
             Duration = TimeSpan.FromSeconds(3),
             StepsPerSession = 8,
+            PersonInterval = TimeSpan.FromSeconds(0.05),
         };
 
         var result = await LoadRun.RunAsync(options, tenants, TextWriter.Null);

@@ -49,7 +49,7 @@ public static class Bench
         var openAgents = options.Int("open-agents", 5000);
         var idleSessions = options.Int("idle-sessions", 100_000);
         var baseline = RunOptionsFrom(options, "");
-        var users = Math.Max(sweep.Append(openAgents).Max(), HeadlineAgents) / AgentsPerUser;
+        var users = Math.Max(1, sweep.Append(openAgents).Max() / AgentsPerUser);
         var tenants = await LoadRun.SetUpAsync(baseline.BaseAddress, users, AgentsPerUser, log, ct);
         var results = new List<RunResult>();
 
@@ -104,7 +104,8 @@ public static class Bench
         if (idleSessions > 0 && options.Find("gateway-pid") is { } pid)
         {
             log.WriteLine($"==> idle: {idleSessions} open sessions");
-            var idle = await IdleSessions.MeasureAsync(baseline.BaseAddress, int.Parse(pid), tenants, idleSessions / tenants.Count, log, ct);
+            var perUser = Math.Max(2, idleSessions / tenants.Count);
+            var idle = await IdleSessions.MeasureAsync(baseline.BaseAddress, int.Parse(pid), tenants, perUser, log, ct);
             await WriteAsync(Path.Combine(folder, "idle.json"), idle);
         }
 
