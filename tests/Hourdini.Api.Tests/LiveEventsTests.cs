@@ -5,7 +5,7 @@ namespace Hourdini.Api.Tests;
 
 /// <summary>
 /// The web app's live stream (/app/events): a change committed on any node reaches the user's
-/// open pages through PostgreSQL NOTIFY, and only that user's.
+/// open pages through PostgreSQL NOTIFY (sent by the node after its commit), and only that user's.
 /// </summary>
 public class LiveEventsTests(HourdiniServer server) : IClassFixture<HourdiniServer>
 {
@@ -24,6 +24,28 @@ public class LiveEventsTests(HourdiniServer server) : IClassFixture<HourdiniServ
 
         Assert.Equal("event: change", await NextEventAsync(mine, TimeSpan.FromSeconds(30)));
         Assert.Null(await NextEventAsync(theirs, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task A_manual_entry_added_on_another_node_wakes_the_users_stream()
+    {
+        // Entries change outside any grain turn; the store announces them after its commit.
+        var (pat, browser, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(), "Backfill");
+        await using var otherNode = await HourdiniServer.StartNodeAsync(server.ConnectionString);
+        using var patOnOtherNode = ApiClient.WithToken(otherNode.BaseAddress, pat.Http.DefaultRequestHeaders.Authorization!.Parameter!);
+
+        using var mine = await OpenAsync(browser);
+        var start = DateTimeOffset.UtcNow.AddHours(-2);
+        (await patOnOtherNode.PostAsync("/api/v1/time-entries", new
+        {
+            project_id = project,
+            started_at = start,
+            duration_seconds = 1800,
+            description = "call with the client",
+        })).Expect(HttpStatusCode.Created);
+
+        Assert.Equal("event: change", await NextEventAsync(mine, TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

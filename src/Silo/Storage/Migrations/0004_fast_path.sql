@@ -1,8 +1,9 @@
 -- Issue 6, the fast write path.
 
 -- Each node caches what a token stands for (Storage/Accounts/CallerCache.cs). Any change to a token,
--- an agent or a membership tells every node to forget that user's cached callers at once.
-CREATE FUNCTION hd_notify_auth() RETURNS trigger
+-- an agent or a membership tells every node to forget that user's cached callers at once. The one
+-- "org user" notifier of migration 0003 now takes its channel as the trigger's argument.
+CREATE OR REPLACE FUNCTION hd_notify_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     changed record;
@@ -12,17 +13,17 @@ BEGIN
     ELSE
         changed := NEW;
     END IF;
-    PERFORM pg_notify('hd_auth', changed.org_id::text || ' ' || changed.user_id::text);
+    PERFORM pg_notify(TG_ARGV[0], changed.org_id::text || ' ' || changed.user_id::text);
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER tokens_notify_auth AFTER UPDATE OR DELETE ON tokens
-    FOR EACH ROW EXECUTE FUNCTION hd_notify_auth();
+    FOR EACH ROW EXECUTE FUNCTION hd_notify_change('hd_auth');
 CREATE TRIGGER agents_notify_auth AFTER UPDATE OR DELETE ON agents
-    FOR EACH ROW EXECUTE FUNCTION hd_notify_auth();
+    FOR EACH ROW EXECUTE FUNCTION hd_notify_change('hd_auth');
 CREATE TRIGGER memberships_notify_auth AFTER UPDATE OR DELETE ON memberships
-    FOR EACH ROW EXECUTE FUNCTION hd_notify_auth();
+    FOR EACH ROW EXECUTE FUNCTION hd_notify_change('hd_auth');
 
 -- Live changes are announced by the nodes after each commit (Live/ChangeNotifier.cs), not by triggers:
 -- a NOTIFY inside a transaction holds PostgreSQL's notify-queue lock until that transaction's commit is
@@ -30,4 +31,3 @@ CREATE TRIGGER memberships_notify_auth AFTER UPDATE OR DELETE ON memberships
 DROP TRIGGER user_tracking_notify ON user_tracking;
 DROP TRIGGER sessions_notify ON sessions;
 DROP TRIGGER time_entries_notify ON time_entries;
-DROP FUNCTION hd_notify_change();
