@@ -30,6 +30,7 @@ public static class HourdiniGateway
         builder.AddHourdiniProtection();
 
         var app = builder.Build();
+        app.UseTrustedProxies();
         app.UseHourdiniProblems();
         app.UseAuthentication();
         app.UseHourdiniProtection();

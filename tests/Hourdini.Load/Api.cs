@@ -9,8 +9,10 @@ namespace Hourdini.Load;
 /// <summary>
 /// One simulated caller (a person's PAT or an agent's token) on the run's shared connection pool.
 /// Each call is timed from when it was due, so a late start counts against latency (no coordinated omission).
+/// With several clients (one per node), each call goes to one of them at random: the same caller is served
+/// by every node at once (issue 7).
 /// </summary>
-public sealed class Api(HttpClient http, string token, Latencies latencies)
+public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies latencies)
 {
     private readonly AuthenticationHeaderValue _auth = new("Bearer", token);
 
@@ -45,8 +47,13 @@ public sealed class Api(HttpClient http, string token, Latencies latencies)
         JsonElement? body = null;
         try
         {
+            var http = nodes.Count == 1 ? nodes[0] : nodes[Random.Shared.Next(nodes.Count)];
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead);
             status = (int)response.StatusCode;
+            if (status == 503 && response.Headers.RetryAfter is null)
+            {
+                latencies.UnavailableWithoutRetry();
+            }
             var bytes = await response.Content.ReadAsByteArrayAsync();
             if (response.IsSuccessStatusCode)
             {
@@ -59,6 +66,7 @@ public sealed class Api(HttpClient http, string token, Latencies latencies)
         }
 
         var done = Stopwatch.GetTimestamp();
+        latencies.Observe(due, done);
         if (measuring)
         {
             if (body is not null || status == expected)

@@ -23,6 +23,7 @@ public static class Bench
     {
         Name = name,
         BaseAddress = new Uri(options.Require("url")),
+        SpreadOver = options.Find("spread-over") is { } nodes ? [.. nodes.Split(',').Select(node => new Uri(node))] : [],
         Database = options.Find("db"),
         Users = options.Int("users", 20),
         AgentsPerUser = options.Int("agents-per-user", AgentsPerUser),

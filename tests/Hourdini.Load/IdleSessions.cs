@@ -36,7 +36,7 @@ public static class IdleSessions
         async Task OpenAsync(int perUser) => await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct },
             async (tenant, _) =>
             {
-                var api = new Api(http, tenant.Pat, latencies);
+                var api = new Api([http], tenant.Pat, latencies);
                 for (var i = 0; i < perUser; i++)
                 {
                     await api.CallAsync("start", HttpMethod.Post, "/api/v1/sessions",

@@ -65,6 +65,30 @@ public sealed class Latencies
 
     public volatile bool Measuring;
 
+    private long _slowest;
+
+    private int _unavailableWithoutRetryAfter;
+
+    /// <summary>503 answers that did not say when to retry (API.md requires <c>Retry-After</c>).</summary>
+    public int UnavailableWithoutRetryAfter => Volatile.Read(ref _unavailableWithoutRetryAfter);
+
+    public void UnavailableWithoutRetry() => Interlocked.Increment(ref _unavailableWithoutRetryAfter);
+
+    /// <summary>The longest any call took, answered or failed, measured or not (a hang shows here).</summary>
+    public TimeSpan Slowest => TimeSpan.FromSeconds(Interlocked.Read(ref _slowest) / (double)Stopwatch.Frequency);
+
+    public void Observe(long start, long end)
+    {
+        var took = end - start;
+        for (var seen = Interlocked.Read(ref _slowest); took > seen; seen = Interlocked.Read(ref _slowest))
+        {
+            if (Interlocked.CompareExchange(ref _slowest, took, seen) == seen)
+            {
+                break;
+            }
+        }
+    }
+
     public OperationStats this[string kind] => _kinds.GetOrAdd(kind, k => new OperationStats(k));
 
     public IReadOnlyList<OperationStats> Kinds => [.. _kinds.Values.OrderBy(k => k.Kind, StringComparer.Ordinal)];

@@ -8,6 +8,9 @@ public sealed record RunOptions
 
     public required Uri BaseAddress { get; init; }
 
+    /// <summary>Nodes to spread every caller's calls over at random (issue 7); empty sends everything to <see cref="BaseAddress"/>.</summary>
+    public IReadOnlyList<Uri> SpreadOver { get; init; } = [];
+
     /// <summary>Where to verify from; null skips the verification (the HTTP ceiling has nothing to verify).</summary>
     public string? Database { get; init; }
 
@@ -56,8 +59,14 @@ public sealed record RunResult(
     int UnexpectedErrors,
     int Acknowledged,
     IReadOnlyList<KindResult> Kinds,
-    IReadOnlyList<Check> Checks)
+    IReadOnlyList<Check> Checks,
+    double SlowestSeconds = 0,
+    int UnavailableWithoutRetryAfter = 0)
 {
+    /// <summary>Refused or failed calls by HTTP status over every kind (0: no HTTP answer).</summary>
+    public IReadOnlyDictionary<int, int> Refusals => Kinds.SelectMany(k => k.Errors)
+        .GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Sum(e => e.Value));
+
     public long Missing => Checks.Sum(c => c.Violations);
 }
 
@@ -79,7 +88,9 @@ public static class LoadRun
     /// </summary>
     public static async Task<RunResult> RunAsync(RunOptions options, IReadOnlyList<Tenant> prepared, TextWriter log, CancellationToken ct = default)
     {
-        using var http = Api.CreateHttp(options.BaseAddress, options.MaxConnections);
+        var clients = (options.SpreadOver.Count > 0 ? options.SpreadOver : [options.BaseAddress])
+            .Select(address => Api.CreateHttp(address, options.MaxConnections)).ToArray();
+        using var disposeClients = new Disposables(clients);
         var latencies = new Latencies();
         var ledger = new Ledger();
         var interval = options.Rate is { } rate ? TimeSpan.FromSeconds(options.Users * options.AgentsPerUser / rate) : (TimeSpan?)null;
@@ -101,7 +112,7 @@ public static class LoadRun
         {
             for (var i = 0; i < options.Callers; i++)
             {
-                var api = new Api(http, "hd_agt_live_ceiling", latencies);
+                var api = new Api(clients, "hd_agt_live_ceiling", latencies);
                 var pacer = new Pacer(interval, new Random(seed++));
                 callers.Add(Guard(CeilingServer.CallAsync(api, pacer, stop.Token)));
             }
@@ -114,14 +125,14 @@ public static class LoadRun
                 {
                     var random = new Random(seed++);
                     callers.Add(Guard(Simulation.RunAgentAsync(
-                        new Api(http, secret, latencies), tenant, agentId, options, ledger, new Pacer(interval, random), random, stop.Token)));
+                        new Api(clients, secret, latencies), tenant, agentId, options, ledger, new Pacer(interval, random), random, stop.Token)));
                 }
 
                 if (options.People)
                 {
                     var random = new Random(seed++);
                     callers.Add(Guard(Simulation.RunPersonAsync(
-                        new Api(http, tenant.Pat, latencies), tenant, ledger, new Pacer(options.PersonInterval, random), random, stop.Token)));
+                        new Api(clients, tenant.Pat, latencies), tenant, ledger, new Pacer(options.PersonInterval, random), random, stop.Token)));
                 }
             }
         }
@@ -161,7 +172,20 @@ public static class LoadRun
             ledger.Acknowledged,
             [.. latencies.Kinds.Select(k => new KindResult(
                 k.Kind, k.Count, k.Count / seconds, k.Percentile(50), k.Percentile(99), k.Percentile(99.9), k.ErrorsByStatus.ToDictionary()))],
-            checks);
+            checks,
+            latencies.Slowest.TotalSeconds,
+            latencies.UnavailableWithoutRetryAfter);
+    }
+
+    private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items)
+            {
+                item.Dispose();
+            }
+        }
     }
 
     /// <summary>A caller's loop ends by cancellation at the end of the run; anything else is a broken generator.</summary>

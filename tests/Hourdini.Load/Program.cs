@@ -7,6 +7,7 @@ using Hourdini.Load;
 //                  5,000 agents with open sessions, and resident memory per idle open session
 //   ceiling-server the trivial Kestrel endpoint (the HTTP ceiling)
 //   report         the table (and chart) from a folder of results, with ratios to the ceilings
+//   faults         the fault scenarios against a deploy/cluster.sh cluster (docs/RELIABILITY.md)
 var command = args.FirstOrDefault() ?? "help";
 var options = Arguments.Parse(args.Skip(1));
 using var cancel = new CancellationTokenSource();
@@ -39,11 +40,22 @@ switch (command)
     case "suite":
         return await Bench.SuiteAsync(options, Console.Out, cancel.Token);
 
+    case "faults":
+        {
+            var results = await Hourdini.Load.Faults.FaultSuite.RunAsync(options, Console.Out, cancel.Token);
+            if (options.Find("json") is { } path)
+            {
+                await Bench.WriteAsync(path, results);
+            }
+
+            return results.All(r => r.Passed) ? 0 : 1;
+        }
+
     case "report":
         return Report.FromFolder(options.Get("out", "artifacts/bench"), options, Console.Out);
 
     default:
-        Console.Error.WriteLine("usage: Hourdini.Load run|suite|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
+        Console.Error.WriteLine("usage: Hourdini.Load run|suite|faults|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
         return 2;
 }
 

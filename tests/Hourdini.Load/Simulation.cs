@@ -36,8 +36,23 @@ public static class Simulation
         Api api, Tenant tenant, Guid agentId, RunOptions options, Ledger ledger, Pacer pacer, Random random, CancellationToken stop, Action<Guid?> opened)
     {
         var serial = 0;
+        Guid? unended = null;
         while (!stop.IsCancellationRequested)
         {
+            // An end that failed (a node died, the database restarted) is retried before the next start, as a
+            // real agent would: a 409 says the first try did end it.
+            if (unended is { } retry)
+            {
+                if (!await EndAsync(api, ledger, retry, await pacer.NextAsync(stop), again: true))
+                {
+                    await Task.Delay(100, stop);
+                    continue;
+                }
+
+                unended = null;
+                opened(null);
+            }
+
             var started = await api.CallAsync("start", HttpMethod.Post, "/api/v1/sessions",
                 $$"""{"project_id":"{{tenant.ProjectId}}","description":"load run","environment":{"tool":"load"} }""", await pacer.NextAsync(stop));
             if (started is not { } s)
@@ -83,18 +98,30 @@ public static class Simulation
                 }
             }
 
-            if (!stop.IsCancellationRequested && await EndAsync(api, ledger, session, await pacer.NextAsync(stop)))
+            if (!stop.IsCancellationRequested)
             {
-                opened(null);
+                if (await EndAsync(api, ledger, session, await pacer.NextAsync(stop)))
+                {
+                    opened(null);
+                }
+                else
+                {
+                    unended = session;
+                }
             }
         }
     }
 
-    private static async Task<bool> EndAsync(Api api, Ledger ledger, Guid session, long due)
+    private static async Task<bool> EndAsync(Api api, Ledger ledger, Guid session, long due, bool again = false)
     {
-        if (await api.CallAsync("end", HttpMethod.Post, $"/api/v1/sessions/{session}/end", null, due) is not { } ended)
+        if (await api.CallAsync("end", HttpMethod.Post, $"/api/v1/sessions/{session}/end", null, due, expected: again ? 409 : null) is not { } ended)
         {
             return false;
+        }
+
+        if (ended.ValueKind == JsonValueKind.Undefined)
+        {
+            return true; // a retry refused with 409: the first try ended it (its entry is not known here)
         }
 
         var entry = ended.GetProperty("entry");

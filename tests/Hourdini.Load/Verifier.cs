@@ -14,7 +14,8 @@ public static class Verifier
 {
     public static async Task<IReadOnlyList<Check>> VerifyAsync(string connectionString, Ledger ledger, CancellationToken ct)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        // Unpooled: a pooled connection may have been cut by a database restart (the fault scenarios).
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(ct);
         await LoadLedgerAsync(connection, ledger, ct);
 
@@ -23,6 +24,12 @@ public static class Verifier
         {
             await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
             checks.Add(new Check(name, (long)(await command.ExecuteScalarAsync(ct))!));
+        }
+
+        if (Environment.GetEnvironmentVariable("HOURDINI_VERIFY_KEEP") == "1")
+        {
+            await using var keep = new NpgsqlCommand("DROP TABLE IF EXISTS kept_ack_beats; CREATE TABLE kept_ack_beats AS TABLE ack_beats; DROP TABLE IF EXISTS kept_ack_orgs; CREATE TABLE kept_ack_orgs AS TABLE ack_orgs;", connection);
+            await keep.ExecuteNonQueryAsync(ct);
         }
 
         return checks;

@@ -172,6 +172,29 @@ public class ActivationTests
         Assert.True(silo.Probe.Activations["lost"] >= 2);
     }
 
+    [Fact]
+    public async Task When_a_commit_fails_the_grains_changed_by_the_turns_built_on_it_are_dropped_too() // issue 7: lost beat
+    {
+        GatedBackend gated = null!;
+        var silo = new TestSilo(wrap: backend => gated = new GatedBackend(backend, failFirst: true));
+        var parent = silo.Runtime.GetGrain<IParentGrain>("parent");
+
+        var first = parent.IncrementChildAsync("first-child");
+        await WaitUntilAsync(() => gated.Commits == 1);
+        // Runs while the first commit is in flight: it changes its child in memory, then waits behind that commit.
+        var second = parent.RaiseChildAsync("second-child", 5);
+        await Task.Delay(200);
+        gated.Gate.SetResult();
+
+        // The first commit fails, so the second turn runs again. Its child must come back from storage, not from the
+        // memory the failed attempt left behind: there the raise is already done, so the rerun would write nothing
+        // and answer 5 for a value that was never stored.
+        Assert.Equal(1, await first);
+        Assert.Equal(5, await second);
+        Assert.Equal(5, (await silo.Storage.ReadAsync("second-child", default)).State?.Value);
+        Assert.Equal(2, (await silo.Storage.ReadAsync("parent", default)).State!.Value);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         for (var i = 0; i < 200 && !condition(); i++)

@@ -24,6 +24,9 @@ public interface ICounterGrain : IGrainWithStringKey
     Task IncrementThenFailAsync();
 
     Task RefuseAsync();
+
+    /// <summary>Raises the value to at least <paramref name="value"/>; writes nothing when it already is (a no-op, like a repeated beat).</summary>
+    Task<int> RaiseToAsync(int value);
 }
 
 public interface IParentGrain : IGrainWithStringKey
@@ -31,6 +34,8 @@ public interface IParentGrain : IGrainWithStringKey
     Task<int> IncrementChildAsync(string child);
 
     Task IncrementChildThenFailAsync(string child);
+
+    Task<int> RaiseChildAsync(string child, int value);
 }
 
 /// <summary>What the test grains report back to the tests.</summary>
@@ -83,6 +88,17 @@ public sealed class CounterGrain : ICounterGrain
 
     public Task RefuseAsync() => throw Refusal.Conflict("refused", "no");
 
+    public async Task<int> RaiseToAsync(int value)
+    {
+        if (_state.State.Value < value)
+        {
+            _state.State = _state.State with { Value = value };
+            await _state.WriteStateAsync();
+        }
+
+        return _state.State.Value;
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int seen;
@@ -100,6 +116,14 @@ public sealed class ParentGrain(IGrainContext context, IPersistentState<CounterS
         state.State = state.State with { Value = state.State.Value + 1 };
         await state.WriteStateAsync();
         return value;
+    }
+
+    public async Task<int> RaiseChildAsync(string child, int value)
+    {
+        var raised = await context.GrainFactory.GetGrain<ICounterGrain>(child).RaiseToAsync(value);
+        state.State = state.State with { Value = state.State.Value + 1 };
+        await state.WriteStateAsync();
+        return raised;
     }
 
     public async Task IncrementChildThenFailAsync(string child)

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Net;
 using System.Threading.RateLimiting;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.RateLimiting;
 
@@ -33,6 +35,12 @@ public sealed class LimitOptions
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Proxies (besides loopback, always trusted) whose <c>X-Forwarded-For</c>/<c>-Proto</c> name the real client:
+    /// per-address limits and <c>Secure</c> cookies then see the client, not the proxy (deploy/nginx).
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
 }
 
 public static class ProtectionSetup
@@ -43,6 +51,16 @@ public static class ProtectionSetup
     {
         var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes);
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            // One proxy hop (nginx); its defaults trust loopback proxies only.
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.ForwardLimit = 1;
+            foreach (var proxy in limits.TrustedProxies)
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        });
 
         builder.Services.AddRequestTimeouts(options => options.DefaultPolicy = new RequestTimeoutPolicy
         {
@@ -75,6 +93,9 @@ public static class ProtectionSetup
         });
         return builder;
     }
+
+    /// <summary>Before anything reads the client's address or scheme.</summary>
+    public static void UseTrustedProxies(this WebApplication app) => app.UseForwardedHeaders();
 
     /// <summary>After authentication, so limits know the caller.</summary>
     public static void UseHourdiniProtection(this WebApplication app)

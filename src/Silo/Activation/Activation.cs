@@ -36,6 +36,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
     private PendingCommit? _next;
     private int _pending;
     private object? _grain;
+    private IReadOnlyList<IActivationState> _states = [];
 
     public GrainId Id { get; } = id;
 
@@ -141,8 +142,18 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
         Exception? failure = null;
         try
         {
-            _grain ??= await runtime.CreateGrainAsync(Id, this);
+            if (_grain is null)
+            {
+                (_grain, _states) = await runtime.CreateGrainAsync(Id, this);
+            }
+
             result = await item.InvokeAsync(_grain);
+
+            // What this turn decided rests on the states it read: the commit checks they are still current.
+            foreach (var state in _states)
+            {
+                state.StageCheck(turn);
+            }
         }
         catch (Exception error)
         {
@@ -252,7 +263,14 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
 
             if (error is not null)
             {
-                // Built on writes that did not commit: each runs again on a fresh activation.
+                // Built on writes that did not commit: each runs again on a fresh activation, and so does every grain
+                // these turns changed in memory (issue 7: a session left ahead of the database answered a retry
+                // as if it had already happened).
+                foreach (var enlisted in next.Enlisted)
+                {
+                    runtime.Drop(enlisted);
+                }
+
                 foreach (var (item, _, _) in next.Answers)
                 {
                     TurnDone();

@@ -123,7 +123,7 @@ public sealed class GrainRuntime(
         _activations.TryRemove(KeyValuePair.Create(activation.Id, activation));
     }
 
-    internal async Task<object> CreateGrainAsync(GrainId id, Activation activation)
+    internal async Task<(object Grain, IReadOnlyList<IActivationState> States)> CreateGrainAsync(GrainId id, Activation activation)
     {
         var type = types.ClassFor(id.Interface);
         var constructor = type.GetConstructors().Single();
@@ -134,7 +134,7 @@ public sealed class GrainRuntime(
             await state.ReadAsync(CancellationToken.None);
         }
 
-        return constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null);
+        return (constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null), states);
 
         object Resolve(Type wanted)
         {

@@ -16,11 +16,24 @@ public interface IGrainStorage<TState> where TState : class, new()
     /// as last stored, so a storage can write only what changed.
     /// </summary>
     void StageWrite(TurnTransaction turn, string key, TState state, TState? persisted, long expectedVersion);
+
+    /// <summary>
+    /// Stages a check, in the turn's transaction, that the stored version is still <paramref name="version"/>: a turn
+    /// that read this state without writing it (a no-op, a refusal that still commits other writes, an answer) must
+    /// not commit or answer on a state another node has changed since (issue 7). Storage shared by one process only
+    /// (the in-memory one) needs no check.
+    /// </summary>
+    void StageCheck(TurnTransaction turn, string key, long version)
+    {
+    }
 }
 
 internal interface IActivationState
 {
     Task ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>After the grain took part in <paramref name="turn"/>: unless it wrote there, checks the version it read.</summary>
+    void StageCheck(TurnTransaction turn);
 }
 
 /// <summary>
@@ -32,6 +45,8 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
     where TState : class, new()
 {
     private TState? _persisted;
+
+    private TurnTransaction? _stagedIn;
 
     public TState State { get; set; } = new();
 
@@ -54,11 +69,24 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
             ?? throw new InvalidOperationException("WriteStateAsync was called outside a grain turn.");
         storage.StageWrite(turn, key, State, _persisted, Version);
         turn.Enlist(owner);
+        _stagedIn = turn;
 
         // Optimistic: if the turn does not commit, this activation is dropped and nothing here survives.
         Version++;
         RecordExists = true;
         _persisted = State;
         return Task.CompletedTask;
+    }
+
+    public void StageCheck(TurnTransaction turn)
+    {
+        if (_stagedIn == turn || !RecordExists)
+        {
+            return;
+        }
+
+        storage.StageCheck(turn, key, Version);
+        turn.Enlist(owner);
+        _stagedIn = turn;
     }
 }
