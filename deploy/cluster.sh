@@ -76,7 +76,7 @@ write_nginx_conf() {
   chmod 1777 "$dir/nginx/tmp"
   local servers="" i
   for i in $(seq 1 "$nodes"); do
-    servers+="    server 127.0.0.1:$(node_port "$i") max_fails=1 fail_timeout=2s;\n"
+    servers+="    server 127.0.0.1:$(node_port "$i") max_fails=3 fail_timeout=2s;\n"
   done
   awk -v servers="$servers" -v listen="127.0.0.1:$port" '
     /^    server 127\.0\.0\.1:518[0-9]/ { next }

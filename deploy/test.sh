@@ -3,8 +3,9 @@
 # throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead) and Debian's
 # Chromium for the browser tests (screenshots land in artifacts/screenshots), then runs
 # `dotnet test Hourdini.sln`, then the benchmark's smoke run (deploy/bench.sh --smoke: a few seconds of
-# load with the ceilings and the database verification, so none of it can rot), and prints one closing
-# line "N passed, N failed".
+# load with the ceilings and the database verification, so none of it can rot), then the fault and fuzz
+# suite's short version (deploy/reliability.sh --smoke: three nodes behind nginx, a node killed, PostgreSQL
+# restarted, cross-node load, an agent crash, a bounded fuzz), and prints one closing line "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
@@ -30,12 +31,24 @@ else
 fi
 rm -f "$log.bench"
 
+echo "==> reliability smoke run: deploy/reliability.sh --smoke"
+if bash "$root/deploy/reliability.sh" --smoke >"$log.faults" 2>&1; then
+  grep -E "^  (PASS|FAIL)|^    " "$log.faults" | head -n 40
+  faults="reliability smoke: ok"
+else
+  tail -n 60 "$log.faults"
+  faults="reliability smoke: FAILED"
+  rc=1
+fi
+rm -f "$log.faults"
+
 count() { grep -Eo "$1: +[0-9]+" "$log" | awk '{ n += $2 } END { print n + 0 }'; }
 passed=$(count Passed)
 failed=$(count Failed)
 rm -f "$log"
 echo
 echo "$bench"
+echo "$faults"
 echo "tests: ${passed:-0} passed, ${failed:-0} failed"
 if [ "$rc" -eq 0 ] && [ "${passed:-0}" -eq 0 ]; then echo "no test ran" >&2; exit 1; fi
 exit "$rc"

@@ -8,6 +8,7 @@ using Hourdini.Load;
 //   ceiling-server the trivial Kestrel endpoint (the HTTP ceiling)
 //   report         the table (and chart) from a folder of results, with ratios to the ceilings
 //   faults         the fault scenarios against a deploy/cluster.sh cluster (docs/RELIABILITY.md)
+//   fuzz           the bounded fuzzer: hostile input on every route (docs/RELIABILITY.md)
 var command = args.FirstOrDefault() ?? "help";
 var options = Arguments.Parse(args.Skip(1));
 using var cancel = new CancellationTokenSource();
@@ -51,11 +52,24 @@ switch (command)
             return results.All(r => r.Passed) ? 0 : 1;
         }
 
+    case "fuzz":
+        {
+            var fuzz = await new Hourdini.Load.Fuzz.Fuzzer(
+                new Uri(options.Require("url")), options.Require("db"), options.Int("budget", 3000), options.Int("seed", 7), Console.Out).RunAsync(cancel.Token);
+            fuzz.Print(Console.Out);
+            if (options.Find("json") is { } path)
+            {
+                await Bench.WriteAsync(path, fuzz);
+            }
+
+            return fuzz.Passed ? 0 : 1;
+        }
+
     case "report":
         return Report.FromFolder(options.Get("out", "artifacts/bench"), options, Console.Out);
 
     default:
-        Console.Error.WriteLine("usage: Hourdini.Load run|suite|faults|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
+        Console.Error.WriteLine("usage: Hourdini.Load run|suite|faults|fuzz|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
         return 2;
 }
 

@@ -16,7 +16,20 @@ public static class Verifier
     {
         // Unpooled: a pooled connection may have been cut by a database restart (the fault scenarios).
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(ct);
+        // A fault scenario may still be restarting the database when the load stops: wait for it (30 s at most).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await connection.OpenAsync(ct);
+                break;
+            }
+            catch (NpgsqlException) when (attempt < 60)
+            {
+                await Task.Delay(500, ct);
+            }
+        }
+
         await LoadLedgerAsync(connection, ledger, ct);
 
         var checks = new List<Check>();

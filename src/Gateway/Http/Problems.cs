@@ -45,6 +45,11 @@ public static class Problems
 
     private static string Explain(BadHttpRequestException bad) => bad.InnerException switch
     {
+        // System.Text.Json names the .NET type it could not fill; an answer names only the JSON path (issue 7: no internals).
+        JsonException { Path: { Length: > 1 } path } json when json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) =>
+            $"The value at {path} has the wrong type for this request.",
+        JsonException json when json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) =>
+            "The body has the wrong shape for this request: send a JSON object.",
         JsonException json => $"The body is not valid JSON for this request: {json.Message.Split(" Path:")[0]}",
         _ when bad.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => "A JSON request body is required.",
         _ => "The request could not be read.",
