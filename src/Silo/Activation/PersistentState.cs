@@ -46,7 +46,7 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
 {
     private TState? _persisted;
 
-    private TurnTransaction? _stagedIn;
+    private long _stagedIn;
 
     public TState State { get; set; } = new();
 
@@ -69,7 +69,7 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
             ?? throw new InvalidOperationException("WriteStateAsync was called outside a grain turn.");
         storage.StageWrite(turn, key, State, _persisted, Version);
         turn.Enlist(owner);
-        _stagedIn = turn;
+        _stagedIn = turn.Id;
 
         // Optimistic: if the turn does not commit, this activation is dropped and nothing here survives.
         Version++;
@@ -80,13 +80,13 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
 
     public void StageCheck(TurnTransaction turn)
     {
-        if (_stagedIn == turn || !RecordExists)
+        if (_stagedIn == turn.Id || !RecordExists)
         {
             return;
         }
 
         storage.StageCheck(turn, key, Version);
         turn.Enlist(owner);
-        _stagedIn = turn;
+        _stagedIn = turn.Id;
     }
 }

@@ -17,6 +17,7 @@ public interface IStorageBackend
 public sealed class TurnTransaction
 {
     private static readonly AsyncLocal<TurnTransaction?> CurrentTurn = new();
+    private static long _lastId;
     private readonly List<IStagedWrite> _writes = [];
     private readonly HashSet<Activation> _enlisted = [];
 
@@ -26,6 +27,9 @@ public sealed class TurnTransaction
         get => CurrentTurn.Value;
         internal set => CurrentTurn.Value = value;
     }
+
+    /// <summary>Names the turn without holding it (an idle activation must not keep its last turn's writes alive).</summary>
+    public long Id { get; } = Interlocked.Increment(ref _lastId);
 
     public IReadOnlyList<IStagedWrite> Writes => _writes;
 
