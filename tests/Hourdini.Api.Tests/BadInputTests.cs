@@ -63,6 +63,10 @@ public class BadInputTests(HourdiniServer server) : IClassFixture<HourdiniServer
         reply.ExpectProblem((HttpStatusCode)status, code);
         Assert.Equal(status, reply["status"].GetInt32());
         Assert.False(string.IsNullOrEmpty(reply["detail"].GetString()));
+
+        // Issue 7: a refusal names the JSON path at fault, never the server's own types.
+        Assert.DoesNotContain("Hourdini.", reply["detail"].GetString());
+        Assert.DoesNotContain("System.", reply["detail"].GetString());
     }
 
     [Fact]

@@ -39,9 +39,12 @@ public static class Verifier
             checks.Add(new Check(name, (long)(await command.ExecuteScalarAsync(ct))!));
         }
 
+        // HOURDINI_VERIFY_KEEP=1 keeps the ledger as kept_ack_* tables, to look into a failed check afterwards.
         if (Environment.GetEnvironmentVariable("HOURDINI_VERIFY_KEEP") == "1")
         {
-            await using var keep = new NpgsqlCommand("DROP TABLE IF EXISTS kept_ack_beats; CREATE TABLE kept_ack_beats AS TABLE ack_beats; DROP TABLE IF EXISTS kept_ack_orgs; CREATE TABLE kept_ack_orgs AS TABLE ack_orgs;", connection);
+            var tables = new[] { "orgs", "started", "ended", "logs", "beats", "timer_entries" };
+            await using var keep = new NpgsqlCommand(
+                string.Concat(tables.Select(t => $"DROP TABLE IF EXISTS kept_ack_{t}; CREATE TABLE kept_ack_{t} AS TABLE ack_{t};")), connection);
             await keep.ExecuteNonQueryAsync(ct);
         }
 

@@ -202,6 +202,18 @@ public static class Db
         _ => false,
     };
 
+    /// <summary>
+    /// Fails the transaction (HD409, a stale state) unless the versioned row <paramref name="table"/>(org_id, <paramref name="idColumn"/>)
+    /// still has <paramref name="version"/>. FOR SHARE holds the row until the transaction ends, so no other node can
+    /// change it in between. Table and column are the storages' own constants, never input.
+    /// </summary>
+    public static NpgsqlBatchCommand VersionCheck(string table, string idColumn, string what, Guid orgId, Guid id, long version) => Command(
+        $"""
+        SELECT hd_expect_one(count(*), '{what} ' || $2::text)
+        FROM (SELECT 1 FROM {table} WHERE org_id = $1 AND {idColumn} = $2 AND version = $3 FOR SHARE) current
+        """,
+        orgId, id, version);
+
     public static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);

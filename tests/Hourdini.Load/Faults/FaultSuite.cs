@@ -197,20 +197,24 @@ public sealed class FaultSuite
         await _cluster.KillNodeAsync(victim);
         await using var db = new NpgsqlConnection(_database);
         await db.OpenAsync(ct);
-        var lastHeard = (DateTime)(await new NpgsqlCommand($"SELECT last_heard_at FROM sessions WHERE id = '{session}'", db).ExecuteScalarAsync(ct))!;
+        async Task<object?> ScalarAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, db) { Parameters = { new() { Value = session } } };
+            return await command.ExecuteScalarAsync(ct);
+        }
+
+        var lastHeard = (DateTime)(await ScalarAsync("SELECT last_heard_at FROM sessions WHERE id = $1"))!;
 
         DateTime? stoppedAt = null;
         var deadline = lastHeard.AddSeconds(lease + 20);
         while (DateTime.UtcNow < deadline && stoppedAt is null)
         {
             await Task.Delay(200, ct);
-            stoppedAt = await new NpgsqlCommand($"SELECT stopped_at FROM sessions WHERE id = '{session}'", db).ExecuteScalarAsync(ct) as DateTime?;
+            stoppedAt = await ScalarAsync("SELECT stopped_at FROM sessions WHERE id = $1") as DateTime?;
         }
 
         var seenStopped = DateTime.UtcNow;
-        var entry = await new NpgsqlCommand(
-            $"SELECT count(*) FROM time_entries WHERE session_id = '{session}' AND ended_at = (SELECT stopped_at FROM sessions WHERE id = '{session}')", db)
-            .ExecuteScalarAsync(ct);
+        var entry = await ScalarAsync("SELECT count(*) FROM time_entries WHERE session_id = $1 AND ended_at = (SELECT stopped_at FROM sessions WHERE id = $1)");
         var restart = await _cluster.StartNodeAsync(victim);
         await SendAsync(http, tenant.Pat, HttpMethod.Patch, "/api/v1/org", new { agent_lease_seconds = 300 }, ct);
 

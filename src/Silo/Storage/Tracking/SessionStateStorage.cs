@@ -95,16 +95,10 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
             .ToList();
     }
 
-    /// <summary>FOR SHARE holds the row until the turn commits, so no other node can change it in between.</summary>
     public void StageCheck(TurnTransaction turn, string key, long version)
     {
         var (orgId, sessionId) = GrainKeys.Parse(key);
-        turn.Stage(new PgWrite(Db.Command(
-            """
-            SELECT hd_expect_one(count(*), 'session ' || $2::text)
-            FROM (SELECT 1 FROM sessions WHERE org_id = $1 AND id = $2 AND version = $3 FOR SHARE) current
-            """,
-            orgId, sessionId, version)));
+        turn.Stage(new PgWrite(Db.VersionCheck("sessions", "id", "session", orgId, sessionId, version)));
     }
 
     public void StageWrite(TurnTransaction turn, string key, SessionState state, SessionState? persisted, long expectedVersion)

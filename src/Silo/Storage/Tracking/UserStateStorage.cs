@@ -45,16 +45,10 @@ public sealed class UserStateStorage(NpgsqlDataSource dataSource) : IGrainStorag
         });
     }
 
-    /// <summary>FOR SHARE holds the row until the turn commits, so no other node can change it in between.</summary>
     public void StageCheck(TurnTransaction turn, string key, long version)
     {
         var (orgId, userId) = GrainKeys.Parse(key);
-        turn.Stage(new PgWrite(Db.Command(
-            """
-            SELECT hd_expect_one(count(*), 'user ' || $2::text)
-            FROM (SELECT 1 FROM user_tracking WHERE org_id = $1 AND user_id = $2 AND version = $3 FOR SHARE) current
-            """,
-            orgId, userId, version)));
+        turn.Stage(new PgWrite(Db.VersionCheck("user_tracking", "user_id", "user", orgId, userId, version)));
     }
 
     public void StageWrite(TurnTransaction turn, string key, UserState state, UserState? persisted, long expectedVersion)
