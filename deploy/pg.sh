@@ -67,13 +67,24 @@ hd_start_cluster() {
   echo "$HD_PG_PORT" >"$dir.port"
   if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
     hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200" >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null
   fi
   HD_PG_CONNECTION="Host=127.0.0.1;Port=$HD_PG_PORT;Username=hourdini;Password=$(cat "$dir.password");Database=hourdini"
   if ! PGPASSWORD=$(cat "$dir.password") "$bin/psql" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'hourdini'" | grep -q 1; then
     PGPASSWORD=$(cat "$dir.password") "$bin/createdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini hourdini
   fi
+}
+
+# The usual production sizing instead of PostgreSQL's conservative defaults (128 MB of shared buffers): a
+# sixteenth of the machine's memory for shared buffers, between 128 MB and 1 GB, and room for 4 GB of WAL
+# between checkpoints. Durability is untouched (fsync and synchronous_commit stay on).
+hd_pg_memory_settings() {
+  local mb
+  mb=$(awk '/MemTotal/ { printf "%d", $2 / 1024 / 16 }' /proc/meminfo)
+  [ "$mb" -lt 128 ] && mb=128
+  [ "$mb" -gt 1024 ] && mb=1024
+  echo "-c shared_buffers=${mb}MB -c max_wal_size=4GB"
 }
 
 hd_stop_cluster() {

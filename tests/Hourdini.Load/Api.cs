@@ -83,11 +83,15 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
     }
 }
 
-/// <summary>Spaces one caller's calls: none (closed loop) or one every <c>interval</c>, on a fixed schedule.</summary>
-public sealed class Pacer(TimeSpan? interval, Random random)
+/// <summary>
+/// Spaces one caller's calls: none (closed loop) or one every <c>interval</c>, on a fixed schedule. The first call is
+/// due at a random point within <c>ramp</c> (at least one interval), so a fleet joins gradually over the warm-up
+/// instead of all at once, as a real fleet does, and the measured window sees its steady state.
+/// </summary>
+public sealed class Pacer(TimeSpan? interval, Random random, TimeSpan ramp = default)
 {
     private long _next = Stopwatch.GetTimestamp()
-        + (interval is { } i ? (long)(random.NextDouble() * i.TotalSeconds * Stopwatch.Frequency) : 0);
+        + (interval is { } i ? (long)(random.NextDouble() * Math.Max(i.TotalSeconds, ramp.TotalSeconds) * Stopwatch.Frequency) : 0);
 
     /// <summary>Waits until the next call is due; returns when it was due (the start of its latency).</summary>
     public async Task<long> NextAsync(CancellationToken stop)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace Hourdini.Load;
@@ -82,23 +83,28 @@ public static class Bench
 
         if (headline is not null)
         {
-            await RunAsync(baseline with
+            // Open loop at fractions of the headline's rate, same callers: latency against offered load. The people
+            // keep their own pace, so the agents are offered the rest of that rate.
+            foreach (var fraction in options.Get("paced", "0.25,0.5,0.8").Split(',').Select(f => double.Parse(f, CultureInfo.InvariantCulture)))
             {
-                Name = "paced-80",
-                Users = HeadlineAgents / AgentsPerUser,
-                Rate = 0.8 * headline.CallsPerSecond,
-            });
+                var paced = baseline with { Name = $"paced-{fraction * 100:F0}", Users = HeadlineAgents / AgentsPerUser };
+                await RunAsync(paced with { Rate = fraction * headline.CallsPerSecond - paced.PeopleRate });
+            }
         }
 
         if (openAgents > 0)
         {
-            // Every agent keeps its session open for the whole window and calls about once every few seconds.
+            // Every agent keeps its session open for the whole window and calls about once every few seconds. The
+            // warm-up lasts two call intervals, so every session is open before the window starts: the start storm
+            // of 5,000 agents is not the steady state this run measures.
+            var interval = options.Double("open-interval", 5);
             await RunAsync(baseline with
             {
                 Name = $"open-{openAgents}",
                 Users = openAgents / AgentsPerUser,
                 StepsPerSession = 0,
-                Rate = openAgents / options.Double("open-interval", 5),
+                Rate = openAgents / interval,
+                Warmup = TimeSpan.FromSeconds(Math.Max(baseline.Warmup.TotalSeconds, 2 * interval)),
             });
         }
 

@@ -23,6 +23,9 @@ public sealed record RunOptions
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Paced runs: the agents join over this part of the warm-up (<see cref="Pacer"/>); half of it by default.</summary>
+    public TimeSpan Ramp => Warmup / 2;
+
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Offered load in calls/s over all agents (open loop); null runs each agent closed loop.</summary>
@@ -40,6 +43,9 @@ public sealed record RunOptions
     public bool Ceiling { get; init; }
 
     public int Callers => Users * (AgentsPerUser + (People ? 1 : 0));
+
+    /// <summary>Calls/s the people offer whatever the agents do (one per <see cref="PersonInterval"/> each).</summary>
+    public double PeopleRate => People ? Users / PersonInterval.TotalSeconds : 0;
 }
 
 public sealed record KindResult(string Kind, int Count, double PerSecond, double P50, double P99, double P999, IReadOnlyDictionary<int, int> Errors);
@@ -48,7 +54,7 @@ public sealed record RunResult(
     string Name,
     int Callers,
     int Agents,
-    double? OfferedRate,
+    double? OfferedRate, // calls/s offered in all, agents' and people's; null: closed loop
     double Seconds,
     double DurablePerSecond,
     double CallsPerSecond,
@@ -125,14 +131,14 @@ public static class LoadRun
                 {
                     var random = new Random(seed++);
                     callers.Add(Guard(Simulation.RunAgentAsync(
-                        new Api(clients, secret, latencies), tenant, agentId, options, ledger, new Pacer(interval, random), random, stop.Token)));
+                        new Api(clients, secret, latencies), tenant, agentId, options, ledger, new Pacer(interval, random, options.Ramp), random, stop.Token)));
                 }
 
                 if (options.People)
                 {
                     var random = new Random(seed++);
                     callers.Add(Guard(Simulation.RunPersonAsync(
-                        new Api(clients, tenant.Pat, latencies), tenant, ledger, new Pacer(options.PersonInterval, random), random, stop.Token)));
+                        new Api(clients, tenant.Pat, latencies), tenant, ledger, new Pacer(options.PersonInterval, random, options.Ramp), random, stop.Token)));
                 }
             }
         }
@@ -160,7 +166,7 @@ public static class LoadRun
             options.Name,
             options.Callers,
             tenants.Sum(t => t.Agents.Count),
-            options.Rate,
+            options.Rate + options.PeopleRate,
             seconds,
             durable.Count / seconds,
             all.Count / seconds,

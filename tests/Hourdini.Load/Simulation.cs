@@ -6,7 +6,8 @@ namespace Hourdini.Load;
 /// <summary>
 /// The mix (docs/BENCHMARKS.md). An agent starts a session, then per step: 50 % log, 20 % beat (agent ⇄ idle),
 /// 22 % heartbeat, 5 % pull its updates, 3 % a malformed beat that must be refused with 422 (the one refusal the
-/// mix asks for); after <see cref="RunOptions.StepsPerSession"/> steps it ends the session and starts another.
+/// mix asks for); after about <see cref="RunOptions.StepsPerSession"/> steps (see <see cref="SessionLength"/>) it ends
+/// the session and starts another.
 /// A person (the agents' owner) acts about once a second, at human speed, with two sessions: 50 % focus the other one, 30 % log to the focused one, 20 %
 /// leave it idle and run a timer, which the next step stops before focusing a session again.
 /// </summary>
@@ -36,6 +37,7 @@ public static class Simulation
         Api api, Tenant tenant, Guid agentId, RunOptions options, Ledger ledger, Pacer pacer, Random random, CancellationToken stop, Action<Guid?> opened)
     {
         var serial = 0;
+        var first = true;
         Guid? unended = null;
         while (!stop.IsCancellationRequested)
         {
@@ -65,7 +67,9 @@ public static class Simulation
             ledger.StartedSessions.Add(session);
             opened(session);
             var kind = "agent";
-            for (var step = 0; (options.StepsPerSession == 0 || step < options.StepsPerSession) && !stop.IsCancellationRequested; step++)
+            var steps = SessionLength(options.StepsPerSession, first, random);
+            first = false;
+            for (var step = 0; (steps == 0 || step < steps) && !stop.IsCancellationRequested; step++)
             {
                 var due = await pacer.NextAsync(stop);
                 var roll = random.Next(100);
@@ -111,6 +115,16 @@ public static class Simulation
             }
         }
     }
+
+    /// <summary>
+    /// Steps in one agent session: uniform from half to one and a half times <paramref name="mean"/>, so sessions
+    /// do not all end (and start again) in the same second. An agent's first session is as if it were already
+    /// under way when the run began (uniform from 1 to <paramref name="mean"/>): the fleet is in its steady
+    /// state, not in lockstep. 0 keeps every session open.
+    /// </summary>
+    public static int SessionLength(int mean, bool first, Random random) => mean <= 0 ? 0
+        : first ? random.Next(1, mean + 1)
+        : random.Next(Math.Max(1, mean / 2), mean + mean / 2 + 1);
 
     private static async Task<bool> EndAsync(Api api, Ledger ledger, Guid session, long due, bool again = false)
     {

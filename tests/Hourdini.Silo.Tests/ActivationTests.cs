@@ -204,4 +204,42 @@ public class ActivationTests
 
         Assert.True(condition());
     }
+
+    [Fact]
+    public async Task A_turn_checks_the_version_of_a_state_it_read_without_writing_and_of_no_other()
+    {
+        // Issue 7: a decision on a state is checked against the stored version when the turn commits. Issue 6: a turn
+        // that never looked at a state decided nothing on it, so it costs no check (and no row lock).
+        var grain = _silo.Counter("checked");
+        await grain.IncrementAsync();
+        Assert.Equal(0, _silo.Recorder.Checks.GetValueOrDefault("checked"));
+
+        await grain.GetAsync();
+        Assert.Equal(1, _silo.Recorder.Checks.GetValueOrDefault("checked"));
+
+        await grain.RaiseToAsync(0); // a no-op on what it read
+        Assert.Equal(2, _silo.Recorder.Checks.GetValueOrDefault("checked"));
+
+        await grain.NameAsync();
+        Assert.Equal(2, _silo.Recorder.Checks.GetValueOrDefault("checked"));
+    }
+
+    [Fact]
+    public async Task A_grain_with_a_just_minted_key_starts_empty_without_a_read()
+    {
+        Assert.Equal(1, await _silo.Runtime.GetNewGrain<ICounterGrain>("minted").IncrementAsync());
+
+        Assert.Equal(0, _silo.Recorder.Reads.GetValueOrDefault("minted"));
+        Assert.Equal(1, (await _silo.Storage.ReadAsync("minted", default)).State!.Value);
+    }
+
+    [Fact]
+    public async Task If_a_minted_key_was_stored_after_all_its_first_write_fails_and_the_call_is_retried_on_what_is_stored()
+    {
+        _silo.Storage.WriteBehindTheActivation("taken", new CounterState { Value = 10 });
+
+        Assert.Equal(11, await _silo.Runtime.GetNewGrain<ICounterGrain>("taken").IncrementAsync());
+        Assert.Equal(1, _silo.Recorder.Reads.GetValueOrDefault("taken"));
+        Assert.Equal(11, (await _silo.Storage.ReadAsync("taken", default)).State!.Value);
+    }
 }

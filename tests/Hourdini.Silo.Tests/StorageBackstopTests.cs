@@ -206,6 +206,31 @@ public class StorageBackstopTests : IAsyncLifetime
         Assert.Equal("HD407", error.SqlState);
     }
 
+    [Fact]
+    public async Task An_agents_lease_renewal_is_a_heap_only_update_that_touches_no_index() // R15, issue 6
+    {
+        // Renewals are the most frequent write of an agent fleet: with last_heard_at in no index, PostgreSQL
+        // updates the row in place on its page (HOT) instead of adding an entry to every index of sessions.
+        var session = await SessionAsync();
+        await using var connection = await _db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var renew = new NpgsqlCommand("UPDATE sessions SET last_heard_at = $3 WHERE org_id = $1 AND id = $2", connection, transaction))
+        {
+            renew.Parameters.Add(Db.Parameter(_org));
+            renew.Parameters.Add(Db.Parameter(session));
+            renew.Parameters.Add(Db.Parameter(T0.AddMinutes(1)));
+            Assert.Equal(1, await renew.ExecuteNonQueryAsync());
+        }
+
+        await using var hot = new NpgsqlCommand(
+            "SELECT pg_stat_get_xact_tuples_hot_updated('sessions'::regclass), pg_stat_get_xact_tuples_updated('sessions'::regclass)",
+            connection, transaction);
+        await using var reader = await hot.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(1L, reader.GetInt64(1));
+        Assert.Equal(1L, reader.GetInt64(0));
+    }
+
     private async Task<Guid> SessionAsync()
     {
         var id = Guid.NewGuid();

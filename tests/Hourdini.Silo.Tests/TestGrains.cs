@@ -27,6 +27,9 @@ public interface ICounterGrain : IGrainWithStringKey
 
     /// <summary>Raises the value to at least <paramref name="value"/>; writes nothing when it already is (a no-op, like a repeated beat).</summary>
     Task<int> RaiseToAsync(int value);
+
+    /// <summary>Answers from its key alone, never looking at its state (like a log, which never reads its user's state).</summary>
+    Task<string> NameAsync();
 }
 
 public interface IParentGrain : IGrainWithStringKey
@@ -54,8 +57,11 @@ public sealed class CounterGrain : ICounterGrain
     private readonly IPersistentState<CounterState> _state;
     private readonly Probe _probe;
 
+    private readonly string _key;
+
     public CounterGrain(IGrainContext context, IPersistentState<CounterState> state, Probe probe)
     {
+        _key = context.Key;
         _state = state;
         _probe = probe;
         probe.Activations.AddOrUpdate(context.Key, 1, (_, n) => n + 1);
@@ -69,6 +75,8 @@ public sealed class CounterGrain : ICounterGrain
     }
 
     public Task<int> GetAsync() => Task.FromResult(_state.State.Value);
+
+    public Task<string> NameAsync() => Task.FromResult(_key);
 
     public async Task EnterAsync(int n)
     {
@@ -148,7 +156,8 @@ public sealed class TestSilo
     {
         var backend = new MemoryStorage();
         Storage = new MemoryGrainStorage<CounterState>(backend);
-        IGrainStorage<CounterState> storage = everyReadGoesStale ? new AlwaysStaleStorage(Storage) : Storage;
+        Recorder = new RecordingStorage(everyReadGoesStale ? new AlwaysStaleStorage(Storage) : Storage);
+        IGrainStorage<CounterState> storage = Recorder;
         var services = new ServiceCollection()
             .AddSingleton(storage)
             .AddSingleton(Probe)
@@ -167,9 +176,31 @@ public sealed class TestSilo
 
     public MemoryGrainStorage<CounterState> Storage { get; }
 
+    /// <summary>Counts the reads and the version checks the activations ask of the storage.</summary>
+    public RecordingStorage Recorder { get; }
+
     public GrainRuntime Runtime { get; }
 
     public ICounterGrain Counter(string key) => Runtime.GetGrain<ICounterGrain>(key);
+}
+
+/// <summary>Passes everything on, and counts reads and version checks by key.</summary>
+public sealed class RecordingStorage(IGrainStorage<CounterState> inner) : IGrainStorage<CounterState>
+{
+    public ConcurrentDictionary<string, int> Reads { get; } = new();
+
+    public ConcurrentDictionary<string, int> Checks { get; } = new();
+
+    public Task<StoredState<CounterState>> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        Reads.AddOrUpdate(key, 1, (_, n) => n + 1);
+        return inner.ReadAsync(key, cancellationToken);
+    }
+
+    public void StageWrite(TurnTransaction turn, string key, CounterState state, CounterState? persisted, long expectedVersion) =>
+        inner.StageWrite(turn, key, state, persisted, expectedVersion);
+
+    public void StageCheck(TurnTransaction turn, string key, long version) => Checks.AddOrUpdate(key, 1, (_, n) => n + 1);
 }
 
 /// <summary>Another writer moves the version on right after every read, so every write is stale.</summary>

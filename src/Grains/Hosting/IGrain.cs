@@ -10,6 +10,12 @@ public interface IGrainWithStringKey : IGrain;
 public interface IGrainFactory
 {
     TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey;
+
+    /// <summary>
+    /// A grain whose key the caller has just minted (a new random id): nothing can be stored under it yet, so the
+    /// host may skip reading its state when it activates it (issue 6: a start costs one round trip less).
+    /// </summary>
+    TGrain GetNewGrain<TGrain>(string key) where TGrain : IGrainWithStringKey => GetGrain<TGrain>(key);
 }
 
 /// <summary>What a grain may know about itself: its key and how to reach other grains.</summary>

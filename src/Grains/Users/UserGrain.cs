@@ -42,7 +42,8 @@ public sealed class UserGrain(
             await DemoteFocusedAsync(sessionId, command.Previous, at);
         }
 
-        var session = await Session(sessionId).StartAsync(new SessionStart(
+        // The id was minted just above: the new session's grain need not look for a stored state.
+        var session = await context.GrainFactory.GetNewGrain<ISessionGrain>(GrainKeys.For(_id.OrgId, sessionId)).StartAsync(new SessionStart(
             sessionId,
             _id.OrgId,
             _id.UserId,

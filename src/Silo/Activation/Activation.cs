@@ -26,7 +26,7 @@ internal sealed class WorkItem(Func<object, Task<object?>> invoke, TurnTransacti
 /// turn's transaction; a call from outside is a root turn and commits its transaction before it answers.
 /// An idle activation holds no task or waiter, only its grain and a small queue (issue 6: activations stay small).
 /// </summary>
-internal sealed class Activation(GrainRuntime runtime, GrainId id)
+internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted = false)
 {
     private readonly Queue<WorkItem> _mailbox = new();
     private readonly Lock _gate = new();
@@ -144,7 +144,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id)
         {
             if (_grain is null)
             {
-                (_grain, _states) = await runtime.CreateGrainAsync(Id, this);
+                (_grain, _states) = await runtime.CreateGrainAsync(Id, this, read: !minted);
             }
 
             result = await item.InvokeAsync(_grain);

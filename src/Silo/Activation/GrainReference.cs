@@ -16,13 +16,16 @@ public class GrainReference : DispatchProxy
 
     private GrainRuntime _runtime = null!;
     private GrainId _id;
+    private bool _minted;
 
-    internal static TGrain Create<TGrain>(GrainRuntime runtime, GrainId id)
+    /// <param name="minted">The key was just minted, so nothing is stored under it: a first activation skips the read.</param>
+    internal static TGrain Create<TGrain>(GrainRuntime runtime, GrainId id, bool minted = false)
     {
         var proxy = Create<TGrain, GrainReference>();
         var reference = (GrainReference)(object)proxy!;
         reference._runtime = runtime;
         reference._id = id;
+        reference._minted = minted;
         return proxy;
     }
 
@@ -37,7 +40,7 @@ public class GrainReference : DispatchProxy
             {
                 await (Task)Call(method, grain, args);
                 return null;
-            });
+            }, reference._minted);
         }
 
         if (method.ReturnType.IsGenericType && method.ReturnType.GetGenericTypeDefinition() == typeof(Task<>))
@@ -50,7 +53,7 @@ public class GrainReference : DispatchProxy
     }
 
     private static Task<T> InvokeTyped<T>(GrainReference reference, MethodInfo method, object?[]? args) =>
-        reference._runtime.InvokeAsync(reference._id, grain => (Task<T>)Call(method, grain, args));
+        reference._runtime.InvokeAsync(reference._id, grain => (Task<T>)Call(method, grain, args), reference._minted);
 
     private static object Call(MethodInfo method, object grain, object?[]? args) =>
         method.Invoke(grain, BindingFlags.DoNotWrapExceptions, null, args, null)!;

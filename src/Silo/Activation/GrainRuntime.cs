@@ -63,6 +63,9 @@ public sealed class GrainRuntime(
     public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey =>
         GrainReference.Create<TGrain>(this, new GrainId(typeof(TGrain), key));
 
+    public TGrain GetNewGrain<TGrain>(string key) where TGrain : IGrainWithStringKey =>
+        GrainReference.Create<TGrain>(this, new GrainId(typeof(TGrain), key), minted: true);
+
     /// <summary>Collects every activation idle for longer than the idle timeout; returns how many.</summary>
     public int CollectIdle()
     {
@@ -79,13 +82,18 @@ public sealed class GrainRuntime(
         return collected;
     }
 
-    internal async Task<T> InvokeAsync<T>(GrainId id, Func<object, Task<T>> call)
+    /// <param name="minted">The key was just minted (<see cref="GetNewGrain{TGrain}"/>): an activation created for this call
+    /// starts empty instead of reading. If a record existed after all, its first write fails on the version check and
+    /// the call is retried on an activation that reads.</param>
+    internal async Task<T> InvokeAsync<T>(GrainId id, Func<object, Task<T>> call, bool minted = false)
     {
         var caller = TurnTransaction.Current;
         var retried = false;
         while (true)
         {
-            var activation = _activations.GetOrAdd(id, static (grainId, runtime) => new Activation(runtime, grainId), this);
+            var activation = _activations.GetOrAdd(
+                id, static (grainId, arguments) => new Activation(arguments.Runtime, grainId, arguments.Minted), (Runtime: this, Minted: minted));
+            minted = false;
             var item = new WorkItem(async grain => await call(grain), caller);
             if (!activation.TryEnqueue(item))
             {
@@ -123,13 +131,14 @@ public sealed class GrainRuntime(
         _activations.TryRemove(KeyValuePair.Create(activation.Id, activation));
     }
 
-    internal async Task<(object Grain, IReadOnlyList<IActivationState> States)> CreateGrainAsync(GrainId id, Activation activation)
+    /// <param name="read">False for a just-minted key: its states start empty (no record, version 0) without a read.</param>
+    internal async Task<(object Grain, IReadOnlyList<IActivationState> States)> CreateGrainAsync(GrainId id, Activation activation, bool read)
     {
         var type = types.ClassFor(id.Interface);
         var constructor = type.GetConstructors().Single();
         var states = new List<IActivationState>();
         var arguments = constructor.GetParameters().Select(parameter => Resolve(parameter.ParameterType)).ToArray();
-        foreach (var state in states)
+        foreach (var state in read ? states : [])
         {
             await state.ReadAsync(CancellationToken.None);
         }

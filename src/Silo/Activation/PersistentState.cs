@@ -32,7 +32,7 @@ internal interface IActivationState
 {
     Task ReadAsync(CancellationToken cancellationToken);
 
-    /// <summary>After the grain took part in <paramref name="turn"/>: unless it wrote there, checks the version it read.</summary>
+    /// <summary>After the grain took part in <paramref name="turn"/>: if it read its state there and did not write it, checks the version it read.</summary>
     void StageCheck(TurnTransaction turn);
 }
 
@@ -45,12 +45,33 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
     where TState : class, new()
 {
     private TState? _persisted;
+    private TState _state = new();
+    private bool _recordExists;
 
     private long _stagedIn;
 
-    public TState State { get; set; } = new();
+    private long _readIn;
 
-    public bool RecordExists { get; private set; }
+    /// <summary>The state; reading it inside a turn makes that turn's decision rest on it (see <see cref="StageCheck"/>).</summary>
+    public TState State
+    {
+        get
+        {
+            Touch();
+            return _state;
+        }
+        set => _state = value;
+    }
+
+    public bool RecordExists
+    {
+        get
+        {
+            Touch();
+            return _recordExists;
+        }
+        private set => _recordExists = value;
+    }
 
     public long Version { get; private set; }
 
@@ -58,29 +79,33 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
     {
         var stored = await storage.ReadAsync(key, cancellationToken);
         _persisted = stored.State;
-        State = stored.State ?? new TState();
+        _state = stored.State ?? new TState();
         Version = stored.Version;
-        RecordExists = stored.State is not null;
+        _recordExists = stored.State is not null;
     }
 
     public Task WriteStateAsync()
     {
         var turn = TurnTransaction.Current
             ?? throw new InvalidOperationException("WriteStateAsync was called outside a grain turn.");
-        storage.StageWrite(turn, key, State, _persisted, Version);
+        storage.StageWrite(turn, key, _state, _persisted, Version);
         turn.Enlist(owner);
         _stagedIn = turn.Id;
 
         // Optimistic: if the turn does not commit, this activation is dropped and nothing here survives.
         Version++;
-        RecordExists = true;
-        _persisted = State;
+        _recordExists = true;
+        _persisted = _state;
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Checks the version only if the turn read this state and did not write it: a turn that never looked at it
+    /// (a log never reads its user's state) decided nothing on it, and needs neither the check nor its row lock.
+    /// </summary>
     public void StageCheck(TurnTransaction turn)
     {
-        if (_stagedIn == turn.Id || !RecordExists)
+        if (_stagedIn == turn.Id || _readIn != turn.Id || !_recordExists)
         {
             return;
         }
@@ -88,5 +113,13 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
         storage.StageCheck(turn, key, Version);
         turn.Enlist(owner);
         _stagedIn = turn.Id;
+    }
+
+    private void Touch()
+    {
+        if (TurnTransaction.Current is { } turn)
+        {
+            _readIn = turn.Id;
+        }
     }
 }

@@ -30,21 +30,29 @@ public sealed class AgentInbox(NpgsqlDataSource dataSource, TimeProvider clock) 
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         var tasks = new List<AgentTask>();
-        await using (var reader = await connection.QueryAsync(
-            $"SELECT * FROM tasks WHERE org_id = $1 AND assignee_agent_id = $2 AND assignment_pulled_at IS NULL ORDER BY created_at, id LIMIT {MaxPerPull}",
-            default, orgId, agentId))
+        var messages = new List<AgentMessage>();
+
+        // Both reads in one round trip: a start runs this inside its user's turn, which holds that user's other calls.
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                Db.Command(
+                    $"SELECT * FROM tasks WHERE org_id = $1 AND assignee_agent_id = $2 AND assignment_pulled_at IS NULL ORDER BY created_at, id LIMIT {MaxPerPull}",
+                    orgId, agentId),
+                Db.Command(
+                    $"SELECT id, from_user_id, text, created_at FROM messages WHERE org_id = $1 AND agent_id = $2 AND pulled_at IS NULL ORDER BY created_at, id LIMIT {MaxPerPull}",
+                    orgId, agentId),
+            },
+        };
+        await using (var reader = await batch.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
             {
                 tasks.Add(TaskBoard.Read(reader));
             }
-        }
 
-        var messages = new List<AgentMessage>();
-        await using (var reader = await connection.QueryAsync(
-            $"SELECT * FROM messages WHERE org_id = $1 AND agent_id = $2 AND pulled_at IS NULL ORDER BY created_at, id LIMIT {MaxPerPull}",
-            default, orgId, agentId))
-        {
+            await reader.NextResultAsync();
             while (await reader.ReadAsync())
             {
                 messages.Add(new AgentMessage(reader.Get<Guid>("id"), agentId, reader.Get<Guid>("from_user_id"), reader.Get<string>("text")!,
