@@ -88,7 +88,7 @@ public static class Bench
             foreach (var fraction in options.Get("paced", "0.25,0.5,0.8").Split(',').Select(f => double.Parse(f, CultureInfo.InvariantCulture)))
             {
                 var paced = baseline with { Name = $"paced-{fraction * 100:F0}", Users = HeadlineAgents / AgentsPerUser };
-                await RunAsync(paced with { Rate = fraction * headline.CallsPerSecond - paced.PeopleRate });
+                await RunAsync(paced with { Rate = Math.Max(1, fraction * headline.CallsPerSecond - paced.PeopleRate) });
             }
         }
 

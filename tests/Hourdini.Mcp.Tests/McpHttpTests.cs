@@ -16,7 +16,7 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
         await using var mcp = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
 
-        Assert.Equal("hourdini", mcp.ServerInfo.Name);
+        Assert.Equal("hourdini", mcp.ServerInfo?.Name);
         Assert.Contains("session_beat", mcp.ServerInstructions);
         var tools = await mcp.ListToolsAsync();
         Assert.Equal(McpSupport.ToolNames.Order(), tools.Select(t => t.Name).Order());

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Hourdini.Testing;
 
 namespace Hourdini.Load.Faults;
 
@@ -22,22 +23,7 @@ public sealed class ClusterControl(string script)
     private async Task<TimeSpan> RunAsync(params string[] args)
     {
         var took = Stopwatch.StartNew();
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{script} {string.Join(' ', args)} failed ({process.ExitCode}): {await output}{await error}");
-        }
-
+        await Processes.RunAsync("bash", [script, .. args]);
         return took.Elapsed;
     }
 }
