@@ -66,8 +66,12 @@ hd_start_cluster() {
   fi
   echo "$HD_PG_PORT" >"$dir.port"
   if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-    hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null
+    if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null; then
+      echo "PostgreSQL did not start; the end of $dir/data/server.log:" >&2
+      tail -n 20 "$dir/data/server.log" >&2 || true
+      return 1
+    fi
   fi
   HD_PG_CONNECTION="Host=127.0.0.1;Port=$HD_PG_PORT;Username=hourdini;Password=$(cat "$dir.password");Database=hourdini"
   if ! PGPASSWORD=$(cat "$dir.password") "$bin/psql" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -d postgres -tAc \
