@@ -36,6 +36,7 @@ public static class HourdiniGateway
         app.UseHourdiniProtection();
         app.UseAuthorization();
         app.UseDisabledAgentRefusal();
+        app.UseAgentLeaseRenewal();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();

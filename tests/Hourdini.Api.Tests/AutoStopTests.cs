@@ -1,4 +1,5 @@
 using System.Net;
+using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Users;
@@ -68,6 +69,58 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
         }
 
         Assert.Equal("agent", (await human.GetSessionAsync(session)).CurrentBeat());
+    }
+
+    [Fact]
+    public async Task An_agents_beat_or_log_renews_its_lease_at_that_moment_any_other_sign_of_life_too_and_a_persons_beat_does_not()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Leases");
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.StartSessionAsync(project)).Str("id");
+        Assert.Equal(DateTimeOffset.Parse((await human.GetSessionAsync(session)).Str("started_at")), await LastHeardAsync(session));
+
+        // A log right after a heartbeat still moves the lease to the log's own moment: it renews in the log's write.
+        (await agent.PostAsync($"/api/v1/sessions/{session}/heartbeat")).Expect(HttpStatusCode.NoContent);
+        var logged = (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "log", message = "hi" })).Expect(HttpStatusCode.Created);
+        Assert.Equal(DateTimeOffset.Parse(logged["event"].Str("at")), await LastHeardAsync(session));
+
+        var idle = await agent.BeatAsync(session, "idle");
+        var beatAt = DateTimeOffset.Parse(idle.GetProperty("current_beat").Str("since"));
+        Assert.Equal(beatAt, await LastHeardAsync(session));
+
+        // The person taking the session over is not the agent being heard from.
+        await Task.Delay(AgentLease.RenewEvery + TimeSpan.FromMilliseconds(100));
+        Assert.Equal("active", (await human.BeatAsync(session, "active")).CurrentBeat());
+        Assert.Equal(beatAt, await LastHeardAsync(session));
+
+        // A beat that changes nothing (the session is already active, then already agent) is still heard.
+        var before = DateTimeOffset.UtcNow.AddMilliseconds(-5);
+        Assert.Equal("active", (await agent.BeatAsync(session, "active")).CurrentBeat());
+        var heard = await LastHeardAsync(session);
+        Assert.True(heard >= before, $"the lease stayed at {heard:O}");
+        Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
+        await Task.Delay(AgentLease.RenewEvery + TimeSpan.FromMilliseconds(100));
+        before = DateTimeOffset.UtcNow.AddMilliseconds(-5);
+        Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
+        heard = await LastHeardAsync(session);
+        Assert.True(heard >= before, $"the lease stayed at {heard:O}");
+
+        // A refused call is a sign of life too.
+        await Task.Delay(AgentLease.RenewEvery + TimeSpan.FromMilliseconds(100));
+        before = DateTimeOffset.UtcNow.AddMilliseconds(-5);
+        (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "log", message = "x", task_id = Guid.NewGuid() }))
+            .ExpectProblem(HttpStatusCode.NotFound, "not_found");
+        heard = await LastHeardAsync(session);
+        Assert.True(heard >= before, $"the lease stayed at {heard:O}");
+    }
+
+    private async Task<DateTimeOffset?> LastHeardAsync(string session)
+    {
+        await using var db = await server.OpenDatabaseAsync();
+        await using var command = new NpgsqlCommand("SELECT last_heard_at FROM sessions WHERE id = $1", db);
+        command.Parameters.AddWithValue(Guid.Parse(session));
+        return await command.ExecuteScalarAsync() as DateTime? is { } at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
     [Fact]

@@ -34,14 +34,14 @@ public static class Sessions
         sessions.MapGet("/{id}", async (string id, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
             (await GetAsync(id, context, tracking, clock)).ToHttp());
         sessions.MapPost("/{id}/beat", async (string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-            (await BeatAsync(id, body, context, grains, clock)).ToHttp());
+            (await BeatAsync(id, body, context, grains, clock)).ToHttp()).RenewsLeaseInTurn();
         sessions.MapPost("/{id}/end", async (string id, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-            (await EndAsync(id, context, grains, clock)).ToHttp());
+            (await EndAsync(id, context, grains, clock)).ToHttp()).RenewsLeaseInTurn();
         sessions.MapPost("/{id}/events", async (string id, EventRequest body, HttpContext context, IGrainFactory grains) =>
-            (await LogAsync(id, body, context, grains)).ToHttp());
+            (await LogAsync(id, body, context, grains)).ToHttp()).RenewsLeaseInTurn();
         sessions.MapPost("/{id}/heartbeat", async (string id, HttpContext context, TrackingQueries tracking) =>
         {
-            // The lease was renewed as the call arrived (R15); here the session must be the caller's and open.
+            // The lease was renewed as the call arrived (R15, AgentPresence); here the session must be the caller's and open.
             var caller = context.Caller();
             var holder = await tracking.GetSessionHolderAsync(caller.OrgId, Validate.Id(id, "Session"), context.RequestAborted);
             return holder is not { } session || !IsOwn(caller, session.UserId, session.AgentId)

@@ -152,7 +152,7 @@ public static class AuthSetup
 
 /// <summary>
 /// Authenticates <c>Authorization: Bearer hd_pat_live_…</c> (a person's token) and <c>hd_agt_live_…</c>
-/// (an agent's). Every call an agent makes renews its open session's lease (R15) as it arrives.
+/// (an agent's). Each agent call then renews its lease (R15, <see cref="AgentPresence"/>).
 /// </summary>
 public sealed class BearerTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -190,10 +190,6 @@ public sealed class BearerTokenHandler(
         else if (secret.StartsWith(Secrets.AgentPrefix, StringComparison.Ordinal))
         {
             caller = await agents.FindTokenAsync(Secrets.Hash(secret), Context.RequestAborted);
-            if (caller is { AgentActive: true, AgentId: { } agentId })
-            {
-                await agents.TouchAsync(caller.OrgId, agentId, Context.RequestAborted);
-            }
         }
 
         return caller is null

@@ -54,6 +54,16 @@ public interface ITaskBoard
 /// When each agent session last heard from its agent (R15). Every call an agent makes renews it as the
 /// call arrives (the gateway does, before the call's turn), so the grains only read it.
 /// </summary>
+/// <summary>R15: how an agent's lease is renewed.</summary>
+public static class AgentLease
+{
+    /// <summary>
+    /// Renewals outside a session's own turn (heartbeats, pulls) closer together than this are made once, and a beat
+    /// that changes nothing writes only to renew a lease older than this: the stored lease lags the agent by less.
+    /// </summary>
+    public static readonly TimeSpan RenewEvery = TimeSpan.FromMilliseconds(500);
+}
+
 public interface IAgentPresence
 {
     Task<DateTimeOffset?> LastHeardAsync(Guid orgId, Guid sessionId);

@@ -13,12 +13,14 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session, or null when no session has this key.</summary>
     Task<SessionState?> GetAsync();
 
-    Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at);
+    /// <param name="byAgent">The session's own agent made the call: the same write renews its lease (R15).</param>
+    Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at, bool byAgent = false);
 
     Task<SessionEnded> EndAsync(DateTimeOffset at, string reason);
 
     /// <summary>R13, R14: a log line, optionally about a task.</summary>
-    Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at);
+    /// <param name="byAgent">The session's own agent made the call: the same write renews its lease (R15).</param>
+    Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at, bool byAgent = false);
 
     /// <summary>R13, R14, R16: a task named by this session changed status.</summary>
     Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at);

@@ -28,6 +28,7 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
             Rate = start.Project.Rate,
             Currency = start.Project.Currency,
             StartedAt = start.At,
+            LastHeardAt = start.AgentId is null ? null : start.At,
             Beats = Timeline.Start(start.FirstBeat, start.At),
             Metadata = start.Metadata,
         };
@@ -44,16 +45,24 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
 
     public Task<SessionState?> GetAsync() => Task.FromResult(session.RecordExists ? session.State : null);
 
-    public async Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at)
+    public async Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at, bool byAgent = false)
     {
         var current = EnsureOpen();
         var beats = Timeline.Switch(current.Beats, kind, at);
         if (ReferenceEquals(beats, current.Beats))
         {
-            return current;
+            // The timeline is unchanged, but R15 counts any beat as the agent being heard from.
+            if (!byAgent || current.AgentId is null || current.LastHeardAt + AgentLease.RenewEvery > at)
+            {
+                return current;
+            }
+
+            session.State = Heard(current, byAgent, at);
+            await session.WriteStateAsync();
+            return session.State;
         }
 
-        (session.State, _) = Record(current with { Beats = beats }, SessionEventTypes.Beat, beats[^1].StartedAt, new
+        (session.State, _) = Record(Heard(current with { Beats = beats }, byAgent, at), SessionEventTypes.Beat, beats[^1].StartedAt, new
         {
             kind = kind.ToWire(),
             previous = beats[^2].Kind.ToWire(),
@@ -62,11 +71,11 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
         return session.State;
     }
 
-    public async Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at)
+    public async Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at, bool byAgent = false)
     {
         var current = EnsureOpen();
         var (state, logged) = Record(
-            WorkedOn(current, taskId) with { LogsCount = current.LogsCount + 1 },
+            Heard(WorkedOn(current, taskId), byAgent, at) with { LogsCount = current.LogsCount + 1 },
             SessionEventTypes.Log,
             at,
             new { message, task_id = taskId });
@@ -148,6 +157,13 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
         var status = type == SessionEventTypes.Start ? SessionStatus.Started : SessionStatus.Logging;
         return (state with { EventsCount = appended.Seq, Status = status }, appended);
     }
+
+    /// <summary>
+    /// R15: the session's agent was heard from at <paramref name="at"/>. The lease then moves in the write this turn
+    /// makes anyway, not in a transaction of its own that would contend for the same row.
+    /// </summary>
+    private static SessionState Heard(SessionState state, bool byAgent, DateTimeOffset at) =>
+        byAgent && state.AgentId is not null && !(state.LastHeardAt >= at) ? state with { LastHeardAt = at } : state;
 
     private static SessionState WorkedOn(SessionState state, Guid? taskId) =>
         taskId is { } id && !state.TasksWorkedOn.Contains(id) ? state with { TasksWorkedOn = state.TasksWorkedOn.Add(id) } : state;

@@ -56,6 +56,13 @@ public sealed record SessionState
 
     public int LogsCount { get; init; }
 
+    /// <summary>
+    /// R15: when the session's agent was last heard from (null for a person's session). An agent's beat or log moves it
+    /// in the turn's own write; heartbeats move the stored value outside any turn, so the stored value may be later
+    /// than this one, and a write never moves it back.
+    /// </summary>
+    public DateTimeOffset? LastHeardAt { get; init; }
+
     public bool IsStopped => Status == SessionStatus.Stopped;
 
     public BeatTotals TotalsAt(DateTimeOffset now) => Timeline.Totals(Beats, StoppedAt ?? now);

@@ -73,18 +73,27 @@ public sealed class UserGrain(
             FocusRules.EnsureDemotion(previous);
             if (user.State.FocusedSessionId == sessionId)
             {
-                return current;
+                // Nothing moves, except an agent's lease: it was heard from (R15).
+                return agentId is null ? current : await target.SwitchBeatAsync(BeatKind.Active, at, byAgent: true);
             }
 
             StopTimerAt(at);
             await DemoteFocusedAsync(sessionId, previous, at);
-            result = await target.SwitchBeatAsync(BeatKind.Active, at);
+            result = await target.SwitchBeatAsync(BeatKind.Active, at, byAgent: agentId is not null);
             user.State = FocusRules.Focus(user.State, sessionId);
         }
         else
         {
-            result = await target.SwitchBeatAsync(kind, at);
-            user.State = FocusRules.AfterLeaving(user.State, sessionId);
+            result = await target.SwitchBeatAsync(kind, at, byAgent: agentId is not null);
+            var after = FocusRules.AfterLeaving(user.State, sessionId);
+            if (ReferenceEquals(after, user.State))
+            {
+                // An unfocused session (an agent's, usually) left the user's state as it was: the session's version
+                // and the check of the state this turn read guard the turn, with no write to the user's row.
+                return result;
+            }
+
+            user.State = after;
         }
 
         await user.WriteStateAsync();
@@ -112,7 +121,7 @@ public sealed class UserGrain(
         }
 
         // The user's own state is unchanged: the session's version guards this turn's write.
-        return await target.LogAsync(message, taskId, clock.UtcNowMs());
+        return await target.LogAsync(message, taskId, clock.UtcNowMs(), byAgent: agentId is not null);
     }
 
     public async Task<AgentTask> ChangeTaskAsync(Guid taskId, TaskChange change, Guid? agentId)

@@ -68,19 +68,17 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, 
             AgentActive: reader.GetString(3) == Agent.Active);
     }));
 
-    /// <summary>Calls of one agent closer together than this renew its lease once (the renewal lags the last call by less).</summary>
-    public static readonly TimeSpan RenewEvery = TimeSpan.FromMilliseconds(500);
-
     private readonly ConcurrentDictionary<Guid, long> _renewed = new();
 
     /// <summary>
-    /// R15: the agent was heard from now; renews the lease of its open session, if any. Only moves forward.
-    /// The renewal goes through the group committer, so renewals of many agents share a transaction.
+    /// R15: the agent was heard from now, by a call that is not a beat or log of its session (those renew the lease in
+    /// their own turn); renews the lease of its open session, if any, at most every <see cref="AgentLease.RenewEvery"/>.
+    /// Only moves forward. The renewal goes through the group committer, so renewals of many agents share a transaction.
     /// </summary>
     public Task TouchAsync(Guid orgId, Guid agentId, CancellationToken ct)
     {
         var now = clock.UtcNowMs();
-        if (_renewed.TryGetValue(agentId, out var last) && now.UtcTicks - last < RenewEvery.Ticks)
+        if (_renewed.TryGetValue(agentId, out var last) && now.UtcTicks - last < AgentLease.RenewEvery.Ticks)
         {
             return Task.CompletedTask;
         }

@@ -10,6 +10,7 @@ namespace Hourdini.Silo.Storage.Tracking;
 /// <summary>
 /// A session grain's state: its sessions row (versioned) and its beats. Closed beats never change,
 /// so a write touches only the beat that was open when last stored and the beats added since.
+/// The agent's lease (<c>last_heard_at</c>) is also renewed outside turns, unversioned, so a write only moves it forward.
 /// </summary>
 public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainStorage<SessionState>
 {
@@ -69,6 +70,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                     TasksWorkedOn = [.. reader.Get<Guid[]>("tasks_worked_on") ?? []],
                     TasksCompleted = [.. reader.Get<Guid[]>("tasks_completed") ?? []],
                     LogsCount = reader.Get<int>("logs_count"),
+                    LastHeardAt = reader.Get<DateTimeOffset?>("last_heard_at"),
                 };
                 sessions[state.Id] = (state, reader.Get<long>("version"));
             }
@@ -111,14 +113,13 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                 INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, description, status, bill_agent_time,
                     rate, currency, started_at, stopped_at, entry_id, metadata, version,
                     events_count, tasks_worked_on, tasks_completed, logs_count, last_heard_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18,
-                    CASE WHEN $4::uuid IS NULL THEN NULL ELSE $11 END)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $19)
                 """,
                 state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
                 state.Description, state.Status, state.BillAgentTime, state.Rate, state.Currency, state.StartedAt,
                 Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
                 Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
-                state.LogsCount));
+                state.LogsCount, Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz)));
         }
 
         // Beats before the session row: the row's trigger refuses any change once it is stopped (R7).
@@ -150,7 +151,8 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                 """
                 WITH w AS (
                     UPDATE sessions SET version = $3, description = $4, status = $5, stopped_at = $6, entry_id = $7, metadata = $8,
-                        events_count = $9, tasks_worked_on = $10, tasks_completed = $11, logs_count = $12
+                        events_count = $9, tasks_worked_on = $10, tasks_completed = $11, logs_count = $12,
+                        last_heard_at = greatest(last_heard_at, $13)
                     WHERE org_id = $1 AND id = $2 AND version = $3 - 1
                     RETURNING 1)
                 SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
@@ -158,7 +160,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
                 state.OrgId, state.Id, expectedVersion + 1, state.Description, state.Status,
                 Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
                 Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
-                state.LogsCount));
+                state.LogsCount, Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz)));
         }
 
         turn.Stage(new PgWrite([.. commands]));
