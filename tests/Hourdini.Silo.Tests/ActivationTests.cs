@@ -225,6 +225,23 @@ public class ActivationTests
     }
 
     [Fact]
+    public async Task A_state_a_called_grain_read_is_checked_when_the_whole_turn_ends_and_not_when_a_later_call_of_the_turn_wrote_it()
+    {
+        // Like a log: the user's turn first looks at the session, then logs to it. The log's write carries its own
+        // version condition, so a separate check of the same row would be a second statement and row lock for nothing.
+        var parent = _silo.Runtime.GetGrain<IParentGrain>("looker");
+        await _silo.Counter("looked-at").IncrementAsync();
+        await _silo.Counter("looked-at-then-written").IncrementAsync();
+
+        Assert.Equal(1, await parent.LookAtChildAsync("looked-at", thenIncrement: false));
+        Assert.Equal(1, _silo.Recorder.Checks.GetValueOrDefault("looked-at"));
+
+        Assert.Equal(2, await parent.LookAtChildAsync("looked-at-then-written", thenIncrement: true));
+        Assert.Equal(0, _silo.Recorder.Checks.GetValueOrDefault("looked-at-then-written"));
+        Assert.Equal(2, (await _silo.Storage.ReadAsync("looked-at-then-written", default)).State!.Value);
+    }
+
+    [Fact]
     public async Task A_grain_with_a_just_minted_key_starts_empty_without_a_read()
     {
         Assert.Equal(1, await _silo.Runtime.GetNewGrain<ICounterGrain>("minted").IncrementAsync());

@@ -39,6 +39,9 @@ public interface IParentGrain : IGrainWithStringKey
     Task IncrementChildThenFailAsync(string child);
 
     Task<int> RaiseChildAsync(string child, int value);
+
+    /// <summary>Looks at its child's value in one call and, when <paramref name="thenIncrement"/>, changes it in a second call of the same turn.</summary>
+    Task<int> LookAtChildAsync(string child, bool thenIncrement);
 }
 
 /// <summary>What the test grains report back to the tests.</summary>
@@ -132,6 +135,13 @@ public sealed class ParentGrain(IGrainContext context, IPersistentState<CounterS
         state.State = state.State with { Value = state.State.Value + 1 };
         await state.WriteStateAsync();
         return raised;
+    }
+
+    public async Task<int> LookAtChildAsync(string child, bool thenIncrement)
+    {
+        var counter = context.GrainFactory.GetGrain<ICounterGrain>(child);
+        var seen = await counter.GetAsync();
+        return thenIncrement ? await counter.IncrementAsync() : seen;
     }
 
     public async Task IncrementChildThenFailAsync(string child)

@@ -36,7 +36,6 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
     private PendingCommit? _next;
     private int _pending;
     private object? _grain;
-    private IReadOnlyList<IActivationState> _states = [];
 
     public GrainId Id { get; } = id;
 
@@ -144,15 +143,20 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
         {
             if (_grain is null)
             {
-                (_grain, _states) = await runtime.CreateGrainAsync(Id, this, read: !minted);
+                _grain = await runtime.CreateGrainAsync(Id, this, read: !minted);
             }
 
             result = await item.InvokeAsync(_grain);
 
-            // What this turn decided rests on the states it read: the commit checks they are still current.
-            foreach (var state in _states)
+            // What this turn decided rests on the states it read: the commit checks they are still current. Only when
+            // the root turn ends: a state a nested call read (the session a log looks at first) is often written by a
+            // later call of the same turn, and that write's own version condition is then the check.
+            if (root)
             {
-                state.StageCheck(turn);
+                foreach (var state in turn.Read)
+                {
+                    state.StageCheck(turn);
+                }
             }
         }
         catch (Exception error)

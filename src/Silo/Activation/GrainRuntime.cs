@@ -132,7 +132,7 @@ public sealed class GrainRuntime(
     }
 
     /// <param name="read">False for a just-minted key: its states start empty (no record, version 0) without a read.</param>
-    internal async Task<(object Grain, IReadOnlyList<IActivationState> States)> CreateGrainAsync(GrainId id, Activation activation, bool read)
+    internal async Task<object> CreateGrainAsync(GrainId id, Activation activation, bool read)
     {
         var type = types.ClassFor(id.Interface);
         var constructor = type.GetConstructors().Single();
@@ -143,7 +143,7 @@ public sealed class GrainRuntime(
             await state.ReadAsync(CancellationToken.None);
         }
 
-        return (constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null), states);
+        return constructor.Invoke(BindingFlags.DoNotWrapExceptions, null, arguments, null);
 
         object Resolve(Type wanted)
         {

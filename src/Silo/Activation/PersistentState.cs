@@ -32,7 +32,7 @@ internal interface IActivationState
 {
     Task ReadAsync(CancellationToken cancellationToken);
 
-    /// <summary>After the grain took part in <paramref name="turn"/>: if it read its state there and did not write it, checks the version it read.</summary>
+    /// <summary>When <paramref name="turn"/> ends: if it read this state and did not write it, checks the version it read.</summary>
     void StageCheck(TurnTransaction turn);
 }
 
@@ -117,9 +117,10 @@ internal sealed class PersistentState<TState>(IGrainStorage<TState> storage, str
 
     private void Touch()
     {
-        if (TurnTransaction.Current is { } turn)
+        if (TurnTransaction.Current is { } turn && _readIn != turn.Id)
         {
             _readIn = turn.Id;
+            turn.NoteRead(this);
         }
     }
 }

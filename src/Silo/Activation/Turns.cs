@@ -20,6 +20,7 @@ public sealed class TurnTransaction
     private static long _lastId;
     private readonly List<IStagedWrite> _writes = [];
     private readonly HashSet<Activation> _enlisted = [];
+    private readonly List<IActivationState> _read = [];
 
     /// <summary>The turn running on this logical call path, if any.</summary>
     public static TurnTransaction? Current
@@ -37,7 +38,12 @@ public sealed class TurnTransaction
 
     internal IReadOnlyCollection<Activation> Enlisted => _enlisted;
 
+    /// <summary>Every state this turn read, in any grain it called, in the order first read.</summary>
+    internal IReadOnlyList<IActivationState> Read => _read;
+
     internal void Enlist(Activation activation) => _enlisted.Add(activation);
+
+    internal void NoteRead(IActivationState state) => _read.Add(state);
 }
 
 /// <summary>A write was made against a state version that is no longer current (the ETag check failed).</summary>
