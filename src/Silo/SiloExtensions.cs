@@ -44,8 +44,8 @@ public static class SiloExtensions
             .Add<ISessionGrain, SessionGrain>());
         services.AddSingleton(new GroupCommitOptions
         {
-            MaxInFlight = configuration.GetValue("Hourdini:GroupCommit:MaxInFlight", 4),
-            MaxTurnsPerGroup = configuration.GetValue("Hourdini:GroupCommit:MaxTurnsPerGroup", 64),
+            MaxInFlight = configuration.GetValue("Hourdini:GroupCommit:MaxInFlight", new GroupCommitOptions().MaxInFlight),
+            MaxTurnsPerGroup = configuration.GetValue("Hourdini:GroupCommit:MaxTurnsPerGroup", new GroupCommitOptions().MaxTurnsPerGroup),
         });
         services.AddSingleton<IStorageBackend, PostgresStorage>();
         services.AddSingleton<UserStateStorage>();
