@@ -50,10 +50,6 @@ public interface ITaskBoard
     void Save(Guid orgId, AgentTask task, bool reassigned);
 }
 
-/// <summary>
-/// When each agent session last heard from its agent (R15). Every call an agent makes renews it as the
-/// call arrives (the gateway does, before the call's turn), so the grains only read it.
-/// </summary>
 /// <summary>R15: how an agent's lease is renewed.</summary>
 public static class AgentLease
 {
@@ -64,6 +60,11 @@ public static class AgentLease
     public static readonly TimeSpan RenewEvery = TimeSpan.FromMilliseconds(500);
 }
 
+/// <summary>
+/// When each agent session last heard from its agent (R15). An agent's beat or log renews it in the session's own
+/// write (<see cref="Sessions.SessionState.LastHeardAt"/>); every other call of the agent renews it in the gateway.
+/// The auto-stop reads it here, and commits only if it did not move meanwhile.
+/// </summary>
 public interface IAgentPresence
 {
     Task<DateTimeOffset?> LastHeardAsync(Guid orgId, Guid sessionId);
