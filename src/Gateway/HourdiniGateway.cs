@@ -33,10 +33,10 @@ public static class HourdiniGateway
         app.UseTrustedProxies();
         app.UseHourdiniProblems();
         app.UseAuthentication();
+        app.UseAgentLeaseRenewal(); // R15: as soon as the agent is known, so even a rate-limited call is a sign of life
         app.UseHourdiniProtection();
         app.UseAuthorization();
         app.UseDisabledAgentRefusal();
-        app.UseAgentLeaseRenewal();
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();

@@ -74,6 +74,7 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
     [Fact]
     public async Task An_agents_beat_or_log_renews_its_lease_at_that_moment_any_other_sign_of_life_too_and_a_persons_beat_does_not()
     {
+        // R15: the lease runs from the last time the agent was heard from (any beat, log or heartbeat).
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
         var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Leases");
         var (_, agent) = await human.CreateAgentAsync();

@@ -163,7 +163,7 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
     /// makes anyway, not in a transaction of its own that would contend for the same row.
     /// </summary>
     private static SessionState Heard(SessionState state, bool byAgent, DateTimeOffset at) =>
-        byAgent && state.AgentId is not null && !(state.LastHeardAt >= at) ? state with { LastHeardAt = at } : state;
+        byAgent && state.AgentId is not null && (state.LastHeardAt is not { } last || last < at) ? state with { LastHeardAt = at } : state;
 
     private static SessionState WorkedOn(SessionState state, Guid? taskId) =>
         taskId is { } id && !state.TasksWorkedOn.Contains(id) ? state with { TasksWorkedOn = state.TasksWorkedOn.Add(id) } : state;
