@@ -46,7 +46,7 @@ public static class AuthSetup
         return services;
     }
 
-    public static ClaimsPrincipal ToPrincipal(this Caller caller, string scheme) => new(new ClaimsIdentity(
+    public static ClaimsPrincipal ToPrincipal(this Caller caller, string scheme) => new(new CallerIdentity(caller,
         [
             new Claim(ClaimNames.User, caller.UserId.ToString()),
             new Claim(ClaimNames.Org, caller.OrgId.ToString()),
@@ -65,6 +65,11 @@ public static class AuthSetup
 
     public static Caller? TryCaller(ClaimsPrincipal principal)
     {
+        if (principal.Identity is CallerIdentity { IsAuthenticated: true } known)
+        {
+            return known.Caller;
+        }
+
         if (principal.Identity?.IsAuthenticated != true
             || !Guid.TryParse(principal.FindFirstValue(ClaimNames.User), out var userId)
             || !Guid.TryParse(principal.FindFirstValue(ClaimNames.Org), out var orgId)
@@ -136,6 +141,16 @@ public static class AuthSetup
     {
         response.StatusCode = status;
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The identity this gateway made for a caller: the claims (what a cookie stores) and the caller they were made from,
+    /// so the several steps of a request that ask who calls (presence, rate limits, idempotency, the endpoint) do not
+    /// parse the claims again each time. A cookie read back holds only the claims, and is parsed.
+    /// </summary>
+    private sealed class CallerIdentity(Caller caller, IEnumerable<Claim> claims, string scheme) : ClaimsIdentity(claims, scheme)
+    {
+        public Caller Caller { get; } = caller;
     }
 
     private static class ClaimNames
