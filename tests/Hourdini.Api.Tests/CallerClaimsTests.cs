@@ -6,7 +6,8 @@ namespace Hourdini.Api.Tests;
 
 /// <summary>
 /// A request knows its caller without parsing claims again (issue 6), but a cookie stores only the claims: what a
-/// cookie gives back must be the very caller it was issued for, or a browser would act as someone else.
+/// cookie gives back must be the very caller it was issued for, or a browser would act as someone else — and an agent
+/// that is not active must stay refused (R11), whichever way its caller is read.
 /// </summary>
 public class CallerClaimsTests
 {
@@ -26,6 +27,7 @@ public class CallerClaimsTests
 
         Assert.Equal(caller, AuthSetup.TryCaller(issued));
         Assert.Equal(caller, AuthSetup.TryCaller(readBack));
+        Assert.Equal(caller.AgentActive, AuthSetup.TryCaller(readBack)!.AgentActive); // R11: a disabled agent stays disabled
     }
 
     [Fact]
