@@ -44,11 +44,15 @@ public class LoadGeneratorTests(HourdiniServer server) : IClassFixture<HourdiniS
         ledger.StartedSessions.Add(Guid.NewGuid());
         ledger.Logs.Add((Guid.NewGuid(), 1, "acknowledged but never written"));
         ledger.TimerEntries.Add(Guid.NewGuid());
+        ledger.EndedSessions.Add((Guid.NewGuid(), Guid.NewGuid()));
+        ledger.Beats.Add((Guid.NewGuid(), "agent", DateTime.UtcNow));
 
         var checks = await Verifier.VerifyAsync(server.ConnectionString, ledger, default);
 
         Assert.Equal(1, checks.Single(c => c.Name.StartsWith("acknowledged session starts", StringComparison.Ordinal)).Violations);
         Assert.Equal(1, checks.Single(c => c.Name.StartsWith("acknowledged logs", StringComparison.Ordinal)).Violations);
         Assert.Equal(1, checks.Single(c => c.Name.StartsWith("acknowledged timer stops", StringComparison.Ordinal)).Violations);
+        Assert.Equal(1, checks.Single(c => c.Name.StartsWith("acknowledged ends", StringComparison.Ordinal)).Violations);
+        Assert.Equal(1, checks.Single(c => c.Name.StartsWith("acknowledged beats", StringComparison.Ordinal)).Violations);
     }
 }

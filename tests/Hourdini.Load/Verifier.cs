@@ -61,18 +61,21 @@ public static class Verifier
             SELECT count(*) FROM ack_ended a WHERE NOT EXISTS (
                 SELECT 1 FROM sessions s WHERE s.id = a.id AND s.stopped_at IS NOT NULL
                   AND s.entry_id IS NOT DISTINCT FROM a.entry
-                  AND (a.entry IS NULL OR EXISTS (SELECT 1 FROM time_entries e WHERE e.id = a.entry AND e.session_id = a.id)))
+                  AND (a.entry IS NULL OR EXISTS (
+                      SELECT 1 FROM time_entries e WHERE e.org_id = s.org_id AND e.id = a.entry AND e.session_id = a.id)))
             """),
         ("acknowledged logs are in the timeline with their number and text (R13)",
             """
             SELECT count(*) FROM ack_logs a WHERE NOT EXISTS (
-                SELECT 1 FROM session_events e JOIN sessions s ON s.org_id = e.org_id AND s.id = e.session_id
-                WHERE e.session_id = a.session AND e.seq = a.seq AND e.type = 'log' AND e.data->>'message' = a.message)
+                SELECT 1 FROM sessions s JOIN session_events e ON e.org_id = s.org_id AND e.session_id = s.id
+                WHERE s.org_id IN (SELECT id FROM ack_orgs) AND s.id = a.session
+                  AND e.seq = a.seq AND e.type = 'log' AND e.data->>'message' = a.message)
             """),
         ("acknowledged beats are stored with their kind and start",
             """
             SELECT count(*) FROM ack_beats a WHERE NOT EXISTS (
-                SELECT 1 FROM beats b WHERE b.session_id = a.session AND b.kind = a.kind AND b.started_at = a.since)
+                SELECT 1 FROM sessions s JOIN beats b ON b.org_id = s.org_id AND b.session_id = s.id
+                WHERE s.org_id IN (SELECT id FROM ack_orgs) AND s.id = a.session AND b.kind = a.kind AND b.started_at = a.since)
             """),
         ("acknowledged timer stops wrote their entry (R17)",
             "SELECT count(*) FROM ack_timer_entries a WHERE NOT EXISTS (SELECT 1 FROM time_entries e WHERE e.id = a.id AND e.source = 'timer')"),
