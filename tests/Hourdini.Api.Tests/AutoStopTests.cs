@@ -116,6 +116,42 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
         Assert.True(heard >= before, $"the lease stayed at {heard:O}");
     }
 
+    [Fact]
+    public async Task An_agents_call_refused_for_its_rate_is_a_sign_of_life_too()
+    {
+        // R15: the lease runs from the last time the agent was heard from; a call over its rate limit is still the agent
+        // being heard, so an agent that is only throttled is never auto-stopped for it.
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Throttled");
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.StartSessionAsync(project)).Str("id");
+        await using var node = await HourdiniServer.StartNodeAsync(server.ConnectionString, new()
+        {
+            ["Hourdini:Limits:PerCallerPerSecond"] = "1",
+            ["Hourdini:Limits:PerCallerBurst"] = "1",
+        });
+        using var throttled = ApiClient.WithToken(node.BaseAddress, agent.Http.DefaultRequestHeaders.Authorization!.Parameter!);
+
+        // A call every 600 ms against one per second: each comes after the renewal interval, and one soon finds the bucket empty.
+        for (var call = 0; call < 10; call++)
+        {
+            await Task.Delay(AgentLease.RenewEvery + TimeSpan.FromMilliseconds(100));
+            var before = DateTimeOffset.UtcNow.AddMilliseconds(-5);
+            var reply = await throttled.PostAsync($"/api/v1/sessions/{session}/heartbeat");
+            if (reply.Status == HttpStatusCode.TooManyRequests)
+            {
+                reply.ExpectProblem(HttpStatusCode.TooManyRequests, "rate_limited");
+                var heard = await LastHeardAsync(session);
+                Assert.True(heard >= before, $"the lease stayed at {heard:O} though the agent called at {before:O}");
+                return;
+            }
+
+            reply.Expect(HttpStatusCode.NoContent);
+        }
+
+        Assert.Fail("ten calls at 1.7 a second never met the limit of one a second");
+    }
+
     private async Task<DateTimeOffset?> LastHeardAsync(string session)
     {
         await using var db = await server.OpenDatabaseAsync();
