@@ -35,10 +35,24 @@ hd_pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-hd_port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+hd_port_listened() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A port is free for a new listener when no TCP socket but one in TIME_WAIT uses it as its local port: a
+# client's ephemeral port blocks the bind as surely as a listener does, yet a connect probe sees only listeners
+# (a CI run once failed that way on 55432). Without ss, the connect probe is the best we can do.
+hd_port_free() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -z "$(ss -Htan exclude time-wait "sport = :$1" 2>/dev/null)" ]
+  else
+    ! hd_port_listened "$1"
+  fi
+}
+
+# The first free port from $1 on. PostgreSQL's default starts at 15432, below Linux's ephemeral range
+# (32768-60999), where no outgoing connection can take the port between the probe and the bind, or while the
+# fault suite restarts PostgreSQL on it.
 hd_free_port() {
-  local port=${1:-55432}
+  local port=${1:-15432}
   while ! hd_port_free "$port"; do port=$((port + 1)); done
   echo "$port"
 }
@@ -61,18 +75,32 @@ hd_start_cluster() {
       --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
   fi
   HD_PG_PORT=$(cat "$dir.port" 2>/dev/null || true)
-  if [ -z "$HD_PG_PORT" ] || ! hd_port_free "$HD_PG_PORT"; then
+  # The recorded port is kept unless another server listens on it (PostgreSQL's own closing connections may
+  # still hold it, and do not stop it binding again).
+  if [ -z "$HD_PG_PORT" ] || hd_port_listened "$HD_PG_PORT"; then
     if hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then :; else HD_PG_PORT=$(hd_free_port); fi
   fi
-  echo "$HD_PG_PORT" >"$dir.port"
   if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-    if ! hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null; then
+    # The port can still be taken between the probe and PostgreSQL's bind: then the next free one is tried.
+    local attempt logged
+    for attempt in 1 2 3 4 5; do
+      logged=0
+      if [ -f "$dir/data/server.log" ]; then logged=$(wc -l <"$dir/data/server.log"); fi
+      if hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null; then
+        break
+      fi
+      if [ "$attempt" -lt 5 ] && tail -n +"$((logged + 1))" "$dir/data/server.log" | grep -q "could not create any TCP/IP sockets"; then
+        echo "==> port $HD_PG_PORT was taken as PostgreSQL bound it; trying the next free port" >&2
+        HD_PG_PORT=$(hd_free_port $((HD_PG_PORT + 1)))
+        continue
+      fi
       echo "PostgreSQL did not start; the end of $dir/data/server.log:" >&2
       tail -n 20 "$dir/data/server.log" >&2 || true
       return 1
-    fi
+    done
   fi
+  echo "$HD_PG_PORT" >"$dir.port"
   HD_PG_CONNECTION="Host=127.0.0.1;Port=$HD_PG_PORT;Username=hourdini;Password=$(cat "$dir.password");Database=hourdini"
   if ! PGPASSWORD=$(cat "$dir.password") "$bin/psql" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'hourdini'" | grep -q 1; then
