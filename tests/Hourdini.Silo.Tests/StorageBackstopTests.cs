@@ -1,4 +1,5 @@
 using Hourdini.Grains.Common;
+using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Activation;
 using Hourdini.Silo.Storage;
@@ -191,6 +192,71 @@ public class StorageBackstopTests : IAsyncLifetime
                 Assert.Equal(1, (await storage.ReadAsync(GrainKeys.For(_org, users[i]), default)).Version);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_session_write_stores_every_change_whichever_columns_it_sends() // issue 6: only changed columns are sent
+    {
+        var storage = new SessionStateStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions());
+        var id = Guid.NewGuid();
+        var task = Guid.NewGuid();
+        var started = new SessionState
+        {
+            Id = id,
+            OrgId = _org,
+            UserId = _user,
+            ProjectId = _project,
+            Description = "draft",
+            Status = SessionStatus.Started,
+            Rate = 10,
+            Currency = "EUR",
+            StartedAt = T0,
+            Beats = Timeline.Start(BeatKind.Agent, T0),
+            EventsCount = 1,
+            LastHeardAt = T0,
+        };
+        var logged = started with { Status = SessionStatus.Logging, EventsCount = 2, LogsCount = 1, LastHeardAt = T0.AddSeconds(5) };
+        var onTask = logged with { EventsCount = 3, TasksWorkedOn = [task] };
+        var renamed = onTask with { Description = "final", Metadata = """{"pull_summary": "3 tasks"}""" };
+        var idled = renamed with { Beats = Timeline.Switch(renamed.Beats, BeatKind.Idle, T0.AddSeconds(30)), EventsCount = 4, TasksCompleted = [task] };
+        var stopped = idled with
+        {
+            Beats = Timeline.Close(idled.Beats, T0.AddSeconds(60)),
+            StoppedAt = T0.AddSeconds(60),
+            Status = SessionStatus.Stopped,
+            EventsCount = 5,
+        };
+
+        SessionState? persisted = null;
+        foreach (var (state, version) in new[] { started, logged, onTask, renamed, idled, stopped }.Select((state, i) => (state, i)))
+        {
+            await CommitAsync(backend, turn => storage.StageWrite(turn, GrainKeys.For(_org, id), state, persisted, version));
+            persisted = state;
+
+            var stored = await storage.ReadAsync(GrainKeys.For(_org, id), default);
+            Assert.Equal(version + 1, stored.Version);
+            Assert.Equal(Row(state), Row(stored.State!));
+        }
+
+        static string Row(SessionState s) => string.Join(
+            " | ", s.Description, s.Status, s.StoppedAt, s.EntryId, s.Metadata, s.EventsCount, string.Join(",", s.TasksWorkedOn),
+            string.Join(",", s.TasksCompleted), s.LogsCount, s.LastHeardAt, string.Join(",", s.Beats));
+    }
+
+    [Fact]
+    public async Task A_session_write_never_moves_the_agents_lease_back() // R15
+    {
+        var storage = new SessionStateStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions());
+        var session = await SessionAsync();
+        var key = GrainKeys.For(_org, session);
+        var read = (await storage.ReadAsync(key, default)).State!;
+        await ExecAsync("UPDATE sessions SET last_heard_at = $3 WHERE org_id = $1 AND id = $2", _org, session, T0.AddMinutes(2)); // a heartbeat
+
+        await CommitAsync(backend, turn => storage.StageWrite(turn, key, read with { LastHeardAt = T0.AddMinutes(1), EventsCount = 1 }, read, 1));
+
+        Assert.Equal(T0.AddMinutes(2), (await storage.ReadAsync(key, default)).State!.LastHeardAt);
     }
 
     private static async Task CommitAsync(PostgresStorage backend, Action<TurnTransaction> stage)

@@ -147,22 +147,101 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
 
         if (expectedVersion > 0)
         {
-            commands.Add(Db.Command(
-                """
-                WITH w AS (
-                    UPDATE sessions SET version = $3, description = $4, status = $5, stopped_at = $6, entry_id = $7, metadata = $8,
-                        events_count = $9, tasks_worked_on = $10, tasks_completed = $11, logs_count = $12,
-                        last_heard_at = greatest(last_heard_at, $13)
-                    WHERE org_id = $1 AND id = $2 AND version = $3 - 1
-                    RETURNING 1)
-                SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
-                """,
-                state.OrgId, state.Id, expectedVersion + 1, state.Description, state.Status,
-                Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
-                Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
-                state.LogsCount, Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz)));
+            commands.Add(persisted is null ? UpdateAll(state, expectedVersion) : UpdateChanged(state, persisted, expectedVersion));
         }
 
         turn.Stage(new PgWrite([.. commands]));
+    }
+
+    /// <summary>The row's columns a turn can change, in the order <see cref="UpdateChanged"/> names them.</summary>
+    private static readonly string[] Columns =
+    [
+        "description", "status", "stopped_at", "entry_id", "metadata", "events_count", "tasks_worked_on", "tasks_completed", "logs_count",
+        "last_heard_at",
+    ];
+
+    /// <summary>One statement text per set of changed columns, made the first time that set is written.</summary>
+    private static readonly string?[] UpdateTexts = new string?[1 << Columns.Length];
+
+    private static NpgsqlBatchCommand UpdateAll(SessionState state, long expectedVersion) =>
+        Update(state, expectedVersion, (1 << Columns.Length) - 1);
+
+    /// <summary>
+    /// Writes only the columns that differ from the state as last stored: a log changes three or four of the ten, and the
+    /// rest were sent on every write (issue 6: parameters were the gateway's largest allocation, docs/BENCHMARKS.md).
+    /// The version in the WHERE clause makes this safe: the row still holds exactly <paramref name="persisted"/> or the
+    /// write fails.
+    /// </summary>
+    private static NpgsqlBatchCommand UpdateChanged(SessionState state, SessionState persisted, long expectedVersion)
+    {
+        var changed = 0;
+        void Note(int column, bool differs) => changed |= differs ? 1 << column : 0;
+        Note(0, state.Description != persisted.Description);
+        Note(1, state.Status != persisted.Status);
+        Note(2, state.StoppedAt != persisted.StoppedAt);
+        Note(3, state.EntryId != persisted.EntryId);
+        Note(4, state.Metadata != persisted.Metadata);
+        Note(5, state.EventsCount != persisted.EventsCount);
+        Note(6, !ReferenceEquals(state.TasksWorkedOn, persisted.TasksWorkedOn) && !state.TasksWorkedOn.SequenceEqual(persisted.TasksWorkedOn));
+        Note(7, !ReferenceEquals(state.TasksCompleted, persisted.TasksCompleted) && !state.TasksCompleted.SequenceEqual(persisted.TasksCompleted));
+        Note(8, state.LogsCount != persisted.LogsCount);
+        Note(9, state.LastHeardAt != persisted.LastHeardAt);
+        return Update(state, expectedVersion, changed);
+    }
+
+    /// <summary>Bumps the version (every write does, issue 7) and sets the columns in <paramref name="changed"/>.</summary>
+    private static NpgsqlBatchCommand Update(SessionState state, long expectedVersion, int changed)
+    {
+        var command = Db.Command(UpdateTexts[changed] ??= UpdateText(changed), state.OrgId, state.Id, expectedVersion + 1);
+        for (var column = 0; column < Columns.Length; column++)
+        {
+            if ((changed & (1 << column)) == 0)
+            {
+                continue;
+            }
+
+            command.Parameters.Add(column switch
+            {
+                0 => Db.Parameter(state.Description),
+                1 => Db.Parameter(state.Status),
+                2 => Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz),
+                3 => Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
+                4 => Db.Jsonb(state.Metadata),
+                5 => Db.Parameter(state.EventsCount),
+                6 => Db.Parameter(state.TasksWorkedOn.ToArray()),
+                7 => Db.Parameter(state.TasksCompleted.ToArray()),
+                8 => Db.Parameter(state.LogsCount),
+                _ => Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz),
+            });
+        }
+
+        return command;
+    }
+
+    private static string UpdateText(int changed)
+    {
+        var set = new System.Text.StringBuilder("version = $3");
+        var parameter = 3;
+        for (var column = 0; column < Columns.Length; column++)
+        {
+            if ((changed & (1 << column)) == 0)
+            {
+                continue;
+            }
+
+            parameter++;
+            var name = Columns[column];
+
+            // R15: heartbeats renew the lease outside turns, so a write never moves it back.
+            set.Append($", {name} = ").Append(name == "last_heard_at" ? $"greatest(last_heard_at, ${parameter})" : $"${parameter}");
+        }
+
+        return $"""
+            WITH w AS (
+                UPDATE sessions SET {set}
+                WHERE org_id = $1 AND id = $2 AND version = $3 - 1
+                RETURNING 1)
+            SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
+            """;
     }
 }
