@@ -225,6 +225,7 @@ public class StorageBackstopTests : IAsyncLifetime
             Beats = Timeline.Close(idled.Beats, T0.AddSeconds(60)),
             StoppedAt = T0.AddSeconds(60),
             Status = SessionStatus.Stopped,
+            EntryId = Guid.NewGuid(),
             EventsCount = 5,
         };
 
