@@ -75,10 +75,7 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
     public async Task An_agents_beat_or_log_renews_its_lease_at_that_moment_any_other_sign_of_life_too_and_a_persons_beat_does_not()
     {
         // R15: the lease runs from the last time the agent was heard from (any beat, log or heartbeat).
-        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
-        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Leases");
-        var (_, agent) = await human.CreateAgentAsync();
-        var session = (await agent.StartSessionAsync(project)).Str("id");
+        var (human, agent, session) = await AgentSessionAsync("Leases");
         Assert.Equal(DateTimeOffset.Parse((await human.GetSessionAsync(session)).Str("started_at")), await LastHeardAsync(session));
 
         // A log right after a heartbeat still moves the lease to the log's own moment: it renews in the log's write.
@@ -121,10 +118,7 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
     {
         // R15: the lease runs from the last time the agent was heard from; a call over its rate limit is still the agent
         // being heard, so an agent that is only throttled is never auto-stopped for it.
-        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
-        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Throttled");
-        var (_, agent) = await human.CreateAgentAsync();
-        var session = (await agent.StartSessionAsync(project)).Str("id");
+        var (_, agent, session) = await AgentSessionAsync("Throttled");
         await using var node = await HourdiniServer.StartNodeAsync(server.ConnectionString, new()
         {
             ["Hourdini:Limits:PerCallerPerSecond"] = "1",
@@ -150,6 +144,15 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
         }
 
         Assert.Fail("ten calls at 1.7 a second never met the limit of one a second");
+    }
+
+    /// <summary>A new account whose agent has started a session on a new project.</summary>
+    private async Task<(ApiClient Human, ApiClient Agent, string Session)> AgentSessionAsync(string projectName)
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), projectName);
+        var (_, agent) = await human.CreateAgentAsync();
+        return (human, agent, (await agent.StartSessionAsync(project)).Str("id"));
     }
 
     private async Task<DateTimeOffset?> LastHeardAsync(string session)

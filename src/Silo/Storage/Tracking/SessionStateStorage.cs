@@ -147,13 +147,13 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
 
         if (expectedVersion > 0)
         {
-            commands.Add(persisted is null ? UpdateAll(state, expectedVersion) : UpdateChanged(state, persisted, expectedVersion));
+            commands.Add(Update(state, expectedVersion, persisted is null ? (1 << Columns.Length) - 1 : Changed(state, persisted)));
         }
 
         turn.Stage(new PgWrite([.. commands]));
     }
 
-    /// <summary>The row's columns a turn can change, in the order <see cref="UpdateChanged"/> names them.</summary>
+    /// <summary>The row's columns a turn can change, in the order <see cref="Changed"/> names them.</summary>
     private static readonly string[] Columns =
     [
         "description", "status", "stopped_at", "entry_id", "metadata", "events_count", "tasks_worked_on", "tasks_completed", "logs_count",
@@ -163,16 +163,13 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
     /// <summary>One statement text per set of changed columns, made the first time that set is written.</summary>
     private static readonly string?[] UpdateTexts = new string?[1 << Columns.Length];
 
-    private static NpgsqlBatchCommand UpdateAll(SessionState state, long expectedVersion) =>
-        Update(state, expectedVersion, (1 << Columns.Length) - 1);
-
     /// <summary>
-    /// Writes only the columns that differ from the state as last stored: a log changes three or four of the ten, and the
-    /// rest were sent on every write (issue 6: parameters were the gateway's largest allocation, docs/BENCHMARKS.md).
-    /// The version in the WHERE clause makes this safe: the row still holds exactly <paramref name="persisted"/> or the
-    /// write fails.
+    /// The columns that differ from the state as last stored; a write sends only those (one with no stored state to
+    /// compare against sends all). A log changes three or four of the ten, and the rest were sent on every write
+    /// (issue 6: parameters were the gateway's largest allocation, docs/BENCHMARKS.md). The version in the WHERE clause
+    /// makes this safe: the row still holds exactly <paramref name="persisted"/> or the write fails.
     /// </summary>
-    private static NpgsqlBatchCommand UpdateChanged(SessionState state, SessionState persisted, long expectedVersion)
+    private static int Changed(SessionState state, SessionState persisted)
     {
         var changed = 0;
         void Note(int column, bool differs) => changed |= differs ? 1 << column : 0;
@@ -186,7 +183,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
         Note(7, !ReferenceEquals(state.TasksCompleted, persisted.TasksCompleted) && !state.TasksCompleted.SequenceEqual(persisted.TasksCompleted));
         Note(8, state.LogsCount != persisted.LogsCount);
         Note(9, state.LastHeardAt != persisted.LastHeardAt);
-        return Update(state, expectedVersion, changed);
+        return changed;
     }
 
     /// <summary>Bumps the version (every write does, issue 7) and sets the columns in <paramref name="changed"/>.</summary>
