@@ -33,7 +33,7 @@ public static class SiloExtensions
                 "No database configured: set ConnectionStrings:Hourdini or HOURDINI_DATABASE. The in-memory storage is for unit tests only.");
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => DataSource(connectionString));
+        services.AddSingleton(_ => CreateDataSource(connectionString));
         services.AddSingleton(new ActivationOptions
         {
             IdleTimeout = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15)),
@@ -88,7 +88,7 @@ public static class SiloExtensions
     /// Statements the hot path repeats are prepared once per connection (Npgsql auto-prepare), and a pooled
     /// connection is not reset on return (nothing here changes session state). "Max Auto Prepare" in the connection string overrides.
     /// </summary>
-    private static NpgsqlDataSource DataSource(string connectionString)
+    public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)

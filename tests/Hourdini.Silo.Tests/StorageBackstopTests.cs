@@ -20,11 +20,13 @@ public class StorageBackstopTests : IAsyncLifetime
     private readonly Guid _user = Guid.NewGuid();
     private readonly Guid _project = Guid.NewGuid();
     private NpgsqlDataSource _db = null!;
+    private string _connectionString = null!;
 
     public async Task InitializeAsync()
     {
         var cluster = await PostgresCluster.GetAsync();
-        _db = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        _connectionString = await cluster.CreateDatabaseAsync();
+        _db = NpgsqlDataSource.Create(_connectionString);
         await new Migrator(_db).MigrateAsync(default);
         var client = Guid.NewGuid();
         await ExecAsync(
@@ -258,6 +260,39 @@ public class StorageBackstopTests : IAsyncLifetime
         await CommitAsync(backend, turn => storage.StageWrite(turn, key, read with { LastHeardAt = T0.AddMinutes(1), EventsCount = 1 }, read, 1));
 
         Assert.Equal(T0.AddMinutes(2), (await storage.ReadAsync(key, default)).State!.LastHeardAt);
+    }
+
+    [Fact]
+    public async Task A_committed_turn_leaves_none_of_its_writes_reachable() // issue 6: what survives a collection
+    {
+        // A pooled connection keeps its last batch reachable until it is used again. Were a group's commands and
+        // parameters left in it, every collection would promote the last group of every pooled connection.
+        // Pooled as the nodes pool: connections are not reset on return (the tests' own connections are not pooled).
+        await using var pool = SiloExtensions.CreateDataSource(new NpgsqlConnectionStringBuilder(_connectionString) { Pooling = true }.ConnectionString);
+        var backend = new PostgresStorage(pool, new GroupCommitOptions());
+        var written = await CommitUnreferencedAsync(backend);
+
+        // The committer lets go of its group right after answering it: allow it that moment.
+        for (var attempt = 0; attempt < 50 && written.IsAlive; attempt++)
+        {
+            await Task.Delay(20);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(written.IsAlive, "a committed turn's parameter is still reachable");
+    }
+
+    /// <summary>Commits a turn that nothing of this test holds on to; returns a weak handle on one of its parameters.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference> CommitUnreferencedAsync(PostgresStorage backend)
+    {
+        var parameter = Db.Parameter(42L);
+        var handle = new WeakReference(parameter);
+        var command = new NpgsqlBatchCommand("SELECT $1::bigint");
+        command.Parameters.Add(parameter);
+        await CommitAsync(backend, turn => turn.Stage(new PgWrite(command)));
+        return handle;
     }
 
     private static async Task CommitAsync(PostgresStorage backend, Action<TurnTransaction> stage)

@@ -143,7 +143,16 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
             batch.BatchCommands.Add(command);
         }
 
-        await batch.ExecuteNonQueryAsync();
+        try
+        {
+            await batch.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            // The pooled connection keeps its last batch reachable until its next use; without this, every connection
+            // kept a whole group's commands and parameters alive, and each collection promoted them (issue 6).
+            batch.BatchCommands.Clear();
+        }
     }
 
     private static Exception Explain(Exception error) => error switch
