@@ -108,18 +108,15 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
         var commands = new List<NpgsqlBatchCommand>();
         if (expectedVersion == 0)
         {
-            commands.Add(Db.Command(
-                """
-                INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, description, status, bill_agent_time,
-                    rate, currency, started_at, stopped_at, entry_id, metadata, version,
-                    events_count, tasks_worked_on, tasks_completed, logs_count, last_heard_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $16, $17, $18, $19)
-                """,
-                state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
-                state.Description, state.Status, state.BillAgentTime, state.Rate, state.Currency, state.StartedAt,
-                Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz), Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
-                Db.Jsonb(state.Metadata), state.EventsCount, state.TasksWorkedOn.ToArray(), state.TasksCompleted.ToArray(),
-                state.LogsCount, Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz)));
+            var insert = Db.Command(
+                InsertText, state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
+                state.BillAgentTime, state.Rate, state.Currency, state.StartedAt);
+            foreach (var column in Columns)
+            {
+                insert.Parameters.Add(column.Parameter(state));
+            }
+
+            commands.Add(insert);
         }
 
         // Beats before the session row: the row's trigger refuses any change once it is stopped (R7).
@@ -153,36 +150,56 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
         turn.Stage(new PgWrite([.. commands]));
     }
 
-    /// <summary>The row's columns a turn can change, in the order <see cref="Changed"/> names them.</summary>
-    private static readonly string[] Columns =
+    /// <summary>A column of the row that a turn can change: how a change shows, what it sends, how the update sets it.</summary>
+    private sealed record Column(
+        string Name, Func<SessionState, SessionState, bool> Differs, Func<SessionState, NpgsqlParameter> Parameter, string Set = "{0} = {1}");
+
+    /// <summary>The row's columns a turn can change; the insert sends them all, an update those that changed.</summary>
+    private static readonly Column[] Columns =
     [
-        "description", "status", "stopped_at", "entry_id", "metadata", "events_count", "tasks_worked_on", "tasks_completed", "logs_count",
-        "last_heard_at",
+        new("description", (a, b) => a.Description != b.Description, s => Db.Parameter(s.Description)),
+        new("status", (a, b) => a.Status != b.Status, s => Db.Parameter(s.Status)),
+        new("stopped_at", (a, b) => a.StoppedAt != b.StoppedAt, s => Db.Nullable(s.StoppedAt, NpgsqlDbType.TimestampTz)),
+        new("entry_id", (a, b) => a.EntryId != b.EntryId, s => Db.Nullable(s.EntryId, NpgsqlDbType.Uuid)),
+        new("metadata", (a, b) => a.Metadata != b.Metadata, s => Db.Jsonb(s.Metadata)),
+        new("events_count", (a, b) => a.EventsCount != b.EventsCount, s => Db.Parameter(s.EventsCount)),
+        new("tasks_worked_on", (a, b) => Differ(a.TasksWorkedOn, b.TasksWorkedOn), s => Db.Parameter(s.TasksWorkedOn.ToArray())),
+        new("tasks_completed", (a, b) => Differ(a.TasksCompleted, b.TasksCompleted), s => Db.Parameter(s.TasksCompleted.ToArray())),
+        new("logs_count", (a, b) => a.LogsCount != b.LogsCount, s => Db.Parameter(s.LogsCount)),
+
+        // R15: heartbeats renew the lease outside turns, so a write never moves it back.
+        new("last_heard_at", (a, b) => a.LastHeardAt != b.LastHeardAt, s => Db.Nullable(s.LastHeardAt, NpgsqlDbType.TimestampTz),
+            "{0} = greatest({0}, {1})"),
     ];
+
+    private static readonly string InsertText = $"""
+        INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, bill_agent_time, rate, currency, started_at, version,
+            {string.Join(", ", Columns.Select(c => c.Name))})
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, {string.Join(", ", Columns.Select((_, i) => $"${10 + i}"))})
+        """;
 
     /// <summary>One statement text per set of changed columns, made the first time that set is written.</summary>
     private static readonly string?[] UpdateTexts = new string?[1 << Columns.Length];
 
+    private static bool Differ(ImmutableList<Guid> a, ImmutableList<Guid> b) => !ReferenceEquals(a, b) && !a.SequenceEqual(b);
+
     /// <summary>
-    /// The columns that differ from the state as last stored; a write sends only those (one with no stored state to
-    /// compare against sends all). A log changes three or four of the ten, and the rest were sent on every write
+    /// The columns that differ from the state as last stored, one bit each; a write sends only those (one with no stored
+    /// state to compare against sends all). A log changes three or four of the ten, and the rest were sent on every write
     /// (issue 6: parameters were the gateway's largest allocation, docs/BENCHMARKS.md). The version in the WHERE clause
     /// makes this safe: the row still holds exactly <paramref name="persisted"/> or the write fails.
     /// </summary>
     private static int Changed(SessionState state, SessionState persisted)
     {
         var changed = 0;
-        void Note(int column, bool differs) => changed |= differs ? 1 << column : 0;
-        Note(0, state.Description != persisted.Description);
-        Note(1, state.Status != persisted.Status);
-        Note(2, state.StoppedAt != persisted.StoppedAt);
-        Note(3, state.EntryId != persisted.EntryId);
-        Note(4, state.Metadata != persisted.Metadata);
-        Note(5, state.EventsCount != persisted.EventsCount);
-        Note(6, !ReferenceEquals(state.TasksWorkedOn, persisted.TasksWorkedOn) && !state.TasksWorkedOn.SequenceEqual(persisted.TasksWorkedOn));
-        Note(7, !ReferenceEquals(state.TasksCompleted, persisted.TasksCompleted) && !state.TasksCompleted.SequenceEqual(persisted.TasksCompleted));
-        Note(8, state.LogsCount != persisted.LogsCount);
-        Note(9, state.LastHeardAt != persisted.LastHeardAt);
+        for (var column = 0; column < Columns.Length; column++)
+        {
+            if (Columns[column].Differs(state, persisted))
+            {
+                changed |= 1 << column;
+            }
+        }
+
         return changed;
     }
 
@@ -192,24 +209,10 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
         var command = Db.Command(UpdateTexts[changed] ??= UpdateText(changed), state.OrgId, state.Id, expectedVersion + 1);
         for (var column = 0; column < Columns.Length; column++)
         {
-            if ((changed & (1 << column)) == 0)
+            if ((changed & (1 << column)) != 0)
             {
-                continue;
+                command.Parameters.Add(Columns[column].Parameter(state));
             }
-
-            command.Parameters.Add(column switch
-            {
-                0 => Db.Parameter(state.Description),
-                1 => Db.Parameter(state.Status),
-                2 => Db.Nullable(state.StoppedAt, NpgsqlDbType.TimestampTz),
-                3 => Db.Nullable(state.EntryId, NpgsqlDbType.Uuid),
-                4 => Db.Jsonb(state.Metadata),
-                5 => Db.Parameter(state.EventsCount),
-                6 => Db.Parameter(state.TasksWorkedOn.ToArray()),
-                7 => Db.Parameter(state.TasksCompleted.ToArray()),
-                8 => Db.Parameter(state.LogsCount),
-                _ => Db.Nullable(state.LastHeardAt, NpgsqlDbType.TimestampTz),
-            });
         }
 
         return command;
@@ -217,25 +220,18 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
 
     private static string UpdateText(int changed)
     {
-        var set = new System.Text.StringBuilder("version = $3");
-        var parameter = 3;
+        var set = new List<string> { "version = $3" };
         for (var column = 0; column < Columns.Length; column++)
         {
-            if ((changed & (1 << column)) == 0)
+            if ((changed & (1 << column)) != 0)
             {
-                continue;
+                set.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, Columns[column].Set, Columns[column].Name, $"${set.Count + 3}"));
             }
-
-            parameter++;
-            var name = Columns[column];
-
-            // R15: heartbeats renew the lease outside turns, so a write never moves it back.
-            set.Append($", {name} = ").Append(name == "last_heard_at" ? $"greatest(last_heard_at, ${parameter})" : $"${parameter}");
         }
 
         return $"""
             WITH w AS (
-                UPDATE sessions SET {set}
+                UPDATE sessions SET {string.Join(", ", set)}
                 WHERE org_id = $1 AND id = $2 AND version = $3 - 1
                 RETURNING 1)
             SELECT hd_expect_one(count(*), 'session ' || $2::text) FROM w
