@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hourdini.Load;
 using Hourdini.Testing;
 
@@ -35,6 +36,20 @@ public class LoadGeneratorTests(HourdiniServer server) : IClassFixture<HourdiniS
         {
             Assert.True(result.Kinds.Any(k => k.Kind == kind && k.Count > 0), $"the mix did no {kind}");
         }
+    }
+
+    [Fact]
+    public async Task A_call_counts_from_when_it_was_due_and_its_send_lag_shows_how_late_the_generator_sent_it()
+    {
+        var latencies = new Latencies { Measuring = true };
+        using var http = Api.CreateHttp(server.BaseAddress, maxConnections: 1);
+        var api = new Api([http], "no token needed", latencies);
+        var due = Stopwatch.GetTimestamp() - Stopwatch.Frequency / 10; // the call was due 100 ms ago
+
+        var ready = await api.CallAsync("ready", HttpMethod.Get, "/readyz", json: null, due);
+
+        Assert.NotNull(ready);
+        Assert.InRange(latencies.SendLag.Percentile(50), 100, latencies["ready"].Percentile(50));
     }
 
     [Fact]

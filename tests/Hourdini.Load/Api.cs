@@ -8,7 +8,8 @@ namespace Hourdini.Load;
 
 /// <summary>
 /// One simulated caller (a person's PAT or an agent's token) on the run's shared connection pool.
-/// Each call is timed from when it was due, so a late start counts against latency (no coordinated omission).
+/// Each call is timed from when it was due, so a late start counts against latency (no coordinated omission). How late
+/// the generator itself sent it (its send lag: timers and threads on cores it shares with the server) is kept apart too.
 /// With several clients (one per node), each call goes to one of them at random: the same caller is served
 /// by every node at once (issue 7).
 /// </summary>
@@ -43,6 +44,7 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
         }
 
         var measuring = latencies.Measuring;
+        var sent = Stopwatch.GetTimestamp();
         int status;
         JsonElement? body = null;
         try
@@ -69,6 +71,7 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
         latencies.Observe(due, done);
         if (measuring)
         {
+            latencies.SendLag.Record(due, sent);
             if (body is not null || status == expected)
             {
                 latencies[kind].Record(due, done);

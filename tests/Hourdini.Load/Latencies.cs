@@ -89,6 +89,12 @@ public sealed class Latencies
         }
     }
 
+    /// <summary>
+    /// How late the generator sent each measured call after it was due: part of every latency, but the generator's own
+    /// delay (its timers and threads share the machine's cores with the server), not the server's.
+    /// </summary>
+    public OperationStats SendLag { get; } = new("send lag");
+
     public OperationStats this[string kind] => _kinds.GetOrAdd(kind, k => new OperationStats(k));
 
     public IReadOnlyList<OperationStats> Kinds => [.. _kinds.Values.OrderBy(k => k.Kind, StringComparer.Ordinal)];

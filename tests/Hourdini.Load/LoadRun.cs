@@ -67,7 +67,9 @@ public sealed record RunResult(
     IReadOnlyList<KindResult> Kinds,
     IReadOnlyList<Check> Checks,
     double SlowestSeconds = 0,
-    int UnavailableWithoutRetryAfter = 0)
+    int UnavailableWithoutRetryAfter = 0,
+    double SendLagP50 = 0, // ms, the generator's own delay inside every latency (Latencies.SendLag)
+    double SendLagP99 = 0)
 {
     /// <summary>Refused or failed calls by HTTP status over every kind (0: no HTTP answer).</summary>
     public IReadOnlyDictionary<int, int> Refusals => Kinds.SelectMany(k => k.Errors)
@@ -180,7 +182,9 @@ public static class LoadRun
                 k.Kind, k.Count, k.Count / seconds, k.Percentile(50), k.Percentile(99), k.Percentile(99.9), k.ErrorsByStatus.ToDictionary()))],
             checks,
             latencies.Slowest.TotalSeconds,
-            latencies.UnavailableWithoutRetryAfter);
+            latencies.UnavailableWithoutRetryAfter,
+            latencies.SendLag.Percentile(50),
+            latencies.SendLag.Percentile(99));
     }
 
     private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable

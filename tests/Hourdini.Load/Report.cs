@@ -14,6 +14,7 @@ public static class Report
     public static void Print(RunResult r, TextWriter output)
     {
         output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
+        output.WriteLine(string.Create(Invariant, $"    of which the generator's send lag (due -> sent): p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
         output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
         foreach (var k in r.Kinds)
         {
@@ -58,7 +59,7 @@ public static class Report
 
         foreach (var p in paced)
         {
-            md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms | | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
+            md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms) | | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
         }
 
         if (open is not null)
