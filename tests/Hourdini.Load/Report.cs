@@ -14,7 +14,7 @@ public static class Report
     public static void Print(RunResult r, TextWriter output)
     {
         output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
-        output.WriteLine(string.Create(Invariant, $"    of which the generator's send lag (due -> sent): p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
+        output.WriteLine(string.Create(Invariant, $"    the generator's own send lag (due -> sent), inside every latency above: p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
         output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
         foreach (var k in r.Kinds)
         {
