@@ -4,7 +4,8 @@
 #   1. the HTTP ceiling: the load generator against a trivial Kestrel endpoint, same concurrency;
 #   2. the one-transaction-per-write ceiling: pgbench -N against the same PostgreSQL, same duration;
 #   3. Hourdini: a concurrency sweep, 80 % of the headline rate, 5,000 agents with open sessions, and
-#      resident memory per idle open session (100,000 sessions); every run is verified from the database.
+#      resident memory per idle open session (100,000 sessions); every run is verified from the database;
+#   4. the trivial endpoint again, paced at the 80 % run's rate: the machine's own p99 at that rate.
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
@@ -96,6 +97,20 @@ pids+=($gateway)
 wait_for_port "$port"
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
   --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}
+kill "$gateway"
+
+# The machine's own latency at the rate the 80 % run offered: the trivial endpoint, paced, same callers. What p99
+# this machine gives for answering a call and storing nothing (the smoke run has no 80 % run: it offers 100 calls/s).
+rate=$(grep -Eo '"offered_rate": [0-9.]+' "$out/paced-80.json" 2>/dev/null | awk '{ print $2 }' || true)
+echo "==> ceiling 3: the trivial endpoint paced at ${rate:-100} calls/s ($([ -n "$rate" ] && echo "the 80 % run's rate" || echo "no 80 % run")), ${seconds} s"
+rate=${rate:-100}
+port=$(hd_free_port 5190)
+"${load[@]}" ceiling-server --urls "http://127.0.0.1:$port" &
+pids+=($!)
+wait_for_port "$port"
+"${load[@]}" run --ceiling --name http-paced-80 --url "http://127.0.0.1:$port" --users "$headline_users" --rate "$rate" \
+  --duration "$seconds" --json "$out/http-paced-80.json"
+kill "${pids[-1]}"
 
 echo
 echo "==> $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

@@ -58,7 +58,7 @@ public static class Bench
         async Task<RunResult> RunAsync(RunOptions run)
         {
             log.WriteLine($"==> {run.Name}: {run.Users * run.AgentsPerUser} agents, {(run.People ? run.Users : 0)} people, " +
-                (run.Rate is { } r ? $"{r + run.PeopleRate:F0} calls/s offered" : "closed loop") + $", {run.Duration.TotalSeconds:F0} s");
+                (run.OfferedRate is { } offered ? $"{offered:F0} calls/s offered" : "closed loop") + $", {run.Duration.TotalSeconds:F0} s");
             var result = await LoadRun.RunAsync(run, tenants, log, ct);
             Report.Print(result, log);
             await WriteAsync(Path.Combine(folder, $"{run.Name}.json"), result);

@@ -28,7 +28,10 @@ public sealed record RunOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Offered load in calls/s over all agents (open loop); null runs each agent closed loop.</summary>
+    /// <summary>
+    /// Offered load in calls/s over all agents (open loop; the people keep their own pace on top), or over all callers
+    /// against the trivial endpoint (<see cref="Ceiling"/>); null runs each caller closed loop.
+    /// </summary>
     public double? Rate { get; init; }
 
     /// <summary>A person acts about this often (people click at human speed, whatever the agents do).</summary>
@@ -45,7 +48,13 @@ public sealed record RunOptions
     public int Callers => Users * (AgentsPerUser + (People ? 1 : 0));
 
     /// <summary>Calls/s the people offer whatever the agents do (one per <see cref="PersonInterval"/> each).</summary>
-    public double PeopleRate => People ? Users / PersonInterval.TotalSeconds : 0;
+    public double PeopleRate => People && !Ceiling ? Users / PersonInterval.TotalSeconds : 0;
+
+    /// <summary>Calls/s offered in all: the agents' (or the ceiling's callers') and the people's; null: closed loop.</summary>
+    public double? OfferedRate => Rate + PeopleRate;
+
+    /// <summary>How often each paced caller calls, so that together they offer <see cref="Rate"/>; null: closed loop.</summary>
+    public TimeSpan? CallInterval => Rate is { } rate ? TimeSpan.FromSeconds((Ceiling ? Callers : Users * AgentsPerUser) / rate) : null;
 }
 
 public sealed record KindResult(string Kind, int Count, double PerSecond, double P50, double P99, double P999, IReadOnlyDictionary<int, int> Errors);
@@ -69,7 +78,9 @@ public sealed record RunResult(
     double SlowestSeconds = 0,
     int UnavailableWithoutRetryAfter = 0,
     double SendLagP50 = 0, // ms, the generator's own delay inside every latency (Latencies.SendLag)
-    double SendLagP99 = 0)
+    double SendLagP99 = 0,
+    double MachineBusyPercent = 0, // the whole machine in the window, every process (CpuTimes)
+    double StealPercent = 0) // the machine's time the host took for something else (CpuTimes)
 {
     /// <summary>Refused or failed calls by HTTP status over every kind (0: no HTTP answer).</summary>
     public IReadOnlyDictionary<int, int> Refusals => Kinds.SelectMany(k => k.Errors)
@@ -101,7 +112,7 @@ public static class LoadRun
         using var disposeClients = new Disposables(clients);
         var latencies = new Latencies();
         var ledger = new Ledger();
-        var interval = options.Rate is { } rate ? TimeSpan.FromSeconds(options.Users * options.AgentsPerUser / rate) : (TimeSpan?)null;
+        var interval = options.CallInterval;
         List<Tenant> tenants = options.Ceiling ? [] : prepared.Take(options.Users).Select(t => t with { Agents = [.. t.Agents.Take(options.AgentsPerUser)] }).ToList();
         if (tenants.Count < options.Users && !options.Ceiling)
         {
@@ -148,9 +159,11 @@ public static class LoadRun
         await Task.Delay(options.Warmup, ct);
         latencies.Measuring = true;
         var window = Stopwatch.StartNew();
+        var cpuAtStart = CpuTimes.Read();
         await Task.Delay(options.Duration, ct);
         latencies.Measuring = false;
         var seconds = window.Elapsed.TotalSeconds;
+        var (busy, steal) = CpuTimes.Between(cpuAtStart, CpuTimes.Read());
         await stop.CancelAsync();
         await Task.WhenAll(callers);
 
@@ -168,7 +181,7 @@ public static class LoadRun
             options.Name,
             options.Callers,
             tenants.Sum(t => t.Agents.Count),
-            options.Rate + options.PeopleRate,
+            options.OfferedRate,
             seconds,
             durable.Count / seconds,
             all.Count / seconds,
@@ -184,7 +197,9 @@ public static class LoadRun
             latencies.Slowest.TotalSeconds,
             latencies.UnavailableWithoutRetryAfter,
             latencies.SendLag.Percentile(50),
-            latencies.SendLag.Percentile(99));
+            latencies.SendLag.Percentile(99),
+            busy,
+            steal);
     }
 
     private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable

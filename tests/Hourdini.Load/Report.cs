@@ -15,6 +15,7 @@ public static class Report
     {
         output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
         output.WriteLine(string.Create(Invariant, $"    the generator's own send lag (due -> sent), inside every latency above: p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
+        output.WriteLine(string.Create(Invariant, $"    the machine in the window: cores {r.MachineBusyPercent:F0} % busy (every process), {r.StealPercent:F0} % taken by the host (steal)"));
         output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
         foreach (var k in r.Kinds)
         {
@@ -42,6 +43,7 @@ public static class Report
         var idle = Read<IdleResult>(Path.Combine(folder, "idle.json"));
         var pgbench = Read<PgbenchResult>(Path.Combine(folder, "pgbench.json"));
         var http = runs.GetValueOrDefault("http-ceiling");
+        var httpAt80 = runs.GetValueOrDefault("http-paced-80");
         var headline = runs.GetValueOrDefault($"closed-{Bench.HeadlineAgents}");
         var paced = runs.Values.Where(r => r.Name.StartsWith("paced-", StringComparison.Ordinal)).OrderBy(r => r.OfferedRate).ToList();
         var open = runs.Values.FirstOrDefault(r => r.Name.StartsWith("open-", StringComparison.Ordinal));
@@ -59,7 +61,7 @@ public static class Report
 
         foreach (var p in paced)
         {
-            md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms) | | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
+            md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms; host steal {p.StealPercent:F0} %) | {(p.Name == "paced-80" && httpAt80 is not null ? string.Create(Invariant, $"HTTP at the same rate: p99 {httpAt80.P99:F1} ms") : "")} | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
         }
 
         if (open is not null)
@@ -72,14 +74,14 @@ public static class Report
             md.AppendLine(Invariant, $"| resident memory per idle open session ({idle.Sessions} opened) | {idle.BytesPerSession:F0} B | | | ≤ 4096 B |");
         }
 
-        var all = runs.Values.Where(r => r.Name != "http-ceiling").ToList();
+        var all = runs.Values.Where(r => !IsCeiling(r)).ToList();
         md.AppendLine(Invariant, $"| acknowledged operations missing / rules broken (all runs, {all.Sum(r => r.Acknowledged)} acknowledged) | {all.Sum(r => r.Missing)} | | | 0 |");
         md.AppendLine();
-        md.AppendLine("| run | agents | callers | offered calls/s | durable ops/s | calls/s | durable p50 ms | p99 ms | p99.9 ms | all calls p99 ms | unexpected errors |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in runs.Values.OrderBy(r => r.Name == "http-ceiling" ? 0 : 1).ThenBy(r => r.Name.StartsWith("closed-", StringComparison.Ordinal) ? 0 : 1).ThenBy(r => r.Agents).ThenBy(r => r.OfferedRate))
+        md.AppendLine("| run | agents | callers | offered calls/s | durable ops/s | calls/s | durable p50 ms | p99 ms | p99.9 ms | all calls p99 ms | unexpected errors | cores busy | host steal |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in runs.Values.OrderBy(r => IsCeiling(r) ? 0 : 1).ThenBy(r => r.Name.StartsWith("closed-", StringComparison.Ordinal) ? 0 : 1).ThenBy(r => r.Agents).ThenBy(r => r.OfferedRate))
         {
-            md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} |");
+            md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} | {r.MachineBusyPercent:F0} % | {r.StealPercent:F0} % |");
         }
 
         if (headline is not null)
@@ -109,6 +111,9 @@ public static class Report
 
         return all.Sum(r => r.Missing) == 0 ? 0 : 1;
     }
+
+    /// <summary>The trivial endpoint's runs (<c>http-ceiling</c>, and <c>http-paced-80</c>: the same endpoint at the 80 % run's rate).</summary>
+    private static bool IsCeiling(RunResult run) => run.Name.StartsWith("http-", StringComparison.Ordinal);
 
     private static string Ratio(double value, double? ceiling) =>
         ceiling is > 0 ? (value / ceiling.Value).ToString("F2", Invariant) + "×" : "n/a";
