@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Hourdini.Load;
 
 namespace Hourdini.Load.Tests;
@@ -40,6 +41,28 @@ public class RunMeasuresTests
         var (busy, steal) = CpuTimes.Between(first, CpuTimes.Read());
         Assert.InRange(busy, 0, 100);
         Assert.InRange(steal, 0, 100);
+    }
+
+    [Fact]
+    public async Task A_call_held_up_by_its_callers_slow_previous_call_is_due_on_schedule_but_ready_only_once_that_call_returned()
+    {
+        var pacer = new Pacer(TimeSpan.FromMilliseconds(200), new Random(1));
+        var first = await pacer.NextAsync(CancellationToken.None);
+        Thread.Sleep(500); // the first call takes 500 ms: the next one, due 200 ms after the first, waits for it
+
+        var next = await pacer.NextAsync(CancellationToken.None);
+
+        Assert.Equal(first.At + Stopwatch.Frequency / 5, next.At); // latency still counts from the schedule
+        Assert.InRange(Stopwatch.GetElapsedTime(next.At, next.Ready).TotalMilliseconds, 250, 10_000); // the send lag counts from here
+        Assert.Equal(first.At, first.Ready); // on time, ready when due
+    }
+
+    [Fact]
+    public async Task A_closed_loop_call_is_due_when_its_caller_is_ready()
+    {
+        var due = await new Pacer(null, new Random(1)).NextAsync(CancellationToken.None);
+
+        Assert.Equal(due.At, due.Ready);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
     /// counting the refusal under <paramref name="kind"/>. <paramref name="expected"/> names a refusal
     /// the mix asks for: it counts as a success.
     /// </summary>
-    public async Task<JsonElement?> CallAsync(string kind, HttpMethod method, string path, string? json, long due, int? expected = null)
+    public async Task<JsonElement?> CallAsync(string kind, HttpMethod method, string path, string? json, Due due, int? expected = null)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = _auth;
@@ -68,13 +68,13 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
         }
 
         var done = Stopwatch.GetTimestamp();
-        latencies.Observe(due, done);
+        latencies.Observe(due.At, done);
         if (measuring)
         {
-            latencies.SendLag.Record(due, sent);
+            latencies.SendLag.Record(due.Ready, sent);
             if (body is not null || status == expected)
             {
-                latencies[kind].Record(due, done);
+                latencies[kind].Record(due.At, done);
             }
             else
             {
@@ -96,12 +96,13 @@ public sealed class Pacer(TimeSpan? interval, Random random, TimeSpan ramp = def
     private long _next = Stopwatch.GetTimestamp()
         + (interval is { } i ? (long)(random.NextDouble() * Math.Max(i.TotalSeconds, ramp.TotalSeconds) * Stopwatch.Frequency) : 0);
 
-    /// <summary>Waits until the next call is due; returns when it was due (the start of its latency).</summary>
-    public async Task<long> NextAsync(CancellationToken stop)
+    /// <summary>Waits until the next call is due; returns when it was due (the start of its latency) and when the caller was ready to send it.</summary>
+    public async Task<Due> NextAsync(CancellationToken stop)
     {
+        var ready = Stopwatch.GetTimestamp(); // the caller's previous call has returned
         if (interval is not { } step)
         {
-            return Stopwatch.GetTimestamp();
+            return new Due(ready, ready);
         }
 
         var due = _next;
@@ -112,6 +113,17 @@ public sealed class Pacer(TimeSpan? interval, Random random, TimeSpan ramp = def
             await Task.Delay(wait, stop);
         }
 
-        return due;
+        return new Due(due, Math.Max(due, ready));
     }
+}
+
+/// <summary>
+/// When a call was due (<see cref="At"/>, where its latency starts) and when its caller was ready to send it
+/// (<see cref="Ready"/>: the same, unless the caller's previous call returned after this one was due). The send lag
+/// counts from <see cref="Ready"/>: a call held up by its caller's own slow previous call is the server's delay,
+/// already in that call's latency and in this one's, not the generator's.
+/// </summary>
+public readonly record struct Due(long At, long Ready)
+{
+    public static implicit operator Due(long at) => new(at, at);
 }

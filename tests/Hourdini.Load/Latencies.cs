@@ -90,7 +90,8 @@ public sealed class Latencies
     }
 
     /// <summary>
-    /// How late the generator sent each measured call after it was due: part of every latency, but the generator's own
+    /// How late the generator sent each measured call after it was due (or after its caller was ready, when the caller's
+    /// previous call returned later than that: <see cref="Due.Ready"/>): part of every latency, but the generator's own
     /// delay (its timers and threads share the machine's cores with the server), not the server's.
     /// </summary>
     public OperationStats SendLag { get; } = new("send lag");

@@ -14,7 +14,7 @@ public static class Report
     public static void Print(RunResult r, TextWriter output)
     {
         output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
-        output.WriteLine(string.Create(Invariant, $"    the generator's own send lag (due -> sent), inside every latency above: p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
+        output.WriteLine(string.Create(Invariant, $"    the generator's own send lag (due, or ready after a late previous call -> sent), inside every latency above: p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
         output.WriteLine(string.Create(Invariant, $"    the machine in the window: cores {r.MachineBusyPercent:F0} % busy (every process), {r.StealPercent:F0} % taken by the host (steal)"));
         output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
         foreach (var k in r.Kinds)

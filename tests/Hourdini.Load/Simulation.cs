@@ -126,7 +126,7 @@ public static class Simulation
         : first ? random.Next(1, mean + 1)
         : random.Next(Math.Max(1, mean / 2), mean + mean / 2 + 1);
 
-    private static async Task<bool> EndAsync(Api api, Ledger ledger, Guid session, long due, bool again = false)
+    private static async Task<bool> EndAsync(Api api, Ledger ledger, Guid session, Due due, bool again = false)
     {
         if (await api.CallAsync("end", HttpMethod.Post, $"/api/v1/sessions/{session}/end", null, due, expected: again ? 409 : null) is not { } ended)
         {
