@@ -3,7 +3,7 @@ using Hourdini.Load;
 
 namespace Hourdini.Load.Tests;
 
-/// <summary>What a benchmark run reports beside its latencies (docs/BENCHMARKS.md): the machine's load and the host's steal, and the rate a paced run offers.</summary>
+/// <summary>What a benchmark run reports beside its latencies (issue 6, docs/BENCHMARKS.md round 8): the machine's load and the host's steal, and the rate a paced run offers.</summary>
 public class RunMeasuresTests
 {
     [Fact]
