@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using Hourdini.Grains.Common;
+using Hourdini.Grains.Sessions;
+using Hourdini.Silo.Activation;
 using Hourdini.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hourdini.Api.Tests;
 
@@ -172,6 +176,27 @@ public class AgentSessionTests(HourdiniServer server) : IClassFixture<HourdiniSe
         var page = (await human.GetAsync($"/api/v1/sessions/{session}/timeline?after=2&limit=2")).Expect(HttpStatusCode.OK);
         Assert.Equal([3, 4], page["events"].EnumerateArray().Select(e => e.GetProperty("seq").GetInt32()));
         Assert.Equal(4, page["next_after"].GetInt32());
+    }
+
+    [Fact]
+    public async Task An_ended_session_leaves_memory_once_its_end_commits_and_still_reads_back_stopped() // R7; issue 6
+    {
+        var (human, _, signup) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var org = Guid.Parse(signup.GetProperty("org").Str("id"));
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Agent work", billAgentTime: true);
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["session"].Str("id");
+        var runtime = server.Services.GetRequiredService<GrainRuntime>();
+        bool Active() => runtime.IsActive<ISessionGrain>(GrainKeys.For(org, Guid.Parse(session)));
+        Assert.True(Active());
+
+        (await agent.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+        Assert.False(Active()); // gone before the end was answered, not at the idle timeout 15 minutes later
+
+        // Read back from the database, it is the same stopped session, and it stays immutable.
+        Assert.Equal("stopped", (await human.GetSessionAsync(session)).Str("status"));
+        (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "log", message = "late" })).ExpectProblem(HttpStatusCode.Conflict, "session_stopped");
+        Assert.False(Active());
     }
 
     [Fact]

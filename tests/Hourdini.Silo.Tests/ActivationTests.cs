@@ -65,6 +65,40 @@ public class ActivationTests
     }
 
     [Fact]
+    public async Task A_grain_that_asks_to_go_is_deactivated_once_idle_and_comes_back_with_its_state()
+    {
+        var grain = _silo.Counter("going");
+
+        Assert.Equal(1, await grain.IncrementThenGoAsync());
+        Assert.Equal(0, _silo.Runtime.ActivationCount);
+
+        Assert.Equal(2, await grain.IncrementAsync());
+        Assert.Equal(2, _silo.Probe.Activations["going"]);
+        Assert.Equal(1, _silo.Runtime.ActivationCount);
+    }
+
+    [Fact]
+    public async Task A_grain_that_asks_to_go_inside_another_grains_turn_stays_until_that_turn_commits()
+    {
+        GatedBackend gated = null!;
+        var silo = new TestSilo(wrap: backend => gated = new GatedBackend(backend));
+
+        var turn = silo.Runtime.GetGrain<IParentGrain>("parent").IncrementChildThenLetItGoAsync("child");
+        await WaitUntilAsync(() => gated.Commits == 1);
+
+        // The child is idle, but its write is still on its way: an activation read from storage now would not see it.
+        Assert.Equal(1, await silo.Counter("child").GetAsync());
+        Assert.Equal(1, silo.Probe.Activations["child"]);
+        Assert.Equal(2, silo.Runtime.ActivationCount);
+
+        gated.Gate.SetResult();
+        Assert.Equal(1, await turn);
+        await WaitUntilAsync(() => silo.Runtime.ActivationCount == 1);
+        Assert.Equal(1, await silo.Counter("child").GetAsync());
+        Assert.Equal(2, silo.Probe.Activations["child"]);
+    }
+
+    [Fact]
     public async Task A_stale_activation_is_dropped_and_the_call_retried_once_on_a_fresh_one()
     {
         var grain = _silo.Counter("stale");

@@ -23,6 +23,9 @@ public interface ICounterGrain : IGrainWithStringKey
 
     Task IncrementThenFailAsync();
 
+    /// <summary>Increments, then asks to be deactivated once idle (like a session that has just stopped).</summary>
+    Task<int> IncrementThenGoAsync();
+
     Task RefuseAsync();
 
     /// <summary>Raises the value to at least <paramref name="value"/>; writes nothing when it already is (a no-op, like a repeated beat).</summary>
@@ -37,6 +40,8 @@ public interface IParentGrain : IGrainWithStringKey
     Task<int> IncrementChildAsync(string child);
 
     Task IncrementChildThenFailAsync(string child);
+
+    Task<int> IncrementChildThenLetItGoAsync(string child);
 
     Task<int> RaiseChildAsync(string child, int value);
 
@@ -60,10 +65,13 @@ public sealed class CounterGrain : ICounterGrain
     private readonly IPersistentState<CounterState> _state;
     private readonly Probe _probe;
 
+    private readonly IGrainContext _context;
+
     private readonly string _key;
 
     public CounterGrain(IGrainContext context, IPersistentState<CounterState> state, Probe probe)
     {
+        _context = context;
         _key = context.Key;
         _state = state;
         _probe = probe;
@@ -97,6 +105,13 @@ public sealed class CounterGrain : ICounterGrain
         throw new InvalidOperationException("boom after writing");
     }
 
+    public async Task<int> IncrementThenGoAsync()
+    {
+        var value = await IncrementAsync();
+        _context.DeactivateOnIdle();
+        return value;
+    }
+
     public Task RefuseAsync() => throw Refusal.Conflict("refused", "no");
 
     public async Task<int> RaiseToAsync(int value)
@@ -124,6 +139,14 @@ public sealed class ParentGrain(IGrainContext context, IPersistentState<CounterS
     public async Task<int> IncrementChildAsync(string child)
     {
         var value = await context.GrainFactory.GetGrain<ICounterGrain>(child).IncrementAsync();
+        state.State = state.State with { Value = state.State.Value + 1 };
+        await state.WriteStateAsync();
+        return value;
+    }
+
+    public async Task<int> IncrementChildThenLetItGoAsync(string child)
+    {
+        var value = await context.GrainFactory.GetGrain<ICounterGrain>(child).IncrementThenGoAsync();
         state.State = state.State with { Value = state.State.Value + 1 };
         await state.WriteStateAsync();
         return value;

@@ -23,4 +23,11 @@ public interface IGrainContext
 {
     string Key { get; }
     IGrainFactory GrainFactory { get; }
+
+    /// <summary>
+    /// Orleans' <c>DeactivateOnIdle</c>: the host may let this activation go once it has nothing queued and every
+    /// transaction it took part in has committed; the next call activates the grain again from storage. For a grain
+    /// that will not change again (a stopped session), so it does not hold memory until the idle timeout.
+    /// </summary>
+    void DeactivateOnIdle();
 }

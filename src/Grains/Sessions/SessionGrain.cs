@@ -6,7 +6,13 @@ using Hourdini.Grains.Hosting;
 
 namespace Hourdini.Grains.Sessions;
 
-public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEntryLedger ledger, ISessionJournal journal) : ISessionGrain
+/// <summary>
+/// A session (R1–R16). Once stopped it never changes again (R7), so its activation goes as soon as it is idle instead of
+/// holding its timeline in memory until the idle timeout; a later call reads it back (issue 6: memory and collection
+/// pauses no longer grow with how many sessions ended in the last quarter of an hour).
+/// </summary>
+public sealed class SessionGrain(IGrainContext context, IPersistentState<SessionState> session, ITimeEntryLedger ledger, ISessionJournal journal)
+    : ISessionGrain
 {
     public async Task<SessionState> StartAsync(SessionStart start)
     {
@@ -43,7 +49,11 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
         return session.State;
     }
 
-    public Task<SessionState?> GetAsync() => Task.FromResult(session.RecordExists ? session.State : null);
+    public Task<SessionState?> GetAsync()
+    {
+        ReleaseIfSettled();
+        return Task.FromResult(session.RecordExists ? session.State : null);
+    }
 
     public async Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at, bool byAgent = false)
     {
@@ -146,6 +156,7 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
         });
         session.State = stopped with { Status = SessionStatus.Stopped };
         await session.WriteStateAsync();
+        context.DeactivateOnIdle();
         return new SessionEnded(session.State, entry);
     }
 
@@ -170,6 +181,7 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
 
     private SessionState EnsureOpen()
     {
+        ReleaseIfSettled();
         if (!session.RecordExists)
         {
             throw Refusal.NotFound("Session");
@@ -178,5 +190,14 @@ public sealed class SessionGrain(IPersistentState<SessionState> session, ITimeEn
         return session.State.IsStopped
             ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
             : session.State;
+    }
+
+    /// <summary>A session that does not exist or is stopped will not change: its activation may go once idle.</summary>
+    private void ReleaseIfSettled()
+    {
+        if (!session.RecordExists || session.State.IsStopped)
+        {
+            context.DeactivateOnIdle();
+        }
     }
 }

@@ -36,6 +36,10 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
     private PendingCommit? _next;
     private int _pending;
     private object? _grain;
+    private bool _deactivateOnIdle;
+
+    // Root transactions this activation staged writes or checks in that have not committed or failed yet.
+    private int _unsettled;
 
     public GrainId Id { get; } = id;
 
@@ -89,6 +93,46 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
         }
     }
 
+    /// <summary>
+    /// The grain asked to go once idle (<see cref="Grains.Hosting.IGrainContext.DeactivateOnIdle"/>). It goes when nothing is
+    /// queued and no transaction it took part in is still committing: until then its memory may be ahead of storage.
+    /// </summary>
+    public void DeactivateOnIdle()
+    {
+        lock (_gate)
+        {
+            _deactivateOnIdle = true;
+        }
+    }
+
+    /// <summary>A root turn's transaction took in a write or check of this activation's state.</summary>
+    public void Enlisted() => Interlocked.Increment(ref _unsettled);
+
+    /// <summary>A transaction this activation took part in committed or failed.</summary>
+    public void Settled()
+    {
+        if (Interlocked.Decrement(ref _unsettled) == 0)
+        {
+            TryDeactivate();
+        }
+    }
+
+    private void TryDeactivate()
+    {
+        lock (_gate)
+        {
+            // No call is queued or running (so none can enlist it), and nothing it staged is still on its way.
+            if (!_deactivateOnIdle || _pending > 0 || _dropped || Volatile.Read(ref _unsettled) > 0)
+            {
+                return;
+            }
+
+            _dropped = true;
+        }
+
+        runtime.Deactivated(this);
+    }
+
     /// <summary>Runs queued calls one at a time until the queue is empty, then lets the next call start it again.</summary>
     private async Task RunAsync()
     {
@@ -119,10 +163,17 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
     /// <summary>Bookkeeping happens before the caller is answered, so an answered call is never "in flight".</summary>
     private void TurnDone()
     {
+        bool idle;
         lock (_gate)
         {
             _pending--;
             LastUsed = runtime.Clock.GetUtcNow();
+            idle = _pending == 0 && _deactivateOnIdle;
+        }
+
+        if (idle)
+        {
+            TryDeactivate();
         }
     }
 
@@ -173,6 +224,8 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
                 {
                     runtime.Drop(enlisted);
                 }
+
+                turn.Settle();
             }
         }
         finally
@@ -195,6 +248,10 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
             else if (root && _committing is null && (turn.Writes.Count == 0 || failure is not null))
             {
                 answerNow = true;
+                if (failure is null)
+                {
+                    turn.Settle();
+                }
             }
             else if (root)
             {
@@ -209,6 +266,8 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
             {
                 runtime.Drop(enlisted);
             }
+
+            turn.Settle();
         }
 
         if (answerNow)
@@ -254,6 +313,8 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
                 _committing = error is null ? next : null;
             }
 
+            pending.Settle();
+
             foreach (var (item, result, refusal) in pending.Answers)
             {
                 TurnDone();
@@ -275,6 +336,7 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
                     runtime.Drop(enlisted);
                 }
 
+                next.Settle();
                 foreach (var (item, _, _) in next.Answers)
                 {
                     TurnDone();
@@ -309,15 +371,27 @@ internal sealed class Activation(GrainRuntime runtime, GrainId id, bool minted =
 
         public List<(WorkItem Item, object? Result, Exception? Refusal)> Answers { get; } = [];
 
+        private readonly List<TurnTransaction> _turns = [];
+
         public void Add(WorkItem item, object? result, Exception? refusal, TurnTransaction? turn)
         {
             if (turn is not null)
             {
                 Writes.AddRange(turn.Writes);
                 Enlisted.UnionWith(turn.Enlisted);
+                _turns.Add(turn);
             }
 
             Answers.Add((item, result, refusal));
+        }
+
+        /// <summary>The commit is over, either way: each turn's grains stop waiting on it.</summary>
+        public void Settle()
+        {
+            foreach (var turn in _turns)
+            {
+                turn.Settle();
+            }
         }
     }
 }

@@ -60,6 +60,9 @@ public sealed class GrainRuntime(
 
     public int ActivationCount => _activations.Count;
 
+    /// <summary>Whether this process holds an activation of the grain now.</summary>
+    public bool IsActive<TGrain>(string key) where TGrain : IGrainWithStringKey => _activations.ContainsKey(new GrainId(typeof(TGrain), key));
+
     public TGrain GetGrain<TGrain>(string key) where TGrain : IGrainWithStringKey =>
         GrainReference.Create<TGrain>(this, new GrainId(typeof(TGrain), key));
 
@@ -149,7 +152,7 @@ public sealed class GrainRuntime(
         {
             if (wanted == typeof(IGrainContext))
             {
-                return new GrainContext(id.Key, this);
+                return new GrainContext(id.Key, this, activation);
             }
 
             if (wanted.IsGenericType && wanted.GetGenericTypeDefinition() == typeof(IPersistentState<>))
@@ -166,5 +169,11 @@ public sealed class GrainRuntime(
         }
     }
 
-    private sealed record GrainContext(string Key, IGrainFactory GrainFactory) : IGrainContext;
+    /// <summary>Removes an activation that asked to go (<see cref="IGrainContext.DeactivateOnIdle"/>) once it may.</summary>
+    internal void Deactivated(Activation activation) => _activations.TryRemove(KeyValuePair.Create(activation.Id, activation));
+
+    private sealed record GrainContext(string Key, IGrainFactory GrainFactory, Activation Activation) : IGrainContext
+    {
+        public void DeactivateOnIdle() => Activation.DeactivateOnIdle();
+    }
 }

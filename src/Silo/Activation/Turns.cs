@@ -41,7 +41,22 @@ public sealed class TurnTransaction
     /// <summary>Every state this turn read, in any grain it called, in the order first read.</summary>
     internal IReadOnlyList<IActivationState> Read => _read;
 
-    internal void Enlist(Activation activation) => _enlisted.Add(activation);
+    internal void Enlist(Activation activation)
+    {
+        if (_enlisted.Add(activation))
+        {
+            activation.Enlisted();
+        }
+    }
+
+    /// <summary>The root turn committed, failed or was dropped: its grains are no longer waiting on it.</summary>
+    internal void Settle()
+    {
+        foreach (var activation in _enlisted)
+        {
+            activation.Settled();
+        }
+    }
 
     internal void NoteRead(IActivationState state) => _read.Add(state);
 }
