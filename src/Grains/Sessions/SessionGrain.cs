@@ -8,8 +8,8 @@ namespace Hourdini.Grains.Sessions;
 
 /// <summary>
 /// A session (R1–R16). Once stopped it never changes again (R7), so its activation goes as soon as it is idle instead of
-/// holding its timeline in memory until the idle timeout; a later call reads it back (issue 6: memory and collection
-/// pauses no longer grow with how many sessions ended in the last quarter of an hour).
+/// holding its timeline in memory until the idle timeout; a later call reads it back (issue 6: memory no longer grows
+/// with how many sessions ended in the last quarter of an hour).
 /// </summary>
 public sealed class SessionGrain(IGrainContext context, IPersistentState<SessionState> session, ITimeEntryLedger ledger, ISessionJournal journal)
     : ISessionGrain
