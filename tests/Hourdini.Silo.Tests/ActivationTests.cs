@@ -65,7 +65,7 @@ public class ActivationTests
     }
 
     [Fact]
-    public async Task A_grain_that_asks_to_go_is_deactivated_once_idle_and_comes_back_with_its_state()
+    public async Task A_grain_that_asks_to_go_is_deactivated_once_idle_and_comes_back_with_its_state() // issue 6: ended sessions hold no memory
     {
         var grain = _silo.Counter("going");
 
@@ -78,7 +78,7 @@ public class ActivationTests
     }
 
     [Fact]
-    public async Task A_grain_that_asks_to_go_inside_another_grains_turn_stays_until_that_turn_commits()
+    public async Task A_grain_that_asks_to_go_inside_another_grains_turn_stays_until_that_turn_commits() // issue 6; R7 read back after an end
     {
         GatedBackend gated = null!;
         var silo = new TestSilo(wrap: backend => gated = new GatedBackend(backend));
