@@ -5,7 +5,8 @@
 #   2. the one-transaction-per-write ceiling: pgbench -N against the same PostgreSQL, same duration;
 #   3. Hourdini: a concurrency sweep, 80 % of the headline rate, 5,000 agents with open sessions, and
 #      resident memory per idle open session (100,000 sessions); every run is verified from the database;
-#   4. the trivial endpoint again, paced at the 80 % run's rate: the machine's own p99 at that rate.
+#   4. the ceilings paced (round 10): pgbench -N at 80 % of its own TPS (the latency target asked of PostgreSQL alone),
+#      and the trivial endpoint and pgbench -N at the 80 % run's rates: the machine's own p99 at those rates.
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
@@ -82,7 +83,13 @@ tps=$(grep -Eo 'tps = [0-9.]+' "$work/pgbench.txt" | head -n 1 | awk '{ print $3
 latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ print $4 }')
 echo "  pgbench -N: $tps TPS, latency average $latency ms"
 printf '{"tps": %s, "clients": %s, "seconds": %s, "latency_ms": %s}\n' "$tps" "$pgbench_clients" "$seconds" "${latency:-0}" >"$out/pgbench.json"
-"$bin/dropdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
+pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log
+  "${load[@]}" pgbench-paced --pgbench "$bin/pgbench" --port "$HD_PG_PORT" --db pgbench --clients "$pgbench_clients" \
+    --seconds "$seconds" --name "$1" --rate "$2" --json "$out/$1.json"
+}
+rate=$(awk -v tps="$tps" 'BEGIN { printf "%.0f", tps * 0.8 }')
+echo "==> ceiling 2, paced: pgbench -N at 80 % of its TPS ($rate), ${seconds} s"
+pgbench_paced pgbench-paced-80 "$rate"
 
 echo "==> Hourdini: one gateway on the same PostgreSQL"
 port=$(hd_free_port 5180)
@@ -111,6 +118,12 @@ wait_for_port "$port"
 "${load[@]}" run --ceiling --name http-paced-80 --url "http://127.0.0.1:$port" --users "$headline_users" --rate "$rate" \
   --duration "$seconds" --json "$out/http-paced-80.json"
 kill "${pids[-1]}"
+
+# And PostgreSQL's: pgbench -N committing as many transactions a second as the 80 % run's durable operations.
+rate=$(grep -Eo '"durable_per_second": [0-9.]+' "$out/paced-80.json" 2>/dev/null | awk '{ printf "%.0f", $2 }' || true)
+echo "==> ceiling 4: pgbench -N paced at ${rate:-100} TPS ($([ -n "$rate" ] && echo "the 80 % run's durable ops/s" || echo "no 80 % run")), ${seconds} s"
+pgbench_paced pgbench-at-80 "${rate:-100}"
+"$bin/dropdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
 
 echo
 echo "==> $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

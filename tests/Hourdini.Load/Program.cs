@@ -6,6 +6,7 @@ using Hourdini.Load;
 //   suite          the benchmark's runs against one gateway: a concurrency sweep, 80 % of the best rate,
 //                  5,000 agents with open sessions, and resident memory per idle open session
 //   ceiling-server the trivial Kestrel endpoint (the HTTP ceiling)
+//   pgbench-paced  the one-transaction-per-write ceiling at a set rate: pgbench -N -R, its p50/p99 from its own log
 //   report         the table (and chart) from a folder of results, with ratios to the ceilings
 //   faults         the fault scenarios against a deploy/cluster.sh cluster (docs/RELIABILITY.md)
 //   fuzz           the bounded fuzzer: hostile input on every route (docs/RELIABILITY.md)
@@ -65,11 +66,22 @@ switch (command)
             return fuzz.Passed ? 0 : 1;
         }
 
+    case "pgbench-paced":
+        {
+            var result = await PgbenchPaced.RunAsync(options, Console.Out, cancel.Token);
+            if (options.Find("json") is { } path)
+            {
+                await Bench.WriteAsync(path, result);
+            }
+
+            return result.Failed == 0 ? 0 : 1;
+        }
+
     case "report":
         return Report.FromFolder(options.Get("out", "artifacts/bench"), options, Console.Out);
 
     default:
-        Console.Error.WriteLine("usage: Hourdini.Load run|suite|faults|fuzz|ceiling-server|report [--option value ...]; see docs/BENCHMARKS.md");
+        Console.Error.WriteLine("usage: Hourdini.Load run|suite|faults|fuzz|ceiling-server|pgbench-paced|report [--option value ...]; see docs/BENCHMARKS.md");
         return 2;
 }
 

@@ -37,11 +37,13 @@ public static class Report
     public static int FromFolder(string folder, Arguments options, TextWriter output)
     {
         var runs = Directory.GetFiles(folder, "*.json")
-            .Where(f => Path.GetFileName(f) is not ("idle.json" or "pgbench.json" or "machine.json"))
+            .Where(f => Path.GetFileName(f) is not ("idle.json" or "machine.json") && !Path.GetFileName(f).StartsWith("pgbench", StringComparison.Ordinal))
             .Select(f => JsonSerializer.Deserialize<RunResult>(File.ReadAllText(f), Bench.Json)!)
             .ToDictionary(r => r.Name);
         var idle = Read<IdleResult>(Path.Combine(folder, "idle.json"));
         var pgbench = Read<PgbenchResult>(Path.Combine(folder, "pgbench.json"));
+        var pgbenchAt80Own = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-paced-80.json"));
+        var pgbenchAt80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-80.json"));
         var http = runs.GetValueOrDefault("http-ceiling");
         var httpAt80 = runs.GetValueOrDefault("http-paced-80");
         var headline = runs.GetValueOrDefault($"closed-{Bench.HeadlineAgents}");
@@ -59,11 +61,21 @@ public static class Report
             md.AppendLine(Invariant, $"| durable p50 / p99 / p99.9, same run | {headline.P50:F1} / {headline.P99:F1} / {headline.P999:F1} ms | HTTP p99: {http?.P99:F1} ms | | — |");
         }
 
-        // The trivial endpoint at the 80 % run's rate: what p99 this machine gives there for a call that stores nothing.
-        var floorAt80 = httpAt80 is null ? "" : string.Create(Invariant, $"HTTP at the same rate: p99 {httpAt80.P99:F1} ms");
+        // The trivial endpoint at the 80 % run's rate, and pgbench -N at its durable rate: what p99 this machine gives there
+        // for a call that stores nothing, and for PostgreSQL committing as many one-write transactions.
+        var floorAt80 = string.Join("; ", new[]
+        {
+            httpAt80 is null ? null : string.Create(Invariant, $"HTTP at the same rate: p99 {httpAt80.P99:F1} ms"),
+            pgbenchAt80 is null ? null : string.Create(Invariant, $"pgbench -N at the same durable rate ({pgbenchAt80.OfferedRate:F0} TPS): p99 {pgbenchAt80.P99:F1} ms"),
+        }.OfType<string>());
         foreach (var p in paced)
         {
             md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms; host steal {p.StealPercent:F0} %) | {(p.Name == "paced-80" ? floorAt80 : "")} | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
+        }
+
+        if (pgbenchAt80Own is not null)
+        {
+            md.AppendLine(Invariant, $"| the ceiling itself at 80 % of its rate: pgbench -N paced at {pgbenchAt80Own.OfferedRate:F0} TPS ({pgbenchAt80Own.PerSecond:F0} committed) | | p50 / p99 / p99.9: {pgbenchAt80Own.P50:F1} / {pgbenchAt80Own.P99:F1} / {pgbenchAt80Own.P999:F1} ms (cores {pgbenchAt80Own.MachineBusyPercent:F0} % busy; host steal {pgbenchAt80Own.StealPercent:F0} %) | | — |");
         }
 
         if (open is not null)
@@ -84,6 +96,18 @@ public static class Report
         foreach (var r in runs.Values.OrderBy(r => IsCeiling(r) ? 0 : 1).ThenBy(r => r.Name.StartsWith("closed-", StringComparison.Ordinal) ? 0 : 1).ThenBy(r => r.Agents).ThenBy(r => r.OfferedRate))
         {
             md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} | {r.MachineBusyPercent:F0} % | {r.StealPercent:F0} % |");
+        }
+
+        PacedCeilingResult[] pgbenchPaced = [.. new[] { pgbenchAt80Own, pgbenchAt80 }.OfType<PacedCeilingResult>()];
+        if (pgbenchPaced.Length > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("| pgbench -N, paced | offered TPS | committed TPS | p50 ms | p99 ms | p99.9 ms | failed | cores busy | host steal |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var p in pgbenchPaced)
+            {
+                md.AppendLine(Invariant, $"| {p.Name} | {p.OfferedRate:F0} | {p.PerSecond:F0} | {p.P50:F1} | {p.P99:F1} | {p.P999:F1} | {p.Failed} | {p.MachineBusyPercent:F0} % | {p.StealPercent:F0} % |");
+            }
         }
 
         if (headline is not null)
