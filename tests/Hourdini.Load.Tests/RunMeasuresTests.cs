@@ -33,6 +33,26 @@ public class RunMeasuresTests
         Assert.Equal(0.0, steal, precision: 1);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("cpu0 1 2 3 4 5 6 7 8")]
+    [InlineData("cpu  1 2 3")]
+    [InlineData("cpu  1 2 3 4 5 6 x 8")]
+    public void A_line_that_is_not_the_machines_total_reads_as_nothing_and_the_run_reports_zero(string? line)
+    {
+        Assert.Null(CpuTimes.Parse(line, cores: 2, at: 0));
+        Assert.Equal((0, 0), CpuTimes.Between(CpuTimes.Parse(line, cores: 2, at: 0), CpuTimes.Parse("cpu  1 2 3 4 5 6 7 8", cores: 2, at: Stopwatch.Frequency)));
+    }
+
+    [Fact]
+    public void No_cores_or_no_time_between_two_readings_reports_zero()
+    {
+        Assert.Null(CpuTimes.Parse("cpu  1 2 3 4 5 6 7 8", cores: 0, at: 0));
+        var reading = CpuTimes.Parse("cpu  1 2 3 4 5 6 7 8", cores: 2, at: Stopwatch.Frequency);
+        Assert.Equal((0, 0), CpuTimes.Between(reading, reading));
+    }
+
     [Fact]
     public void This_machine_reports_its_cpu_times_and_they_only_grow() // the benchmark's machines run Linux
     {

@@ -42,8 +42,8 @@ public static class Report
             .ToDictionary(r => r.Name);
         var idle = Read<IdleResult>(Path.Combine(folder, "idle.json"));
         var pgbench = Read<PgbenchResult>(Path.Combine(folder, "pgbench.json"));
-        var pgbenchAt80Own = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-paced-80.json"));
-        var pgbenchAt80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-80.json"));
+        var pgbenchPaced80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-paced-80.json"));
+        var pgbenchAtOur80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-80.json"));
         var http = runs.GetValueOrDefault("http-ceiling");
         var httpAt80 = runs.GetValueOrDefault("http-paced-80");
         var headline = runs.GetValueOrDefault($"closed-{Bench.HeadlineAgents}");
@@ -66,16 +66,16 @@ public static class Report
         var floorAt80 = string.Join("; ", new[]
         {
             httpAt80 is null ? null : string.Create(Invariant, $"HTTP at the same rate: p99 {httpAt80.P99:F1} ms"),
-            pgbenchAt80 is null ? null : string.Create(Invariant, $"pgbench -N at the same durable rate ({pgbenchAt80.OfferedRate:F0} TPS): p99 {pgbenchAt80.P99:F1} ms"),
+            pgbenchAtOur80 is null ? null : string.Create(Invariant, $"pgbench -N at the same durable rate ({pgbenchAtOur80.OfferedRate:F0} TPS): p99 {pgbenchAtOur80.P99:F1} ms"),
         }.OfType<string>());
         foreach (var p in paced)
         {
             md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms; host steal {p.StealPercent:F0} %) | {(p.Name == "paced-80" ? floorAt80 : "")} | | {(p.Name == "paced-80" ? "≤ 25 ms" : "—")} |");
         }
 
-        if (pgbenchAt80Own is not null)
+        if (pgbenchPaced80 is not null)
         {
-            md.AppendLine(Invariant, $"| the ceiling itself at 80 % of its rate: pgbench -N paced at {pgbenchAt80Own.OfferedRate:F0} TPS ({pgbenchAt80Own.PerSecond:F0} committed) | | p50 / p99 / p99.9: {pgbenchAt80Own.P50:F1} / {pgbenchAt80Own.P99:F1} / {pgbenchAt80Own.P999:F1} ms (cores {pgbenchAt80Own.MachineBusyPercent:F0} % busy; host steal {pgbenchAt80Own.StealPercent:F0} %) | | — |");
+            md.AppendLine(Invariant, $"| the ceiling itself at 80 % of its rate: pgbench -N paced at {pgbenchPaced80.OfferedRate:F0} TPS ({pgbenchPaced80.PerSecond:F0} committed) | | p50 / p99 / p99.9: {pgbenchPaced80.P50:F1} / {pgbenchPaced80.P99:F1} / {pgbenchPaced80.P999:F1} ms (cores {pgbenchPaced80.MachineBusyPercent:F0} % busy; host steal {pgbenchPaced80.StealPercent:F0} %) | | — |");
         }
 
         if (open is not null)
@@ -98,7 +98,7 @@ public static class Report
             md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} | {r.MachineBusyPercent:F0} % | {r.StealPercent:F0} % |");
         }
 
-        PacedCeilingResult[] pgbenchPaced = [.. new[] { pgbenchAt80Own, pgbenchAt80 }.OfType<PacedCeilingResult>()];
+        PacedCeilingResult[] pgbenchPaced = [.. new[] { pgbenchPaced80, pgbenchAtOur80 }.OfType<PacedCeilingResult>()];
         if (pgbenchPaced.Length > 0)
         {
             md.AppendLine();
