@@ -3,7 +3,7 @@ using Hourdini.Load;
 
 namespace Hourdini.Load.Tests;
 
-/// <summary>What a benchmark run reports beside its latencies (issue 6, docs/BENCHMARKS.md round 8): the machine's load and the host's steal, and the rate a paced run offers.</summary>
+/// <summary>What a benchmark run reports beside its latencies (issue 6, docs/BENCHMARKS.md rounds 8 and 10): the machine's load and the host's steal, and the rate a paced run offers.</summary>
 public class RunMeasuresTests
 {
     [Fact]
@@ -54,7 +54,7 @@ public class RunMeasuresTests
     }
 
     [Fact]
-    public void This_machine_reports_its_cpu_times_and_they_only_grow() // the benchmark's machines run Linux
+    public void This_machine_reports_its_cores_and_a_core_kept_busy_shows_as_busy() // the benchmark's machines run Linux
     {
         var first = CpuTimes.Read();
         Assert.NotNull(first);

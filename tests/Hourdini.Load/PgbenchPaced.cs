@@ -58,7 +58,16 @@ public static class PgbenchPaced
             using var pgbench = Process.Start(start) ?? throw new InvalidOperationException("pgbench did not start.");
             var stdout = pgbench.StandardOutput.ReadToEndAsync(ct);
             var stderr = pgbench.StandardError.ReadToEndAsync(ct);
-            await pgbench.WaitForExitAsync(ct);
+            try
+            {
+                await pgbench.WaitForExitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                pgbench.Kill(); // a stopped bench leaves no pgbench loading the cluster it is about to stop
+                throw;
+            }
+
             var (busy, steal) = CpuTimes.Between(cpuAtStart, CpuTimes.Read());
             if (pgbench.ExitCode != 0)
             {
