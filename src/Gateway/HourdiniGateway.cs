@@ -8,7 +8,7 @@ using Hourdini.Silo;
 
 namespace Hourdini.Gateway;
 
-/// <summary>The gateway's wiring: a co-hosted silo, auth, problem details, idempotency and the API surfaces.</summary>
+/// <summary>The gateway's wiring: a co-hosted silo or an Orleans client (Hourdini:Orleans:Mode), auth, problem details, idempotency and the API surfaces.</summary>
 public static class HourdiniGateway
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
@@ -21,7 +21,8 @@ public static class HourdiniGateway
         });
         configure?.Invoke(builder);
 
-        builder.Services.AddHourdiniSilo(builder.Configuration);
+        builder.Services.AddHourdiniData(builder.Configuration);
+        builder.UseHourdiniOrleans();
         builder.Services.AddHourdiniHttp();
         builder.Services.AddHourdiniAuth();
         builder.Services.AddOpenApi();

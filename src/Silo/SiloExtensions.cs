@@ -1,9 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
 using Hourdini.Grains.Agents;
+using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
-using Hourdini.Silo.Activation;
 using Hourdini.Silo.Agents;
 using Hourdini.Silo.Live;
 using Hourdini.Silo.Storage;
@@ -15,53 +16,48 @@ using Hourdini.Silo.Storage.Idempotency;
 using Hourdini.Silo.Storage.Tracking;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 
 namespace Hourdini.Silo;
 
+/// <summary>
+/// How a process joins Hourdini: every node needs the data layer (<see cref="AddHourdiniData"/>); a silo adds Orleans with
+/// membership, reminders and grain storage in PostgreSQL (<see cref="AddHourdiniSilo"/>); a gateway either co-hosts a
+/// silo or is an Orleans client of a silo cluster (<see cref="UseHourdiniOrleans"/>, setting <c>Hourdini:Orleans:Mode</c>).
+/// </summary>
 public static class SiloExtensions
 {
-    /// <summary>
-    /// The grain host on PostgreSQL: activation layer, grain storage, stores, migrations at start-up,
-    /// idle collection. The connection string is <c>ConnectionStrings:Hourdini</c> or <c>HOURDINI_DATABASE</c>.
-    /// </summary>
-    public static IServiceCollection AddHourdiniSilo(this IServiceCollection services, IConfiguration configuration)
-    {
-        var connectionString = configuration.GetConnectionString("Hourdini") ?? configuration["HOURDINI_DATABASE"]
-            ?? throw new InvalidOperationException(
-                "No database configured: set ConnectionStrings:Hourdini or HOURDINI_DATABASE. The in-memory storage is for unit tests only.");
+    /// <summary>Orleans' ADO.NET providers find PostgreSQL by this invariant name.</summary>
+    public const string AdoNetInvariant = "Npgsql";
 
-        services.AddSingleton(TimeProvider.System);
+    /// <summary>The database: <c>ConnectionStrings:Hourdini</c> or <c>HOURDINI_DATABASE</c>.</summary>
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Hourdini") ?? configuration["HOURDINI_DATABASE"]
+        ?? throw new InvalidOperationException("No database configured: set ConnectionStrings:Hourdini or HOURDINI_DATABASE.");
+
+    /// <summary>
+    /// What every node uses, silo or gateway: the data source, migrations at start-up (first, before Orleans reads its
+    /// membership tables), the group committer, the stores, and the live-change notifier and feed.
+    /// </summary>
+    public static IServiceCollection AddHourdiniData(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = ConnectionString(configuration);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => CreateDataSource(connectionString));
-        services.AddSingleton(new ActivationOptions
-        {
-            IdleTimeout = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15)),
-            CollectionInterval = configuration.GetValue("Hourdini:CollectionInterval", TimeSpan.FromMinutes(1)),
-        });
-        services.AddSingleton(new GrainTypeMap()
-            .Add<IUserGrain, UserGrain>()
-            .Add<ISessionGrain, SessionGrain>());
         services.AddSingleton(new GroupCommitOptions
         {
             MaxInFlight = configuration.GetValue("Hourdini:GroupCommit:MaxInFlight", new GroupCommitOptions().MaxInFlight),
             MaxTurnsPerGroup = configuration.GetValue("Hourdini:GroupCommit:MaxTurnsPerGroup", new GroupCommitOptions().MaxTurnsPerGroup),
         });
         services.AddSingleton<IStorageBackend, PostgresStorage>();
-        services.AddSingleton<UserStateStorage>();
-        services.AddSingleton<IGrainStorage<UserState>>(sp => sp.GetRequiredService<UserStateStorage>());
-        services.AddSingleton<IGrainStorage<SessionState>, SessionStateStorage>();
-        services.AddSingleton<ITimeEntryLedger, TimeEntryLedger>();
-        services.AddSingleton<ISessionJournal, SessionJournal>();
-        services.AddSingleton<IAgentInbox, AgentInbox>();
-        services.AddSingleton<ITaskBoard, TaskBoard>();
-        services.AddSingleton<IAgentPresence, AgentPresence>();
         services.AddHostedService<MigrateOnStart>(); // first: everything after it may touch the schema
-        services.AddSingleton<GrainRuntime>();
-        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
-        services.AddHostedService<IdleCollector>();
-
         services.AddSingleton<Migrator>();
+        services.AddSingleton<UserStateStorage>();
+        services.AddSingleton<SessionStateStorage>();
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<CatalogStore>();
@@ -70,18 +66,125 @@ public static class SiloExtensions
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();
+        services.AddSingleton<ChangeNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeNotifier>());
+        services.AddSingleton<ChangeFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
+        return services;
+    }
+
+    /// <summary>
+    /// The gateway's grains: a co-hosted silo (<c>Hourdini:Orleans:Mode</c> = <c>cohosted</c>, the default, one process
+    /// per node) or a client of a silo cluster (<c>client</c>). Call after <see cref="AddHourdiniData"/>.
+    /// </summary>
+    public static IHostApplicationBuilder UseHourdiniOrleans(this IHostApplicationBuilder builder)
+    {
+        var mode = builder.Configuration["Hourdini:Orleans:Mode"] ?? "cohosted";
+        switch (mode)
+        {
+            case "cohosted":
+                builder.UseOrleans(silo => silo.AddHourdiniSilo(builder.Configuration));
+                break;
+            case "client":
+                builder.UseOrleansClient(client => client.AddHourdiniClient(builder.Configuration));
+                break;
+            default:
+                throw new InvalidOperationException($"Hourdini:Orleans:Mode is \"{mode}\"; it must be \"cohosted\" or \"client\".");
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// A silo of the Hourdini cluster: membership, reminders and document storage through Orleans' ADO.NET providers on
+    /// PostgreSQL (tables from our migrations), the user and session grains on <see cref="TrackingGrainStorage"/>, the
+    /// agents' auto-stop sweep (R15), and failure detection tuned so callers of a crashed silo are not left waiting.
+    /// </summary>
+    public static ISiloBuilder AddHourdiniSilo(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var connectionString = ConnectionString(configuration);
+        var orleans = configuration.GetSection("Hourdini:Orleans");
+        silo.Configure<ClusterOptions>(options => ConfigureCluster(options, orleans));
+        silo.UseAdoNetClustering(options =>
+        {
+            options.Invariant = AdoNetInvariant;
+            options.ConnectionString = connectionString;
+        });
+        silo.UseAdoNetReminderService(options =>
+        {
+            options.Invariant = AdoNetInvariant;
+            options.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage(StorageNames.Documents, options =>
+        {
+            options.Invariant = AdoNetInvariant;
+            options.ConnectionString = connectionString;
+        });
+        silo.Services.AddGrainStorage(StorageNames.Tracking, (sp, _) => ActivatorUtilities.CreateInstance<TrackingGrainStorage>(sp));
+
+        var address = IPAddress.Parse(orleans["Address"] ?? "127.0.0.1");
+        silo.ConfigureEndpoints(address, Port(orleans, "SiloPort"), Port(orleans, "GatewayPort"), listenOnAnyHostAddress: false);
+
+        // Failure detection (README, "Consistency across grains"; docs/RELIABILITY.md has the measured recovery).
+        silo.Configure<ClusterMembershipOptions>(options =>
+        {
+            options.ProbeTimeout = orleans.GetValue("ProbeTimeout", TimeSpan.FromSeconds(1));
+            options.NumMissedProbesLimit = orleans.GetValue("NumMissedProbesLimit", 3);
+            options.NumVotesForDeathDeclaration = orleans.GetValue("NumVotesForDeathDeclaration", 2);
+            options.TableRefreshTimeout = orleans.GetValue("TableRefreshTimeout", TimeSpan.FromSeconds(5));
+            options.IAmAliveTablePublishTimeout = orleans.GetValue("IAmAliveTablePublishTimeout", TimeSpan.FromSeconds(10));
+        });
+        silo.Configure<SiloMessagingOptions>(options =>
+            options.ResponseTimeout = orleans.GetValue("ResponseTimeout", TimeSpan.FromSeconds(5)));
+        silo.Configure<GrainCollectionOptions>(options =>
+        {
+            options.CollectionAge = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15));
+            options.CollectionQuantum = configuration.GetValue("Hourdini:CollectionInterval", TimeSpan.FromMinutes(1));
+        });
+
+        // What a grain's turn stages beside its state: one set per activation (its own service scope).
+        var services = silo.Services;
+        services.AddScoped<PendingRows>();
+        services.AddScoped<IPendingRows>(sp => sp.GetRequiredService<PendingRows>());
+        services.AddScoped<ITimeEntryLedger, TimeEntryLedger>();
+        services.AddScoped<ISessionJournal, SessionJournal>();
+        services.AddScoped<IAgentInbox, AgentInbox>();
+        services.AddScoped<ITaskBoard, TaskBoard>();
+        services.AddScoped<IAgentPresence, AgentPresence>();
+        services.TryAddSingleton<ITurnSteps, NoTurnSteps>();
+
         services.AddSingleton(new AutoStopOptions
         {
             SweepInterval = configuration.GetValue("Hourdini:AgentSweepInterval", TimeSpan.FromSeconds(1)),
         });
         services.AddSingleton<AgentAutoStop>();
         services.AddHostedService(sp => sp.GetRequiredService<AgentAutoStop>());
-        services.AddSingleton<ChangeNotifier>();
-        services.AddSingleton<ICommitListener>(sp => sp.GetRequiredService<ChangeNotifier>());
-        services.AddHostedService(sp => sp.GetRequiredService<ChangeNotifier>());
-        services.AddSingleton<ChangeFeed>();
-        services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
-        return services;
+        return silo;
+    }
+
+    /// <summary>A client of a silo cluster: finds the silos' gateways in the same membership table.</summary>
+    public static IClientBuilder AddHourdiniClient(this IClientBuilder client, IConfiguration configuration)
+    {
+        var connectionString = ConnectionString(configuration);
+        var orleans = configuration.GetSection("Hourdini:Orleans");
+        client.Configure<ClusterOptions>(options => ConfigureCluster(options, orleans));
+        client.UseAdoNetClustering(options =>
+        {
+            options.Invariant = AdoNetInvariant;
+            options.ConnectionString = connectionString;
+        });
+        client.Configure<ClientMessagingOptions>(options =>
+            options.ResponseTimeout = orleans.GetValue("ResponseTimeout", TimeSpan.FromSeconds(5)));
+        client.Configure<GatewayOptions>(options =>
+            options.GatewayListRefreshPeriod = orleans.GetValue("TableRefreshTimeout", TimeSpan.FromSeconds(5)));
+
+        // The gateway may start before any silo: keep trying instead of failing the process.
+        client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            return true;
+        });
+        return client;
     }
 
     /// <summary>
@@ -100,6 +203,26 @@ public static class SiloExtensions
         // Resetting would also drop the prepared statements (DISCARD ALL).
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         return builder.Build();
+    }
+
+    private static void ConfigureCluster(ClusterOptions options, IConfiguration orleans)
+    {
+        options.ClusterId = orleans["ClusterId"] ?? "hourdini";
+        options.ServiceId = orleans["ServiceId"] ?? "hourdini";
+    }
+
+    /// <summary>A configured port; 0 (the default) takes a free one, which suits a node that is alone on its machine and tests.</summary>
+    private static int Port(IConfiguration orleans, string name)
+    {
+        var port = orleans.GetValue(name, 0);
+        if (port != 0)
+        {
+            return port;
+        }
+
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     /// <summary>Applies migrations before the host starts serving.</summary>

@@ -1,7 +1,6 @@
 using System.Net;
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Agents;
 using Hourdini.Testing;

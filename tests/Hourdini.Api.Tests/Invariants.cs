@@ -17,11 +17,16 @@ public static class Invariants
               AND tstzrange(a.started_at, a.ended_at, '[)') && tstzrange(b.started_at, b.ended_at, '[)')
             """, userId));
 
-        // R3: the focused session is exactly the one whose open beat is active.
-        var focused = await ScalarAsync<Guid?>(db, "SELECT focused_session_id FROM user_tracking WHERE user_id = $1", userId);
-        var openActive = await ScalarAsync<Guid?>(db,
-            "SELECT session_id FROM beats WHERE user_id = $1 AND kind = 'active' AND ended_at IS NULL", userId);
-        Assert.Equal(openActive, focused);
+        // R3: at most one open active beat, in an open session, and never beside a running timer.
+        Assert.True(await ScalarAsync<long>(db,
+            "SELECT count(*) FROM beats WHERE user_id = $1 AND kind = 'active' AND ended_at IS NULL", userId) <= 1);
+        Assert.Equal(0L, await ScalarAsync<long>(db,
+            """
+            SELECT count(*) FROM beats b JOIN sessions s ON s.org_id = b.org_id AND s.id = b.session_id
+            WHERE b.user_id = $1 AND b.kind = 'active' AND b.ended_at IS NULL
+              AND (s.stopped_at IS NOT NULL
+                   OR EXISTS (SELECT 1 FROM user_tracking u WHERE u.org_id = b.org_id AND u.user_id = b.user_id AND u.timer_started_at IS NOT NULL))
+            """, userId));
 
         // R1: every session's beats tile its lifetime.
         await using var command = new NpgsqlCommand(

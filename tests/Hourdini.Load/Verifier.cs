@@ -130,13 +130,12 @@ public static class Verifier
              AND tstzrange(e.started_at, e.ended_at, '[)') && tstzrange(b.started_at, b.ended_at, '[)')
             WHERE e.source = 'timer' AND e.org_id IN (SELECT id FROM ack_orgs)
             """),
-        ("the focused session is open and its current beat is active (R2, R3)",
+        ("the focus (the open active beat) is in an open session and never beside a running timer (R2, R3)",
             """
-            SELECT count(*) FROM user_tracking u
-            WHERE u.org_id IN (SELECT id FROM ack_orgs) AND u.focused_session_id IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM beats b JOIN sessions s ON s.org_id = b.org_id AND s.id = b.session_id
-                WHERE b.org_id = u.org_id AND b.session_id = u.focused_session_id AND b.kind = 'active'
-                  AND b.ended_at IS NULL AND s.stopped_at IS NULL)
+            SELECT count(*) FROM beats b JOIN sessions s ON s.org_id = b.org_id AND s.id = b.session_id
+            WHERE b.org_id IN (SELECT id FROM ack_orgs) AND b.kind = 'active' AND b.ended_at IS NULL
+              AND (s.stopped_at IS NOT NULL OR EXISTS (
+                   SELECT 1 FROM user_tracking u WHERE u.org_id = b.org_id AND u.user_id = b.user_id AND u.timer_started_at IS NOT NULL))
             """),
     ];
 

@@ -1,11 +1,11 @@
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
-using Hourdini.Silo.Activation;
 using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Tracking;
 using Hourdini.Testing;
 using Npgsql;
+using Orleans.Storage;
 
 namespace Hourdini.Silo.Tests;
 
@@ -76,6 +76,45 @@ public class StorageBackstopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_running_timer_and_an_open_active_beat_never_stand_together() // R3, issue 23
+    {
+        var storage = new UserStateStorage(_db);
+        var backend = new PostgresStorage(_db, new GroupCommitOptions());
+        var key = GrainKeys.For(_org, _user);
+        var timer = new UserState { Timer = new RunningTimer(Guid.NewGuid(), _project, "t", [], T0, 10, "EUR") };
+        await CommitAsync(backend, turn => turn.AddRange(storage.Write(key, timer, expectedVersion: 0)));
+
+        // A session cannot be promoted while the timer runs ...
+        var session = await SessionAsync();
+        var beside = await Assert.ThrowsAsync<PostgresException>(() => BeatAsync(session, 0, "active", T0.AddSeconds(5), null));
+        Assert.Equal("HD409", beside.SqlState);
+        await BeatAsync(session, 0, "idle", T0.AddSeconds(5), null); // idle and agent beats do not compete with the timer
+
+        // ... and once the timer is stopped it can; then no timer can start beside it.
+        await CommitAsync(backend, turn => turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 1)));
+        var other = await SessionAsync();
+        await BeatAsync(other, 0, "active", T0.AddSeconds(6), null);
+        await Assert.ThrowsAsync<InconsistentStateException>(() =>
+            CommitAsync(backend, turn => turn.AddRange(storage.Write(key, timer, expectedVersion: 2))));
+        Assert.Null((await storage.ReadAsync(key, default)).State!.Timer);
+    }
+
+    [Fact]
+    public async Task The_users_focus_is_read_from_the_open_active_beat_not_kept_twice() // R3, issue 23
+    {
+        var storage = new UserStateStorage(_db);
+        var key = GrainKeys.For(_org, _user);
+        Assert.Null((await storage.ReadAsync(key, default)).State);
+
+        var session = await SessionAsync();
+        await BeatAsync(session, 0, "active", T0, null);
+        Assert.Equal(session, (await storage.ReadAsync(key, default)).State!.FocusedSessionId);
+
+        await ExecAsync("UPDATE beats SET ended_at = $3 WHERE org_id = $1 AND session_id = $2", _org, session, T0.AddSeconds(5));
+        Assert.Null((await storage.ReadAsync(key, default)).State?.FocusedSessionId);
+    }
+
+    [Fact]
     public async Task A_stopped_session_its_beats_and_its_record_cannot_change() // R7
     {
         var session = await SessionAsync();
@@ -133,13 +172,13 @@ public class StorageBackstopTests : IAsyncLifetime
         var backend = new PostgresStorage(_db, new GroupCommitOptions());
         var key = GrainKeys.For(_org, _user);
 
-        await CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0));
-        await CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 1));
+        await CommitAsync(backend, turn => turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 0)));
+        await CommitAsync(backend, turn => turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 1)));
 
         await Assert.ThrowsAsync<InconsistentStateException>(() =>
-            CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 1)));
+            CommitAsync(backend, turn => turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 1))));
         await Assert.ThrowsAsync<InconsistentStateException>(() =>
-            CommitAsync(backend, turn => storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0)));
+            CommitAsync(backend, turn => turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 0))));
         Assert.Equal(2, (await storage.ReadAsync(key, default)).Version);
     }
 
@@ -153,8 +192,8 @@ public class StorageBackstopTests : IAsyncLifetime
         // The user row is staged first, then a write that fails: the batch's one implicit transaction rolls both back.
         await Assert.ThrowsAsync<InconsistentStateException>(() => CommitAsync(backend, turn =>
         {
-            storage.StageWrite(turn, key, new UserState(), null, expectedVersion: 0);
-            turn.Stage(new PgWrite(Db.Command("SELECT hd_expect_one(0, 'forced')")));
+            turn.AddRange(storage.Write(key, new UserState(), expectedVersion: 0));
+            turn.Add(Db.Command("SELECT hd_expect_one(0, 'forced')"));
         }));
 
         Assert.Null((await storage.ReadAsync(key, default)).State);
@@ -176,9 +215,9 @@ public class StorageBackstopTests : IAsyncLifetime
 
         // While one slow transaction is in flight, the next turns queue and then commit as one group,
         // in which one turn is stale: only that one fails.
-        var slow = CommitAsync(backend, turn => turn.Stage(new PgWrite(Db.Command("SELECT pg_sleep(0.3)"))));
+        var slow = CommitAsync(backend, turn => turn.Add(Db.Command("SELECT pg_sleep(0.3)")));
         var turns = users.Select((user, i) => CommitAsync(backend, turn =>
-            storage.StageWrite(turn, GrainKeys.For(_org, user), new UserState(), null, expectedVersion: i == 3 ? 7 : 0))).ToList();
+            turn.AddRange(storage.Write(GrainKeys.For(_org, user), new UserState(), expectedVersion: i == 3 ? 7 : 0)))).ToList();
         await slow;
 
         for (var i = 0; i < turns.Count; i++)
@@ -234,7 +273,7 @@ public class StorageBackstopTests : IAsyncLifetime
         SessionState? persisted = null;
         foreach (var (state, version) in new[] { started, logged, onTask, renamed, idled, stopped }.Select((state, i) => (state, i)))
         {
-            await CommitAsync(backend, turn => storage.StageWrite(turn, GrainKeys.For(_org, id), state, persisted, version));
+            await CommitAsync(backend, turn => turn.AddRange(storage.Write(state, persisted, version)));
             persisted = state;
 
             var stored = await storage.ReadAsync(GrainKeys.For(_org, id), default);
@@ -257,7 +296,7 @@ public class StorageBackstopTests : IAsyncLifetime
         var read = (await storage.ReadAsync(key, default)).State!;
         await ExecAsync("UPDATE sessions SET last_heard_at = $3 WHERE org_id = $1 AND id = $2", _org, session, T0.AddMinutes(2)); // a heartbeat
 
-        await CommitAsync(backend, turn => storage.StageWrite(turn, key, read with { LastHeardAt = T0.AddMinutes(1), EventsCount = 1 }, read, 1));
+        await CommitAsync(backend, turn => turn.AddRange(storage.Write(read with { LastHeardAt = T0.AddMinutes(1), EventsCount = 1 }, read, 1)));
 
         Assert.Equal(T0.AddMinutes(2), (await storage.ReadAsync(key, default)).State!.LastHeardAt);
     }
@@ -291,15 +330,16 @@ public class StorageBackstopTests : IAsyncLifetime
         var handle = new WeakReference(parameter);
         var command = new NpgsqlBatchCommand("SELECT $1::bigint");
         command.Parameters.Add(parameter);
-        await CommitAsync(backend, turn => turn.Stage(new PgWrite(command)));
+        await CommitAsync(backend, turn => turn.Add(command));
         return handle;
     }
 
-    private static async Task CommitAsync(PostgresStorage backend, Action<TurnTransaction> stage)
+    /// <summary>Commits the statements <paramref name="stage"/> adds as one write, as a grain's write does.</summary>
+    private static async Task CommitAsync(PostgresStorage backend, Action<List<NpgsqlBatchCommand>> stage)
     {
-        var turn = new TurnTransaction();
-        stage(turn);
-        await backend.CommitAsync(turn.Writes, default);
+        var commands = new List<NpgsqlBatchCommand>();
+        stage(commands);
+        await backend.CommitAsync([new PgWrite([.. commands])], default);
     }
 
     private static async Task AssertStoppedAsync(Task change)

@@ -3,7 +3,6 @@ using Hourdini.Gateway.Http;
 using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Silo.Storage.Agents;
 
 namespace Hourdini.Gateway.Api;
@@ -70,7 +69,7 @@ public static class Agents
     {
         var caller = context.Caller();
         var agentId = OwnAgent(caller, id);
-        var updates = await grains.UserGrain(caller).PullUpdatesAsync(agentId);
+        var updates = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).PullUpdatesAsync(agentId));
         return new Answer(UpdatesView(updates));
     }
 

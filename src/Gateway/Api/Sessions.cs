@@ -5,7 +5,6 @@ using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Storage.Agents;
@@ -86,8 +85,8 @@ public static class Sessions
         var environment = Environment(body.Environment);
         var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
 
-        var started = await grains.UserGrain(caller).StartSessionAsync(
-            new StartSession(project.Terms, description, previous, caller.AgentId, environment.ToJsonString()));
+        var started = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).StartSessionAsync(
+            new StartSession(project.Terms, description, previous, caller.AgentId, environment.ToJsonString())));
         return Answer.Created($"/api/v1/sessions/{started.Session.Id}", new
         {
             session = View(started.Session, clock.GetUtcNow()),
@@ -138,14 +137,17 @@ public static class Sessions
             throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
         }
 
-        var session = await grains.UserGrain(caller).BeatAsync(Validate.Id(id, "Session"), kind, Previous(body.Previous), caller.AgentId);
+        var sessionId = Validate.Id(id, "Session");
+        var previous = Previous(body.Previous);
+        var session = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).BeatAsync(sessionId, kind, previous, caller.AgentId));
         return new Answer(new { session = View(session, clock.GetUtcNow()) });
     }
 
     public static async Task<Answer> EndAsync(string id, HttpContext context, IGrainFactory grains, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanTrack();
-        var ended = await grains.UserGrain(caller).EndSessionAsync(Validate.Id(id, "Session"), caller.AgentId);
+        var sessionId = Validate.Id(id, "Session");
+        var ended = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).EndSessionAsync(sessionId, caller.AgentId));
         return new Answer(new
         {
             session = View(ended.Session, clock.GetUtcNow()),
@@ -163,7 +165,9 @@ public static class Sessions
 
         var message = Validate.Text(body.Message, "message", 10_000);
         var taskId = Validate.OptionalId(body.TaskId, "Task");
-        var logged = await grains.UserGrain(caller).LogAsync(Validate.Id(id, "Session"), message, taskId, caller.AgentId);
+        // A log changes only its session: it goes straight to the session's grain, which checks it is the caller's.
+        var session = grains.GetGrain<ISessionGrain>(GrainKeys.For(caller.OrgId, Validate.Id(id, "Session")));
+        var logged = await Work.RetryIfStaleAsync(() => session.LogAsync(new SessionCaller(caller.UserId, caller.AgentId), message, taskId));
         return Answer.Created($"/api/v1/sessions/{id}/timeline", new { @event = EventView(logged) });
     }
 

@@ -2,7 +2,6 @@ using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
 
@@ -44,12 +43,13 @@ public static class Tasks
                 throw Refusal.Invalid("status must be \"open\", \"in_progress\" or \"done\".");
             }
 
+            var taskId = Validate.Id(id, "Task");
             var change = new TaskChange(
                 body.Title is null ? null : Validate.Text(body.Title, "title", 500),
                 body.Status,
                 await AssigneeAsync(caller.OrgId, body.AssigneeAgentId, agents, context.RequestAborted),
                 body.Unassign ?? false);
-            var task = await grains.UserGrain(caller).ChangeTaskAsync(Validate.Id(id, "Task"), change, caller.AgentId);
+            var task = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).ChangeTaskAsync(taskId, change, caller.AgentId));
             return Results.Ok(new { task = View(task) });
         }).RequireAuthorization();
     }

@@ -1,6 +1,5 @@
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Tracking;
@@ -28,8 +27,8 @@ public static class Timer
         var description = Work.Description(body.Description);
         var tags = Validate.Tags(body.Tags);
         var project = await catalog.ResolveProjectAsync(caller, body.ProjectId, body.ProjectName, context.RequestAborted);
-        var started = await grains.UserGrain(caller).StartTimerAsync(
-            new StartTimer(project.Terms, description, tags, body.Replace ?? false));
+        var started = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).StartTimerAsync(
+            new StartTimer(project.Terms, description, tags, body.Replace ?? false)));
         var now = clock.GetUtcNow();
         return Answer.Created("/api/v1/timer", new
         {
@@ -48,7 +47,7 @@ public static class Timer
     public static async Task<Answer> StopAsync(HttpContext context, IGrainFactory grains)
     {
         var caller = context.Caller().EnsureCanWrite();
-        var entry = await grains.UserGrain(caller).StopTimerAsync();
+        var entry = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).StopTimerAsync());
         return new Answer(new { entry = TimeEntries.View(entry) });
     }
 

@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Hourdini.Grains.Common;
-using Hourdini.Silo.Activation;
 using Hourdini.Silo.Storage;
 using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Runtime;
+using Orleans.Storage;
 
 namespace Hourdini.Gateway.Http;
 
@@ -40,6 +41,11 @@ public static class Problems
         BadHttpRequestException bad => (400, "malformed_request", "Malformed request", Explain(bad)),
         StorageUnavailableException => (503, "storage_unavailable", "Service unavailable", "The database is unavailable; retry shortly."),
         InconsistentStateException => (409, "concurrent_change", "Conflict", "Another change to the same data won; retry the request."),
+
+        // A silo died or did not answer in time (Hourdini:Orleans:ResponseTimeout): the cluster moves its grains to
+        // live silos within seconds, so the client should retry.
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException or OrleansException =>
+            (503, "service_unavailable", "Service unavailable", "A node of the service did not answer; retry shortly."),
         _ => (500, "internal_error", "Internal error", "An unexpected error occurred."),
     };
 

@@ -5,7 +5,6 @@ using Hourdini.Gateway.Auth;
 using Timer = Hourdini.Gateway.Api.Timer;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;

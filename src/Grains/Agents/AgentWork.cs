@@ -9,6 +9,7 @@ public static class TaskStatuses
     public static bool IsKnown(string? status) => status is Open or InProgress or Done;
 }
 
+[GenerateSerializer, Immutable, Alias("hd.AgentTask")]
 public sealed record AgentTask(
     Guid Id,
     Guid ProjectId,
@@ -18,9 +19,11 @@ public sealed record AgentTask(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt);
 
+[GenerateSerializer, Immutable, Alias("hd.AgentMessage")]
 public sealed record AgentMessage(Guid Id, Guid AgentId, Guid FromUserId, string Text, DateTimeOffset CreatedAt);
 
 /// <summary>What an agent pulls: tasks newly assigned to it and its unread messages (R12).</summary>
+[GenerateSerializer, Immutable, Alias("hd.AgentUpdates")]
 public sealed record AgentUpdates(IReadOnlyList<AgentTask> Tasks, IReadOnlyList<AgentMessage> Messages)
 {
     public static AgentUpdates None { get; } = new([], []);
@@ -74,6 +77,7 @@ public interface IAgentPresence
 }
 
 /// <summary>A change to a task; agents may change only the status of tasks assigned to them.</summary>
+[GenerateSerializer, Immutable, Alias("hd.TaskChange")]
 public sealed record TaskChange(string? Title, string? Status, Guid? AssigneeAgentId, bool Unassign)
 {
     public bool OnlyStatus => Title is null && AssigneeAgentId is null && !Unassign;

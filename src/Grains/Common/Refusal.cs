@@ -1,5 +1,6 @@
 namespace Hourdini.Grains.Common;
 
+[GenerateSerializer, Alias("hd.RefusalKind")]
 public enum RefusalKind
 {
     /// <summary>The input cannot be accepted as it is (422).</summary>
@@ -22,11 +23,15 @@ public enum RefusalKind
 /// The one error type for every refusal the product makes. <see cref="Code"/> is the stable,
 /// machine-readable code clients switch on; the gateway maps the kind to an HTTP status in one place.
 /// </summary>
+/// <remarks>It crosses grain calls (Orleans serializes it with its kind and code), so a silo's refusal reaches the gateway whole.</remarks>
+[GenerateSerializer, Alias("hd.Refusal")]
 public sealed class Refusal(RefusalKind kind, string code, string detail) : Exception(detail)
 {
-    public RefusalKind Kind { get; } = kind;
+    [Id(0)]
+    public RefusalKind Kind { get; private set; } = kind;
 
-    public string Code { get; } = code;
+    [Id(1)]
+    public string Code { get; private set; } = code;
 
     public static Refusal Invalid(string detail, string code = "validation_failed") => new(RefusalKind.Invalid, code, detail);
 

@@ -11,6 +11,7 @@ public static class EntrySource
 }
 
 /// <summary>A billed piece of work. Rate and currency are the ones locked in when the work started.</summary>
+[GenerateSerializer, Immutable, Alias("hd.TimeEntry")]
 public sealed record TimeEntry(
     Guid Id,
     Guid OrgId,

@@ -4,6 +4,7 @@ namespace Hourdini.Grains.Projects;
 /// What a piece of work on a project is billed at, read when the work starts and copied onto it
 /// (R5, R19): later changes to the project or client never reach work already started.
 /// </summary>
+[GenerateSerializer, Immutable, Alias("hd.ProjectTerms")]
 public sealed record ProjectTerms(Guid ProjectId, decimal Rate, string Currency, bool BillAgentTime)
 {
     /// <summary>R19: the project's rate when set, else the client's default rate.</summary>

@@ -1,6 +1,7 @@
 namespace Hourdini.Grains.Sessions;
 
 /// <summary>One stretch of a session's life with one driver. <see cref="EndedAt"/> is null while it runs.</summary>
+[GenerateSerializer, Immutable, Alias("hd.Beat")]
 public sealed record Beat(BeatKind Kind, DateTimeOffset StartedAt, DateTimeOffset? EndedAt)
 {
     public bool IsOpen => EndedAt is null;

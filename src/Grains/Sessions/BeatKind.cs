@@ -1,6 +1,7 @@
 namespace Hourdini.Grains.Sessions;
 
 /// <summary>Who is driving a session at a moment.</summary>
+[GenerateSerializer, Alias("hd.BeatKind")]
 public enum BeatKind
 {
     /// <summary>The human is driving; always billable.</summary>

@@ -1,27 +1,41 @@
-using Hourdini.Grains.Hosting;
-
 namespace Hourdini.Grains.Sessions;
 
 /// <summary>
-/// One session: holds its beat timeline and writes its entry when it ends. Changes reach it only
-/// through its user's grain, inside that user's turn (DESIGN.md, consistency).
+/// One session (key: org/session): holds its beat timeline and writes its entry when it ends, each change one write of
+/// its own. Focus changes reach it through its user's grain, which orders them so that every committed moment is safe
+/// (README, "Consistency across grains"); logs come straight from the gateway. It never calls its user's grain.
 /// </summary>
+[Alias("hd.ISessionGrain")]
 public interface ISessionGrain : IGrainWithStringKey
 {
-    Task<SessionState> StartAsync(SessionStart start);
+    /// <summary>Creates the session under this grain's key (a freshly minted id).</summary>
+    [Alias("Start")]
+    Task<SessionOpened> StartAsync(SessionStart start);
 
     /// <summary>The session, or null when no session has this key.</summary>
+    [Alias("Get")]
     Task<SessionState?> GetAsync();
 
-    /// <param name="byAgent">The session's own agent made the call: the same write renews its lease (R15).</param>
-    Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at, bool byAgent = false);
+    /// <summary>Switches the open beat; when the caller is the session's agent, the same write renews its lease (R15).</summary>
+    [Alias("SwitchBeat")]
+    Task<SessionState> SwitchBeatAsync(SessionCaller caller, BeatKind kind, DateTimeOffset at);
 
-    Task<SessionEnded> EndAsync(DateTimeOffset at, string reason);
+    /// <summary>R6: closes the timeline and writes the entry in the same write.</summary>
+    [Alias("End")]
+    Task<SessionEnded> EndAsync(SessionCaller caller, DateTimeOffset at);
 
-    /// <summary>R13, R14: a log line, optionally about a task.</summary>
-    /// <param name="byAgent">The session's own agent made the call: the same write renews its lease (R15).</param>
-    Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at, bool byAgent = false);
+    /// <summary>
+    /// R15: stops the agent session at its last-heard time if its lease has run out; null when the session is gone,
+    /// already stopped, or was heard from again in the meantime.
+    /// </summary>
+    [Alias("AutoStop")]
+    Task<SessionEnded?> AutoStopAsync(int leaseSeconds);
+
+    /// <summary>R13, R14: a log line, optionally about a task of the org. The agent's call renews its lease (R15).</summary>
+    [Alias("Log")]
+    Task<SessionEvent> LogAsync(SessionCaller caller, string message, Guid? taskId);
 
     /// <summary>R13, R14, R16: a task named by this session changed status.</summary>
+    [Alias("RecordTaskStatus")]
     Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at);
 }

@@ -10,6 +10,7 @@ public static class SessionEventTypes
 }
 
 /// <summary>One entry of a session's timeline (R13); <see cref="Data"/> is a JSON object.</summary>
+[GenerateSerializer, Immutable, Alias("hd.SessionEvent")]
 public sealed record SessionEvent(int Seq, string Type, DateTimeOffset At, string Data);
 
 /// <summary>Appends timeline events in the turn that produced them; the timeline is append-only (R7).</summary>

@@ -2,28 +2,39 @@ using System.Text.Json;
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
-using Hourdini.Grains.Hosting;
+using Orleans.Runtime;
 
 namespace Hourdini.Grains.Sessions;
 
 /// <summary>
-/// A session (R1–R16). Once stopped it never changes again (R7), so its activation goes as soon as it is idle instead of
-/// holding its timeline in memory until the idle timeout; a later call reads it back (issue 6: memory no longer grows
-/// with how many sessions ended in the last quarter of an hour).
+/// A session (R1–R16). Each change is one write of its own state, with the rows it makes (timeline events, its entry,
+/// the updates its agent pulled) in the same transaction. Once stopped it never changes again (R7), so its activation
+/// goes as soon as it is idle instead of holding its timeline in memory until the idle timeout.
 /// </summary>
-public sealed class SessionGrain(IGrainContext context, IPersistentState<SessionState> session, ITimeEntryLedger ledger, ISessionJournal journal)
-    : ISessionGrain
+public sealed class SessionGrain(
+    [PersistentState("session", StorageNames.Tracking)] IPersistentState<SessionState> session,
+    ITimeEntryLedger ledger,
+    ISessionJournal journal,
+    IAgentInbox inbox,
+    ITaskBoard board,
+    IAgentPresence presence,
+    TimeProvider clock) : Grain, ISessionGrain
 {
-    public async Task<SessionState> StartAsync(SessionStart start)
+    public async Task<SessionOpened> StartAsync(SessionStart start)
     {
         if (session.RecordExists)
         {
             throw Refusal.Conflict("session_exists", "A session with this id already exists.");
         }
 
+        var id = GrainKeys.Parse(this.GetPrimaryKeyString()).Id;
+
+        // R12: an agent's start pulls its updates; the marks commit with this session's first write, exactly once.
+        var updates = start.AgentId is { } agentId ? await inbox.PullAsync(start.OrgId, agentId) : AgentUpdates.None;
+        var metadata = $$"""{"pull_summary": {{updates.SummaryJson}}, "environment": {{start.EnvironmentJson}}}""";
         var state = new SessionState
         {
-            Id = start.Id,
+            Id = id,
             OrgId = start.OrgId,
             UserId = start.UserId,
             AgentId = start.AgentId,
@@ -36,17 +47,16 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
             StartedAt = start.At,
             LastHeardAt = start.AgentId is null ? null : start.At,
             Beats = Timeline.Start(start.FirstBeat, start.At),
-            Metadata = start.Metadata,
+            Metadata = metadata,
         };
-        using var metadata = JsonDocument.Parse(start.Metadata);
         (session.State, _) = Record(state, SessionEventTypes.Start, start.At, new
         {
             first_beat = start.FirstBeat.ToWire(),
             agent_id = start.AgentId,
-            pull_summary = metadata.RootElement.TryGetProperty("pull_summary", out var summary) ? summary : default(JsonElement?),
+            pull_summary = JsonDocument.Parse(updates.SummaryJson).RootElement,
         });
         await session.WriteStateAsync();
-        return session.State;
+        return new SessionOpened(session.State, updates);
     }
 
     public Task<SessionState?> GetAsync()
@@ -55,9 +65,10 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
         return Task.FromResult(session.RecordExists ? session.State : null);
     }
 
-    public async Task<SessionState> SwitchBeatAsync(BeatKind kind, DateTimeOffset at, bool byAgent = false)
+    public async Task<SessionState> SwitchBeatAsync(SessionCaller caller, BeatKind kind, DateTimeOffset at)
     {
-        var current = EnsureOpen();
+        var current = EnsureOpenFor(caller);
+        var byAgent = caller.AgentId is not null;
         var beats = Timeline.Switch(current.Beats, kind, at);
         if (ReferenceEquals(beats, current.Beats))
         {
@@ -81,11 +92,17 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
         return session.State;
     }
 
-    public async Task<SessionEvent> LogAsync(string message, Guid? taskId, DateTimeOffset at, bool byAgent = false)
+    public async Task<SessionEvent> LogAsync(SessionCaller caller, string message, Guid? taskId)
     {
-        var current = EnsureOpen();
+        var current = EnsureOpenFor(caller);
+        if (taskId is { } id && await board.GetAsync(current.OrgId, id) is null)
+        {
+            throw Refusal.NotFound("Task");
+        }
+
+        var at = clock.UtcNowMs();
         var (state, logged) = Record(
-            Heard(WorkedOn(current, taskId), byAgent, at) with { LogsCount = current.LogsCount + 1 },
+            Heard(WorkedOn(current, taskId), caller.AgentId is not null, at) with { LogsCount = current.LogsCount + 1 },
             SessionEventTypes.Log,
             at,
             new { message, task_id = taskId });
@@ -108,10 +125,31 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
         return recorded;
     }
 
-    /// <summary>R6: close the open beat, bill active time plus agent time when the snapshot says so.</summary>
-    public async Task<SessionEnded> EndAsync(DateTimeOffset at, string reason)
+    public Task<SessionEnded> EndAsync(SessionCaller caller, DateTimeOffset at) => StopAsync(EnsureOpenFor(caller), at, StopReasons.Ended);
+
+    public async Task<SessionEnded?> AutoStopAsync(int leaseSeconds)
     {
-        var current = EnsureOpen();
+        if (!session.RecordExists || session.State is not { AgentId: not null, IsStopped: false } current)
+        {
+            ReleaseIfSettled();
+            return null;
+        }
+
+        // Heartbeats renew the lease outside this grain, so the stored value is the one to go by.
+        var lastHeard = await presence.LastHeardAsync(current.OrgId, current.Id) ?? current.StartedAt;
+        if (lastHeard.AddSeconds(leaseSeconds) > clock.GetUtcNow())
+        {
+            return null;
+        }
+
+        // Commits only if the agent was not heard from again meanwhile; otherwise the write fails and a later sweep sees the renewal.
+        presence.ExpectLastHeard(current.OrgId, current.Id, lastHeard);
+        return await StopAsync(current, lastHeard, StopReasons.AutoStopped);
+    }
+
+    /// <summary>R6: close the open beat, bill active time plus agent time when the snapshot says so.</summary>
+    private async Task<SessionEnded> StopAsync(SessionState current, DateTimeOffset at, string reason)
+    {
         var beats = Timeline.Close(current.Beats, at);
         var stoppedAt = beats[^1].EndedAt!.Value;
         var totals = Timeline.Totals(beats, stoppedAt);
@@ -156,7 +194,7 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
         });
         session.State = stopped with { Status = SessionStatus.Stopped };
         await session.WriteStateAsync();
-        context.DeactivateOnIdle();
+        this.DeactivateOnIdle();
         return new SessionEnded(session.State, entry);
     }
 
@@ -179,6 +217,19 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
     private static SessionState WorkedOn(SessionState state, Guid? taskId) =>
         taskId is { } id && !state.TasksWorkedOn.Contains(id) ? state with { TasksWorkedOn = state.TasksWorkedOn.Add(id) } : state;
 
+    /// <summary>The session must be the caller's and, when an agent calls, that agent's own; then it must be open.</summary>
+    private SessionState EnsureOpenFor(SessionCaller caller)
+    {
+        if (!session.RecordExists || session.State.UserId != caller.UserId
+            || (caller.AgentId is not null && session.State.AgentId != caller.AgentId))
+        {
+            ReleaseIfSettled();
+            throw Refusal.NotFound("Session");
+        }
+
+        return EnsureOpen();
+    }
+
     private SessionState EnsureOpen()
     {
         ReleaseIfSettled();
@@ -197,7 +248,7 @@ public sealed class SessionGrain(IGrainContext context, IPersistentState<Session
     {
         if (!session.RecordExists || session.State.IsStopped)
         {
-            context.DeactivateOnIdle();
+            this.DeactivateOnIdle();
         }
     }
 }

@@ -1,132 +1,112 @@
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Sessions;
+using Orleans.Runtime;
 
 namespace Hourdini.Grains.Users;
 
+/// <summary>
+/// A user's timer and focus (R3, R17). A turn that moves the focus writes in this order, each write its own transaction:
+/// the timer stops (with its entry), the focused session is demoted, the new one is promoted. Every moment in between
+/// has at most one active beat and no timer beside it, and the database refuses any other order (unique index,
+/// exclusion constraint, timer trigger). Focus and agent sessions are read from the session rows when this grain
+/// activates, so a turn that failed part way leaves this activation to be dropped and nothing to repair.
+/// </summary>
 public sealed class UserGrain(
-    IGrainContext context,
-    IPersistentState<UserState> user,
+    [PersistentState("user", StorageNames.Tracking)] IPersistentState<UserState> user,
     ITimeEntryLedger ledger,
-    IAgentInbox inbox,
+    IPendingRows rows,
     ITaskBoard board,
-    IAgentPresence presence,
-    TimeProvider clock) : IUserGrain
+    IAgentInbox inbox,
+    ITurnSteps steps,
+    TimeProvider clock) : Grain, IUserGrain
 {
-    private readonly (Guid OrgId, Guid UserId) _id = GrainKeys.Parse(context.Key);
+    private (Guid OrgId, Guid UserId) Id => GrainKeys.Parse(this.GetPrimaryKeyString());
 
-    public async Task<SessionStarted> StartSessionAsync(StartSession command)
+    public Task<SessionStarted> StartSessionAsync(StartSession command) => Turn(async () =>
     {
         var at = clock.UtcNowMs();
         var sessionId = Guid.CreateVersion7(at);
         TimeEntry? timerEntry = null;
-        var updates = AgentUpdates.None;
 
         if (command.AgentId is { } agentId)
         {
-            // R8, R11: one open session per agent; R12: the start pulls the agent's updates.
+            // R8, R11: one open session per agent (the database's unique index backs this up).
             if (user.State.AgentSessions.ContainsKey(agentId))
             {
                 throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another (R8).");
             }
-
-            updates = await inbox.PullAsync(_id.OrgId, agentId);
         }
         else
         {
             // R2, R3: a human's session starts active, so it takes focus from the timer or another session.
             FocusRules.EnsureDemotion(command.Previous);
-            timerEntry = StopTimerAt(at);
+            timerEntry = await StopTimerFirstAsync(at);
             await DemoteFocusedAsync(sessionId, command.Previous, at);
         }
 
-        // The id was minted just above: the new session's grain need not look for a stored state.
-        var session = await context.GrainFactory.GetNewGrain<ISessionGrain>(GrainKeys.For(_id.OrgId, sessionId)).StartAsync(new SessionStart(
-            sessionId,
-            _id.OrgId,
-            _id.UserId,
+        var (orgId, userId) = Id;
+        var opened = await Session(sessionId).StartAsync(new SessionStart(
+            orgId,
+            userId,
             command.AgentId,
             command.Project,
             command.Description,
             command.AgentId is null ? BeatKind.Active : BeatKind.Agent,
             at,
-            $$"""{"pull_summary": {{updates.SummaryJson}}, "environment": {{command.EnvironmentJson}}}"""));
+            command.EnvironmentJson));
+        if (command.AgentId is null)
+        {
+            steps.Reached(TurnStep.FocusPromoted);
+        }
 
         user.State = command.AgentId is { } agent
-            ? user.State with { AgentSessions = user.State.AgentSessions.Add(agent, sessionId) }
+            ? user.State with { AgentSessions = user.State.AgentSessions.SetItem(agent, sessionId) }
             : FocusRules.Focus(user.State, sessionId);
-        await user.WriteStateAsync();
-        return new SessionStarted(session, timerEntry, updates);
-    }
+        return new SessionStarted(opened.Session, timerEntry, opened.Updates);
+    });
 
-    public async Task<SessionState> BeatAsync(Guid sessionId, BeatKind kind, BeatKind previous, Guid? agentId)
+    public Task<SessionState> BeatAsync(Guid sessionId, BeatKind kind, BeatKind previous, Guid? agentId) => Turn(async () =>
     {
         var at = clock.UtcNowMs();
         var target = Session(sessionId);
-        var current = EnsureOpenAndMine(await target.GetAsync(), agentId);
-
-        SessionState result;
-        if (kind == BeatKind.Active)
+        var caller = Caller(agentId);
+        if (kind != BeatKind.Active)
         {
-            FocusRules.EnsureDemotion(previous);
-            if (user.State.FocusedSessionId == sessionId)
-            {
-                // Nothing moves, except an agent's lease: it was heard from (R15).
-                return agentId is null ? current : await target.SwitchBeatAsync(BeatKind.Active, at, byAgent: true);
-            }
-
-            StopTimerAt(at);
-            await DemoteFocusedAsync(sessionId, previous, at);
-            result = await target.SwitchBeatAsync(BeatKind.Active, at, byAgent: agentId is not null);
-            user.State = FocusRules.Focus(user.State, sessionId);
-        }
-        else
-        {
-            result = await target.SwitchBeatAsync(kind, at, byAgent: agentId is not null);
-            var after = FocusRules.AfterLeaving(user.State, sessionId);
-            if (ReferenceEquals(after, user.State))
-            {
-                // An unfocused session (an agent's, usually) left the user's state as it was: the session's version
-                // and the check of the state this turn read guard the turn, with no write to the user's row.
-                return result;
-            }
-
-            user.State = after;
+            var left = await target.SwitchBeatAsync(caller, kind, at);
+            user.State = FocusRules.AfterLeaving(user.State, sessionId);
+            return left;
         }
 
-        await user.WriteStateAsync();
-        return result;
-    }
+        FocusRules.EnsureDemotion(previous);
+        if (user.State.FocusedSessionId == sessionId)
+        {
+            // Nothing moves, except an agent's lease: it was heard from (R15).
+            return await target.SwitchBeatAsync(caller, BeatKind.Active, at);
+        }
 
-    public async Task<SessionEnded> EndSessionAsync(Guid sessionId, Guid? agentId)
-    {
-        var target = Session(sessionId);
+        // Refuse before anything moves: the session must be the caller's and open.
         EnsureOpenAndMine(await target.GetAsync(), agentId);
+        await StopTimerFirstAsync(at);
+        await DemoteFocusedAsync(sessionId, previous, at);
+        var promoted = await target.SwitchBeatAsync(caller, BeatKind.Active, at);
+        steps.Reached(TurnStep.FocusPromoted);
+        user.State = FocusRules.Focus(user.State, sessionId);
+        return promoted;
+    });
 
-        var ended = await target.EndAsync(clock.UtcNowMs(), StopReasons.Ended);
+    public Task<SessionEnded> EndSessionAsync(Guid sessionId, Guid? agentId) => Turn(async () =>
+    {
+        var ended = await Session(sessionId).EndAsync(Caller(agentId), clock.UtcNowMs());
         user.State = Released(ended.Session);
-        await user.WriteStateAsync();
         return ended;
-    }
+    });
 
-    public async Task<SessionEvent> LogAsync(Guid sessionId, string message, Guid? taskId, Guid? agentId)
+    public Task<AgentTask> ChangeTaskAsync(Guid taskId, TaskChange change, Guid? agentId) => Turn(async () =>
     {
-        var target = Session(sessionId);
-        EnsureOpenAndMine(await target.GetAsync(), agentId);
-        if (taskId is { } id && await board.GetAsync(_id.OrgId, id) is null)
-        {
-            throw Refusal.NotFound("Task");
-        }
-
-        // The user's own state is unchanged: the session's version guards this turn's write.
-        return await target.LogAsync(message, taskId, clock.UtcNowMs(), byAgent: agentId is not null);
-    }
-
-    public async Task<AgentTask> ChangeTaskAsync(Guid taskId, TaskChange change, Guid? agentId)
-    {
-        var task = await board.GetAsync(_id.OrgId, taskId);
+        var (orgId, _) = Id;
+        var task = await board.GetAsync(orgId, taskId);
         if (task is null || (agentId is not null && task.AssigneeAgentId != agentId))
         {
             throw Refusal.NotFound("Task");
@@ -146,7 +126,8 @@ public sealed class UserGrain(
             AssigneeAgentId = assignee,
             UpdatedAt = at,
         };
-        board.Save(_id.OrgId, changed, reassigned: assignee != task.AssigneeAgentId);
+        board.Save(orgId, changed, reassigned: assignee != task.AssigneeAgentId);
+        await rows.SaveAsync();
 
         // R13: the status change joins the timeline of the session the caller is working in.
         var workingIn = agentId is { } agent ? user.State.AgentSessions.GetValueOrDefault(agent) : user.State.FocusedSessionId;
@@ -156,35 +137,101 @@ public sealed class UserGrain(
         }
 
         return changed;
-    }
+    });
 
-    /// <summary>The pull's own count check keeps it exactly-once across nodes; an empty pull writes nothing.</summary>
-    public Task<AgentUpdates> PullUpdatesAsync(Guid agentId) => inbox.PullAsync(_id.OrgId, agentId);
-
-    public async Task<SessionEnded?> AutoStopAsync(Guid sessionId, int leaseSeconds)
+    /// <summary>The pull's own count check keeps it exactly-once; an empty pull writes nothing.</summary>
+    public Task<AgentUpdates> PullUpdatesAsync(Guid agentId) => Turn(async () =>
     {
-        var target = Session(sessionId);
-        var session = await target.GetAsync();
-        if (session is not { AgentId: not null, IsStopped: false } || session.UserId != _id.UserId)
+        var updates = await inbox.PullAsync(Id.OrgId, agentId);
+        await rows.SaveAsync();
+        return updates;
+    });
+
+    public Task<SessionEnded?> AutoStopAsync(Guid sessionId, int leaseSeconds) => Turn(async () =>
+    {
+        var ended = await Session(sessionId).AutoStopAsync(leaseSeconds);
+        if (ended is not null)
         {
-            return null;
+            user.State = Released(ended.Session);
         }
 
-        var lastHeard = await presence.LastHeardAsync(_id.OrgId, sessionId) ?? session.StartedAt;
-        if (lastHeard.AddSeconds(leaseSeconds) > clock.GetUtcNow())
-        {
-            return null;
-        }
-
-        // Commits only if the agent was not heard from again meanwhile; otherwise the retry sees the renewal.
-        presence.ExpectLastHeard(_id.OrgId, sessionId, lastHeard);
-        var ended = await target.EndAsync(lastHeard, StopReasons.AutoStopped);
-        user.State = Released(ended.Session);
-        await user.WriteStateAsync();
         return ended;
+    });
+
+    public Task<TimerStarted> StartTimerAsync(StartTimer command) => Turn(async () =>
+    {
+        FocusRules.EnsureTimerMayStart(user.State, command.Replace);
+        var at = clock.UtcNowMs();
+        var replaced = StopTimerAt(at);
+
+        var timer = new RunningTimer(
+            Guid.CreateVersion7(at),
+            command.Project.ProjectId,
+            command.Description,
+            command.Tags,
+            at,
+            command.Project.Rate,
+            command.Project.Currency);
+        user.State = user.State with { Timer = timer };
+        await user.WriteStateAsync();
+        return new TimerStarted(timer, replaced);
+    });
+
+    public Task<TimeEntry> StopTimerAsync() => Turn(async () =>
+    {
+        if (user.State.Timer is null)
+        {
+            throw Refusal.NotFound("A running timer");
+        }
+
+        var entry = StopTimerAt(clock.UtcNowMs())!;
+        await user.WriteStateAsync();
+        return entry;
+    });
+
+    /// <summary>
+    /// Runs one turn. A refusal changes nothing. Any other failure may have left some of the turn's writes committed and
+    /// others not, or this activation's memory ahead of the database: the activation goes, and the next call reads
+    /// the user's focus afresh from the session rows.
+    /// </summary>
+    private async Task<T> Turn<T>(Func<Task<T>> turn)
+    {
+        try
+        {
+            return await turn();
+        }
+        catch (Exception error) when (error is not Refusal)
+        {
+            this.DeactivateOnIdle();
+            throw;
+        }
     }
 
-    /// <summary>Saves the running timer, if any, as an entry ending at <paramref name="at"/> (R3, R17).</summary>
+    /// <summary>Step 1 of a focus change: the running timer, if any, is saved as an entry ending at <paramref name="at"/> (R3, R17).</summary>
+    private async Task<TimeEntry?> StopTimerFirstAsync(DateTimeOffset at)
+    {
+        if (StopTimerAt(at) is not { } entry)
+        {
+            return null;
+        }
+
+        await user.WriteStateAsync();
+        steps.Reached(TurnStep.TimerStopped);
+        return entry;
+    }
+
+    /// <summary>Step 2 of a focus change: the focused session drops to <paramref name="previous"/> before another is promoted.</summary>
+    private async Task DemoteFocusedAsync(Guid newFocus, BeatKind previous, DateTimeOffset at)
+    {
+        if (FocusRules.SessionToDemote(user.State, newFocus) is { } demoted)
+        {
+            await Session(demoted).SwitchBeatAsync(Caller(null), previous, at);
+            user.State = FocusRules.AfterLeaving(user.State, demoted);
+            steps.Reached(TurnStep.FocusDemoted);
+        }
+    }
+
+    /// <summary>Saves the running timer, if any, as an entry staged with the next write of this grain (R17).</summary>
     private TimeEntry? StopTimerAt(DateTimeOffset at)
     {
         if (user.State.Timer is not { } timer)
@@ -192,11 +239,12 @@ public sealed class UserGrain(
             return null;
         }
 
+        var (orgId, userId) = Id;
         var endedAt = at > timer.StartedAt ? at : timer.StartedAt;
         var entry = new TimeEntry(
             Id: timer.Id,
-            OrgId: _id.OrgId,
-            UserId: _id.UserId,
+            OrgId: orgId,
+            UserId: userId,
             ProjectId: timer.ProjectId,
             AgentId: null,
             SessionId: null,
@@ -215,37 +263,6 @@ public sealed class UserGrain(
         return entry;
     }
 
-    public async Task<TimerStarted> StartTimerAsync(StartTimer command)
-    {
-        FocusRules.EnsureTimerMayStart(user.State, command.Replace);
-        var at = clock.UtcNowMs();
-        var replaced = StopTimerAt(at);
-
-        var timer = new RunningTimer(
-            Guid.CreateVersion7(at),
-            command.Project.ProjectId,
-            command.Description,
-            command.Tags,
-            at,
-            command.Project.Rate,
-            command.Project.Currency);
-        user.State = user.State with { Timer = timer };
-        await user.WriteStateAsync();
-        return new TimerStarted(timer, replaced);
-    }
-
-    public async Task<TimeEntry> StopTimerAsync()
-    {
-        if (user.State.Timer is null)
-        {
-            throw Refusal.NotFound("A running timer");
-        }
-
-        var entry = StopTimerAt(clock.UtcNowMs())!;
-        await user.WriteStateAsync();
-        return entry;
-    }
-
     /// <summary>After a session ends, it holds neither the user's focus nor its agent's one open slot.</summary>
     private UserState Released(SessionState ended)
     {
@@ -255,18 +272,10 @@ public sealed class UserGrain(
             : state;
     }
 
-    private async Task DemoteFocusedAsync(Guid newFocus, BeatKind previous, DateTimeOffset at)
-    {
-        if (FocusRules.SessionToDemote(user.State, newFocus) is { } demoted)
-        {
-            await Session(demoted).SwitchBeatAsync(previous, at);
-        }
-    }
-
     /// <summary>The session must be this user's and, when an agent calls, that agent's own.</summary>
     private SessionState EnsureOpenAndMine(SessionState? session, Guid? agentId)
     {
-        if (session is null || session.UserId != _id.UserId || (agentId is not null && session.AgentId != agentId))
+        if (session is null || session.UserId != Id.UserId || (agentId is not null && session.AgentId != agentId))
         {
             throw Refusal.NotFound("Session");
         }
@@ -276,6 +285,7 @@ public sealed class UserGrain(
             : session;
     }
 
-    private ISessionGrain Session(Guid sessionId) =>
-        context.GrainFactory.GetGrain<ISessionGrain>(GrainKeys.For(_id.OrgId, sessionId));
+    private SessionCaller Caller(Guid? agentId) => new(Id.UserId, agentId);
+
+    private ISessionGrain Session(Guid sessionId) => GrainFactory.GetGrain<ISessionGrain>(GrainKeys.For(Id.OrgId, sessionId));
 }

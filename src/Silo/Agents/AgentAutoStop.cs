@@ -1,10 +1,10 @@
 using Hourdini.Grains.Common;
-using Hourdini.Grains.Hosting;
 using Hourdini.Grains.Users;
 using Hourdini.Silo.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Orleans.Storage;
 
 namespace Hourdini.Silo.Agents;
 
@@ -80,7 +80,7 @@ public sealed class AgentAutoStop(
                     stopped++;
                 }
             }
-            catch (Exception error) when (error is Refusal or Activation.InconsistentStateException)
+            catch (Exception error) when (error is Refusal or InconsistentStateException)
             {
                 // Typically the same user's grain on another node won a concurrent turn. The claim is
                 // released so the next sweep (of any node) retries at once instead of after ClaimFor.

@@ -1,6 +1,5 @@
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Users;
-using Hourdini.Silo.Activation;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -18,20 +17,11 @@ namespace Hourdini.Silo.Live;
 /// for the one before it to reach the disk (issue 6). A notification here is a wake-up, not a fact: a
 /// page re-reads what it shows, and after a gap it re-reads anyway, so losing one in a crash loses nothing stored.
 /// </remarks>
-public sealed partial class ChangeNotifier(NpgsqlDataSource dataSource, ILogger<ChangeNotifier> logger) : BackgroundService, ICommitListener
+public sealed partial class ChangeNotifier(NpgsqlDataSource dataSource, ILogger<ChangeNotifier> logger) : BackgroundService
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _signal = new(0);
     private HashSet<(Guid OrgId, Guid UserId)> _pending = [];
-
-    public void Committed(GrainId grain)
-    {
-        if (grain.Interface == typeof(IUserGrain))
-        {
-            var (orgId, userId) = GrainKeys.Parse(grain.Key);
-            Changed(orgId, userId);
-        }
-    }
 
     public void Changed(Guid orgId, Guid userId)
     {

@@ -1,14 +1,35 @@
-using Hourdini.Silo.Activation;
 using Npgsql;
+using Orleans.Storage;
 
 namespace Hourdini.Silo.Storage;
 
-/// <summary>Commands a grain staged; they run in the order staged, inside the turn's one transaction.</summary>
+/// <summary>A write to commit: its shape belongs to the storage backend that commits it.</summary>
+public interface IStagedWrite;
+
+/// <summary>Commits writes atomically, or throws <see cref="InconsistentStateException"/> when one was made on stale state.</summary>
+public interface IStorageBackend
+{
+    Task CommitAsync(IReadOnlyList<IStagedWrite> writes, CancellationToken cancellationToken);
+}
+
+/// <summary>Commands that run in the order given, inside one transaction.</summary>
 public sealed record PgWrite(params NpgsqlBatchCommand[] Commands) : IStagedWrite;
 
 /// <summary>PostgreSQL is down or unreachable: the request should be retried later (503).</summary>
-public sealed class StorageUnavailableException(Exception inner)
-    : Exception("The database is unavailable.", inner);
+/// <remarks>It crosses grain calls, from the silo that wrote to the gateway that answers.</remarks>
+[GenerateSerializer, Alias("hd.StorageUnavailable")]
+public sealed class StorageUnavailableException : Exception
+{
+    public StorageUnavailableException(Exception inner)
+        : base("The database is unavailable.", inner)
+    {
+    }
+
+    public StorageUnavailableException()
+        : base("The database is unavailable.")
+    {
+    }
+}
 
 public sealed class GroupCommitOptions
 {
@@ -24,12 +45,12 @@ public sealed class GroupCommitOptions
 }
 
 /// <summary>
-/// Commits turns' writes. Each transaction is one batch in one round trip: PostgreSQL runs a pipelined batch
+/// Commits grains' writes. Each transaction is one batch in one round trip: PostgreSQL runs a pipelined batch
 /// that ends in a single Sync as one implicit transaction, so it commits whole or not at all.
 /// Group commit (issue 6): turns that arrive while other transactions are in flight wait and then go
-/// together, in one transaction with one WAL flush. Turns of one grain never share a group, since a grain's
-/// next turn starts only after this one is answered. If a group fails, each of its turns is committed on
-/// its own, so one user's conflict fails only that user's turn.
+/// together, in one transaction with one WAL flush. Writes of one grain never share a group, since a grain's
+/// next write starts only after this one is answered. If a group fails, each of its writes is committed on
+/// its own, so one grain's version conflict fails only that grain's write.
 /// </summary>
 public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOptions options) : IStorageBackend
 {
@@ -159,7 +180,7 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
     {
         _ when Db.IsUnavailable(error) => new StorageUnavailableException(error),
         PostgresException pg when StaleStateCodes.Contains(pg.SqlState) =>
-            new InconsistentStateException($"The turn's writes conflict with the stored state: {pg.MessageText}", pg),
+            new InconsistentStateException($"The write conflicts with the stored state: {pg.MessageText}", pg),
         _ => error,
     };
 
@@ -214,18 +235,6 @@ public static class Db
         System.Net.Sockets.SocketException or TimeoutException => true,
         _ => false,
     };
-
-    /// <summary>
-    /// Fails the transaction (HD409, a stale state) unless the versioned row <paramref name="table"/>(org_id, <paramref name="idColumn"/>)
-    /// still has <paramref name="version"/>. FOR SHARE holds the row until the transaction ends, so no other node can
-    /// change it in between. Table and column are the storages' own constants, never input.
-    /// </summary>
-    public static NpgsqlBatchCommand VersionCheck(string table, string idColumn, string what, Guid orgId, Guid id, long version) => Command(
-        $"""
-        SELECT hd_expect_one(count(*), '{what} ' || $2::text)
-        FROM (SELECT 1 FROM {table} WHERE org_id = $1 AND {idColumn} = $2 AND version = $3 FOR SHARE) current
-        """,
-        orgId, id, version);
 
     public static NpgsqlBatchCommand Command(string sql, params object?[] parameters)
     {

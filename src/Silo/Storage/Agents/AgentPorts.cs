@@ -1,28 +1,25 @@
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Sessions;
-using Hourdini.Silo.Activation;
+using Hourdini.Silo.Storage.Tracking;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Hourdini.Silo.Storage.Agents;
 
-/// <summary>Appends timeline events to the current turn (R13).</summary>
-public sealed class SessionJournal : ISessionJournal
+/// <summary>Appends timeline events with the session's next write (R13).</summary>
+public sealed class SessionJournal(PendingRows rows) : ISessionJournal
 {
     public void Append(Guid orgId, Guid sessionId, SessionEvent sessionEvent) =>
-        Turn().Stage(new PgWrite(Db.Command(
+        rows.Stage(Db.Command(
             "INSERT INTO session_events (org_id, session_id, seq, type, at, data) VALUES ($1, $2, $3, $4, $5, $6)",
-            orgId, sessionId, sessionEvent.Seq, sessionEvent.Type, sessionEvent.At, Db.Jsonb(sessionEvent.Data))));
-
-    internal static TurnTransaction Turn() =>
-        TurnTransaction.Current ?? throw new InvalidOperationException("This write belongs inside a grain turn.");
+            orgId, sessionId, sessionEvent.Seq, sessionEvent.Type, sessionEvent.At, Db.Jsonb(sessionEvent.Data)));
 }
 
 /// <summary>
-/// R12: reads what the agent has not pulled yet and marks exactly those rows pulled in the turn. If
-/// another node pulled some of them first, the counts differ and the turn retries on fresh state.
+/// R12: reads what the agent has not pulled yet and stages marking exactly those rows pulled with the grain's next write.
+/// If anything else pulled some of them first, the counts differ and the write fails.
 /// </summary>
-public sealed class AgentInbox(NpgsqlDataSource dataSource, TimeProvider clock) : IAgentInbox
+public sealed class AgentInbox(NpgsqlDataSource dataSource, TimeProvider clock, PendingRows rows) : IAgentInbox
 {
     private const int MaxPerPull = 200;
 
@@ -61,33 +58,32 @@ public sealed class AgentInbox(NpgsqlDataSource dataSource, TimeProvider clock) 
         }
 
         var at = clock.GetUtcNow();
-        var turn = SessionJournal.Turn();
         if (tasks.Count > 0)
         {
-            turn.Stage(new PgWrite(Db.Command(
+            rows.Stage(Db.Command(
                 """
                 WITH w AS (UPDATE tasks SET assignment_pulled_at = $3
                            WHERE org_id = $1 AND id = ANY($2) AND assignee_agent_id = $4 AND assignment_pulled_at IS NULL RETURNING 1)
                 SELECT hd_expect_count(count(*), $5, 'pulled tasks') FROM w
                 """,
-                orgId, tasks.Select(t => t.Id).ToArray(), at, agentId, (long)tasks.Count)));
+                orgId, tasks.Select(t => t.Id).ToArray(), at, agentId, (long)tasks.Count));
         }
 
         if (messages.Count > 0)
         {
-            turn.Stage(new PgWrite(Db.Command(
+            rows.Stage(Db.Command(
                 """
                 WITH w AS (UPDATE messages SET pulled_at = $3 WHERE org_id = $1 AND id = ANY($2) AND pulled_at IS NULL RETURNING 1)
                 SELECT hd_expect_count(count(*), $4, 'pulled messages') FROM w
                 """,
-                orgId, messages.Select(m => m.Id).ToArray(), at, (long)messages.Count)));
+                orgId, messages.Select(m => m.Id).ToArray(), at, (long)messages.Count));
         }
 
         return new AgentUpdates(tasks, messages);
     });
 }
 
-public sealed class TaskBoard(NpgsqlDataSource dataSource) : ITaskBoard
+public sealed class TaskBoard(NpgsqlDataSource dataSource, PendingRows rows) : ITaskBoard
 {
     public Task<AgentTask?> GetAsync(Guid orgId, Guid taskId) => Db.RunAsync(async () =>
     {
@@ -97,20 +93,20 @@ public sealed class TaskBoard(NpgsqlDataSource dataSource) : ITaskBoard
     });
 
     public void Save(Guid orgId, AgentTask task, bool reassigned) =>
-        SessionJournal.Turn().Stage(new PgWrite(Db.Command(
+        rows.Stage(Db.Command(
             """
             UPDATE tasks SET title = $3, status = $4, assignee_agent_id = $5, updated_at = $6,
                 assignment_pulled_at = CASE WHEN $7 THEN NULL ELSE assignment_pulled_at END
             WHERE org_id = $1 AND id = $2
             """,
-            orgId, task.Id, task.Title, task.Status, Db.Nullable(task.AssigneeAgentId, NpgsqlDbType.Uuid), task.UpdatedAt, reassigned)));
+            orgId, task.Id, task.Title, task.Status, Db.Nullable(task.AssigneeAgentId, NpgsqlDbType.Uuid), task.UpdatedAt, reassigned));
 
     internal static AgentTask Read(NpgsqlDataReader r) => new(
         r.Get<Guid>("id"), r.Get<Guid>("project_id"), r.Get<string>("title")!, r.Get<string>("status")!,
         r.Get<Guid?>("assignee_agent_id"), r.Get<DateTimeOffset>("created_at"), r.Get<DateTimeOffset>("updated_at"));
 }
 
-public sealed class AgentPresence(NpgsqlDataSource dataSource) : IAgentPresence
+public sealed class AgentPresence(NpgsqlDataSource dataSource, PendingRows rows) : IAgentPresence
 {
     public Task<DateTimeOffset?> LastHeardAsync(Guid orgId, Guid sessionId) => Db.RunAsync(async () =>
     {
@@ -121,11 +117,11 @@ public sealed class AgentPresence(NpgsqlDataSource dataSource) : IAgentPresence
     });
 
     public void ExpectLastHeard(Guid orgId, Guid sessionId, DateTimeOffset lastHeard) =>
-        SessionJournal.Turn().Stage(new PgWrite(Db.Command(
+        rows.Stage(Db.Command(
             """
             WITH unchanged AS (
                 SELECT 1 FROM sessions WHERE org_id = $1 AND id = $2 AND coalesce(last_heard_at, started_at) = $3 FOR UPDATE)
             SELECT hd_expect_one(count(*), 'lease of session ' || $2::text) FROM unchanged
             """,
-            orgId, sessionId, lastHeard)));
+            orgId, sessionId, lastHeard));
 }

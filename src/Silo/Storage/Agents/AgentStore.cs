@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Hourdini.Grains.Accounts;
-using Hourdini.Silo.Activation;
 using Hourdini.Silo.Storage.Accounts;
 using Hourdini.Grains.Agents;
 using Hourdini.Grains.Common;

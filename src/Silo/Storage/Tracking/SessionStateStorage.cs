@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Sessions;
-using Hourdini.Silo.Activation;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -12,18 +11,16 @@ namespace Hourdini.Silo.Storage.Tracking;
 /// so a write touches only the beat that was open when last stored and the beats added since.
 /// The agent's lease (<c>last_heard_at</c>) is also renewed outside turns, unversioned, so a write only moves it forward.
 /// </summary>
-public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainStorage<SessionState>
+public sealed class SessionStateStorage(NpgsqlDataSource dataSource)
 {
-    public async Task<StoredState<SessionState>> ReadAsync(string key, CancellationToken cancellationToken)
+    public async Task<(SessionState? State, long Version)> ReadAsync(string key, CancellationToken cancellationToken)
     {
         var (orgId, sessionId) = GrainKeys.Parse(key);
-        return await Db.RunAsync(async () =>
+        return await Db.RunAsync<(SessionState?, long)>(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             var loaded = await ReadManyAsync(connection, orgId, [sessionId], cancellationToken);
-            return loaded.Count == 0
-                ? new StoredState<SessionState>(null, 0)
-                : new StoredState<SessionState>(loaded[0].State, loaded[0].Version);
+            return loaded.Count == 0 ? (null, 0) : (loaded[0].State, loaded[0].Version);
         });
     }
 
@@ -97,13 +94,11 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
             .ToList();
     }
 
-    public void StageCheck(TurnTransaction turn, string key, long version)
-    {
-        var (orgId, sessionId) = GrainKeys.Parse(key);
-        turn.Stage(new PgWrite(Db.VersionCheck("sessions", "id", "session", orgId, sessionId, version)));
-    }
-
-    public void StageWrite(TurnTransaction turn, string key, SessionState state, SessionState? persisted, long expectedVersion)
+    /// <summary>
+    /// The statements that store <paramref name="state"/> if the row still has <paramref name="expectedVersion"/> (0: a
+    /// new session), else fail (HD409). <paramref name="persisted"/> is the state as last stored, so only what changed is sent.
+    /// </summary>
+    public NpgsqlBatchCommand[] Write(SessionState state, SessionState? persisted, long expectedVersion)
     {
         var commands = new List<NpgsqlBatchCommand>();
         if (expectedVersion == 0)
@@ -147,7 +142,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource) : IGrainSto
             commands.Add(Update(state, expectedVersion, persisted is null ? (1 << Columns.Length) - 1 : Changed(state, persisted)));
         }
 
-        turn.Stage(new PgWrite([.. commands]));
+        return [.. commands];
     }
 
     /// <summary>A column of the row that a turn can change: how a change shows, what it sends, how the update sets it.</summary>

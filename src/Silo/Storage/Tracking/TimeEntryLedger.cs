@@ -1,19 +1,13 @@
 using Hourdini.Grains.Entries;
-using Hourdini.Silo.Activation;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Hourdini.Silo.Storage.Tracking;
 
-/// <summary>Stages an entry insert into the turn that produced it.</summary>
-public sealed class TimeEntryLedger : ITimeEntryLedger
+/// <summary>Stages an entry insert with the next write of the grain that produced it.</summary>
+public sealed class TimeEntryLedger(PendingRows rows) : ITimeEntryLedger
 {
-    public void Record(TimeEntry entry)
-    {
-        var turn = TurnTransaction.Current
-            ?? throw new InvalidOperationException("An entry can only be recorded inside a grain turn.");
-        turn.Stage(new PgWrite(Insert(entry)));
-    }
+    public void Record(TimeEntry entry) => rows.Stage(Insert(entry));
 
     public static NpgsqlBatchCommand Insert(TimeEntry entry) => Db.Command(
         """
