@@ -115,13 +115,6 @@ public static class SiloExtensions
             options.Invariant = AdoNetInvariant;
             options.ConnectionString = connectionString;
         });
-        silo.AddAdoNetGrainStorage(StorageNames.Documents, options =>
-        {
-            options.Invariant = AdoNetInvariant;
-            options.ConnectionString = connectionString;
-        });
-        silo.Services.AddGrainStorage(StorageNames.Tracking, (sp, _) => ActivatorUtilities.CreateInstance<TrackingGrainStorage>(sp));
-
         var address = IPAddress.Parse(orleans["Address"] ?? "127.0.0.1");
         silo.ConfigureEndpoints(address, Port(orleans, "SiloPort"), Port(orleans, "GatewayPort"), listenOnAnyHostAddress: false);
 
@@ -136,6 +129,22 @@ public static class SiloExtensions
         });
         silo.Configure<SiloMessagingOptions>(options =>
             options.ResponseTimeout = orleans.GetValue("ResponseTimeout", TimeSpan.FromSeconds(5)));
+        return silo.AddHourdiniGrains(configuration);
+    }
+
+    /// <summary>
+    /// The grains and what they need, whatever the cluster: the tracking storage, document storage, the rows a turn
+    /// stages, idle collection and the agents' auto-stop sweep (R15). <see cref="AddHourdiniSilo"/> adds it; grain tests on
+    /// Orleans' <c>TestCluster</c> add it alone.
+    /// </summary>
+    public static ISiloBuilder AddHourdiniGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.AddAdoNetGrainStorage(StorageNames.Documents, options =>
+        {
+            options.Invariant = AdoNetInvariant;
+            options.ConnectionString = ConnectionString(configuration);
+        });
+        silo.Services.AddGrainStorage(StorageNames.Tracking, (sp, _) => ActivatorUtilities.CreateInstance<TrackingGrainStorage>(sp));
         silo.Configure<GrainCollectionOptions>(options =>
         {
             options.CollectionAge = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15));

@@ -38,6 +38,9 @@ public sealed class HourdiniServer : IAsyncLifetime, IAsyncDisposable
         ["Hourdini:Limits:SignInPerMinute"] = "100000",
     };
 
+    /// <summary>Services registered before Hourdini's own, to replace one of them (a test hook such as <c>ITurnSteps</c>).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
     public async Task InitializeAsync()
     {
         var cluster = await PostgresCluster.GetAsync();
@@ -45,9 +48,10 @@ public sealed class HourdiniServer : IAsyncLifetime, IAsyncDisposable
     }
 
     /// <summary>Another node over the same database, as a second server process would be.</summary>
-    public static async Task<HourdiniServer> StartNodeAsync(string connectionString, Dictionary<string, string?>? settings = null)
+    public static async Task<HourdiniServer> StartNodeAsync(
+        string connectionString, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var node = new HourdiniServer();
+        var node = new HourdiniServer { ConfigureServices = services };
         foreach (var (key, value) in settings ?? [])
         {
             node.Settings[key] = value;
@@ -65,6 +69,7 @@ public sealed class HourdiniServer : IAsyncLifetime, IAsyncDisposable
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(Settings) { ["HOURDINI_DATABASE"] = ConnectionString });
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            ConfigureServices?.Invoke(builder.Services);
         });
         await _app.StartAsync();
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
