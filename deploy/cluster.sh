@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Several Hourdini nodes behind nginx on this machine (issue 7, docs/RELIABILITY.md): a private
-# PostgreSQL cluster, three gateway nodes on 127.0.0.1:5181-5183 and nginx on 127.0.0.1:5180 with
-# deploy/nginx/hourdini.conf (routing by bearer token, else session cookie, consistent hashing).
+# Several Hourdini nodes behind nginx on this machine (issues 7, 23; docs/RELIABILITY.md): a private
+# PostgreSQL cluster, three nodes on 127.0.0.1:5181-5183 that each co-host a silo of one Orleans cluster
+# (membership in that PostgreSQL; silo ports 15181-15183, gateway ports 25181-25183: the HTTP port plus
+# 10000 and 20000), and nginx on 127.0.0.1:5180 with deploy/nginx/hourdini.conf (routing by bearer token,
+# else session cookie, consistent hashing: for warm caches, not for correctness).
 # Installs PostgreSQL and nginx when missing.
 #   deploy/cluster.sh                 start everything, wait; Ctrl-C stops everything
 #   deploy/cluster.sh start|stop      the same in the background (state in HOURDINI_CLUSTER_DIR)
@@ -60,7 +62,9 @@ start_node() {
   local i=$1 p
   p=$(node_port "$i")
   if [ -f "$dir/node$i.pid" ] && kill -0 "$(cat "$dir/node$i.pid")" 2>/dev/null; then return 0; fi
-  HOURDINI_DATABASE=$(database) setsid dotnet "$dll" --urls "http://127.0.0.1:$p" --contentRoot "$root/src/Gateway" \
+  # A silo restarted on the same ports supersedes its dead predecessor at once (a newer generation of the same address).
+  HOURDINI_DATABASE=$(database) Hourdini__Orleans__SiloPort=$((p + 10000)) Hourdini__Orleans__GatewayPort=$((p + 20000)) \
+    setsid dotnet "$dll" --urls "http://127.0.0.1:$p" --contentRoot "$root/src/Gateway" \
     >>"$dir/node$i.log" 2>&1 </dev/null &
   echo $! >"$dir/node$i.pid"
   wait_ready "$p" "node $i"

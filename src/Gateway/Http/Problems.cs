@@ -39,7 +39,8 @@ public static class Problems
         },
         BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "Payload too large", "The request body is too large."),
         BadHttpRequestException bad => (400, "malformed_request", "Malformed request", Explain(bad)),
-        StorageUnavailableException => (503, "storage_unavailable", "Service unavailable", "The database is unavailable; retry shortly."),
+        StorageUnavailableException or OrleansException { InnerException: StorageUnavailableException } =>
+            (503, "storage_unavailable", "Service unavailable", "The database is unavailable; retry shortly."),
         InconsistentStateException => (409, "concurrent_change", "Conflict", "Another change to the same data won; retry the request."),
 
         // A silo died or did not answer in time (Hourdini:Orleans:ResponseTimeout): the cluster moves its grains to

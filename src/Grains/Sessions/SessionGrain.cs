@@ -11,6 +11,8 @@ namespace Hourdini.Grains.Sessions;
 /// the updates its agent pulled) in the same transaction. Once stopped it never changes again (R7), so its activation
 /// goes as soon as it is idle instead of holding its timeline in memory until the idle timeout.
 /// </summary>
+/// <remarks>Placed beside the user grain that starts it (its first caller).</remarks>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class SessionGrain(
     [PersistentState("session", StorageNames.Tracking)] IPersistentState<SessionState> session,
     ITimeEntryLedger ledger,

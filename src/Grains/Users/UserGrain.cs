@@ -13,6 +13,11 @@ namespace Hourdini.Grains.Users;
 /// exclusion constraint, timer trigger). Focus and agent sessions are read from the session rows when this grain
 /// activates, so a turn that failed part way leaves this activation to be dropped and nothing to repair.
 /// </summary>
+/// <remarks>
+/// Placed in the silo of the node the user's first call reaches (nginx keeps a caller on one node), so a user's calls
+/// and the session grains it starts are local calls there.
+/// </remarks>
+[Orleans.Placement.PreferLocalPlacement]
 public sealed class UserGrain(
     [PersistentState("user", StorageNames.Tracking)] IPersistentState<UserState> user,
     ITimeEntryLedger ledger,

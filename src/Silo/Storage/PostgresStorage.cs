@@ -16,12 +16,16 @@ public interface IStorageBackend
 public sealed record PgWrite(params NpgsqlBatchCommand[] Commands) : IStagedWrite;
 
 /// <summary>PostgreSQL is down or unreachable: the request should be retried later (503).</summary>
-/// <remarks>It crosses grain calls, from the silo that wrote to the gateway that answers.</remarks>
+/// <remarks>
+/// It crosses grain calls, from the silo that wrote to the gateway that answers, so it carries the driver's message but
+/// not its exception: Orleans has no codec for Npgsql's exceptions, and a response it cannot serialize reaches the
+/// caller as a serialization failure (a 500) instead of this.
+/// </remarks>
 [GenerateSerializer, Alias("hd.StorageUnavailable")]
 public sealed class StorageUnavailableException : Exception
 {
     public StorageUnavailableException(Exception inner)
-        : base("The database is unavailable.", inner)
+        : base($"The database is unavailable: {inner.GetType().Name}: {inner.Message}")
     {
     }
 
@@ -180,7 +184,7 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
     {
         _ when Db.IsUnavailable(error) => new StorageUnavailableException(error),
         PostgresException pg when StaleStateCodes.Contains(pg.SqlState) =>
-            new InconsistentStateException($"The write conflicts with the stored state: {pg.MessageText}", pg),
+            new InconsistentStateException($"The write conflicts with the stored state: {pg.SqlState} {pg.MessageText}"),
         _ => error,
     };
 
