@@ -6,7 +6,9 @@
 #   3. Hourdini: a concurrency sweep, 80 % of the headline rate, 5,000 agents with open sessions, and
 #      resident memory per idle open session (100,000 sessions); every run is verified from the database;
 #   4. the ceilings paced (round 10): pgbench -N at 80 % of its own TPS (the latency target asked of PostgreSQL alone),
-#      and the trivial endpoint and pgbench -N at the 80 % run's rates: the machine's own p99 at those rates.
+#      and the trivial endpoint and pgbench -N at the 80 % run's rates: the machine's own p99 at those rates;
+#      and pgbench -N at the open-sessions run's durable rate (issue 23: that run's p99 target is a ratio to it);
+#   5. grain storage side by side: ours and Orleans' ADO.NET provider on the same grain writes (tests/Hourdini.StorageBench).
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
@@ -47,6 +49,7 @@ ulimit -n 65536 2>/dev/null || true
 echo "==> building (Release)"
 dotnet build "$root/src/Gateway/Hourdini.Gateway.csproj" -c Release -nologo -v q >/dev/null
 dotnet build "$root/tests/Hourdini.Load/Hourdini.Load.csproj" -c Release -nologo -v q >/dev/null
+dotnet build "$root/tests/Hourdini.StorageBench/Hourdini.StorageBench.csproj" -c Release -nologo -v q >/dev/null
 load=(dotnet "$root/tests/Hourdini.Load/bin/Release/net10.0/Hourdini.Load.dll")
 
 hd_start_cluster "$cluster"
@@ -123,6 +126,20 @@ kill "${pids[-1]}"
 rate=$(grep -Eo '"durable_per_second": [0-9.]+' "$out/paced-80.json" 2>/dev/null | awk '{ printf "%.0f", $2 }' || true)
 echo "==> ceiling 4: pgbench -N paced at ${rate:-100} TPS ($([ -n "$rate" ] && echo "the 80 % run's durable ops/s" || echo "no 80 % run")), ${seconds} s"
 pgbench_paced pgbench-at-80 "${rate:-100}"
+
+# And at the rate the open-sessions run committed: its p99 target is a ratio to this (issue 23).
+rate=$(cat "$out"/open-*.json 2>/dev/null | grep -Eo '"durable_per_second": [0-9.]+' | awk '{ printf "%.0f", $2 }' || true)
+echo "==> ceiling 5: pgbench -N paced at ${rate:-10} TPS ($([ -n "$rate" ] && echo "the open-sessions run's durable ops/s" || echo "no open-sessions run")), ${seconds} s"
+pgbench_paced pgbench-at-open "${rate:-10}"
+
+# Grain storage side by side (issue 23, DESIGN.md "Grain storage"): the same grain writes, in one silo, through ours
+# (group commit, relational rows) and through Orleans' ADO.NET provider (one transaction per write).
+echo "==> grain storage: ours and Orleans' ADO.NET provider, the same grain writes, ${seconds} s each"
+"$bin/createdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini storagebench
+dotnet "$root/tests/Hourdini.StorageBench/bin/Release/net10.0/Hourdini.StorageBench.dll" \
+  --db "${HD_PG_CONNECTION/Database=hourdini/Database=storagebench};Maximum Pool Size=100" \
+  --grains "$([ "${1:-}" = "--smoke" ] && echo 100 || echo 2000)" --callers 64 --seconds "$seconds" --json "$out/storage.json"
+"$bin/dropdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini storagebench
 "$bin/dropdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
 
 echo
