@@ -91,6 +91,15 @@ public sealed class SessionGrain(
             previous = beats[^2].Kind.ToWire(),
         });
         await session.WriteStateAsync();
+
+        // A person's session that went idle waits, often for hours, until its person focuses it again: it need not hold
+        // its timeline in memory meanwhile. The next call reads it back (one round trip). An agent's session stays: its
+        // agent calls it every few seconds.
+        if (kind == BeatKind.Idle && current.AgentId is null)
+        {
+            this.DeactivateOnIdle();
+        }
+
         return session.State;
     }
 
