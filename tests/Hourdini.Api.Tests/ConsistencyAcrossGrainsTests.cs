@@ -102,6 +102,35 @@ public sealed class ConsistencyAcrossGrainsTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_focus_whose_session_ended_behind_the_user_grains_back_does_not_block_the_next_change() // R3, R7
+    {
+        // As when a call to end it timed out and its write committed after the user grain had been read afresh.
+        var (pat, project, userId) = await UserAsync();
+        var first = (await pat.StartSessionAsync(project, "first")).Str("id");
+        await using (var db = await _server.OpenDatabaseAsync())
+        await using (var stop = new NpgsqlBatch(db)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("UPDATE beats SET ended_at = now() WHERE session_id = $1 AND ended_at IS NULL") { Parameters = { new() { Value = Guid.Parse(first) } } },
+                new NpgsqlBatchCommand("UPDATE sessions SET status = 'stopped', stopped_at = now(), version = version + 1 WHERE id = $1") { Parameters = { new() { Value = Guid.Parse(first) } } },
+            },
+        })
+        {
+            await stop.ExecuteNonQueryAsync();
+        }
+
+        // The session's grain learns it is stopped (its stale write loses, the retry reads it back); the user's grain,
+        // still active, holds it as its focus.
+        (await pat.PostAsync($"/api/v1/sessions/{first}/events", new { type = "log", message = "late" })).ExpectProblem(HttpStatusCode.Conflict, "session_stopped");
+
+        var second = (await pat.StartSessionAsync(project, "second")).Str("id");
+        await AssertTruthAsync(pat, userId, expectedFocus: second);
+        (await pat.PostAsync($"/api/v1/sessions/{second}/beat", new { kind = "idle" })).Expect(HttpStatusCode.OK);
+        (await pat.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project })).Expect(HttpStatusCode.Created);
+    }
+
     private async Task<(ApiClient Pat, string Project, Guid UserId)> UserAsync()
     {
         var (pat, _, signup) = await ApiClient.SignUpAsync(_server.BaseAddress);

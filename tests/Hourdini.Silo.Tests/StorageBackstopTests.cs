@@ -100,6 +100,35 @@ public class StorageBackstopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_timer_started_while_an_active_beat_is_being_written_waits_for_it_and_is_refused() // R3, issue 23
+    {
+        var session = await SessionAsync();
+        await ExecAsync("INSERT INTO user_tracking (org_id, user_id, version) VALUES ($1, $2, 1)", _org, _user);
+
+        // One transaction promotes a session and has not committed yet ...
+        await using var promote = await _db.OpenConnectionAsync();
+        await using var promoting = await promote.BeginTransactionAsync();
+        await using (var beat = new NpgsqlCommand(
+            "INSERT INTO beats (org_id, session_id, seq, user_id, kind, started_at) VALUES ($1, $2, 0, $3, 'active', $4)", promote, promoting))
+        {
+            beat.Parameters.Add(Db.Parameter(_org));
+            beat.Parameters.Add(Db.Parameter(session));
+            beat.Parameters.Add(Db.Parameter(_user));
+            beat.Parameters.Add(Db.Parameter(T0));
+            await beat.ExecuteNonQueryAsync();
+        }
+
+        // ... while another starts the timer: it must wait for the first and then see its beat, not run beside it.
+        var timer = ExecAsync("UPDATE user_tracking SET version = 2, timer_started_at = $3 WHERE org_id = $1 AND user_id = $2", _org, _user, T0);
+        await Task.Delay(300);
+        Assert.False(timer.IsCompleted, "the timer's write went ahead without waiting for the active beat being written");
+        await promoting.CommitAsync();
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => timer);
+        Assert.Equal("HD409", refused.SqlState);
+    }
+
+    [Fact]
     public async Task The_users_focus_is_read_from_the_open_active_beat_not_kept_twice() // R3, issue 23
     {
         var storage = new UserStateStorage(_db);

@@ -15,7 +15,7 @@ public static class Work
         grains.GetGrain<IUserGrain>(GrainKeys.For(caller.OrgId, caller.UserId));
 
     /// <summary>
-    /// Makes a grain call, and makes it once more if it failed on stale state (a version check lost, issue 7): the grain
+    /// Makes a grain call, and makes it once more if it failed on stale state (a version check lost): the grain
     /// that failed dropped its activation, so the second call runs on what is committed now. A second loss answers 409
     /// <c>concurrent_change</c>.
     /// </summary>

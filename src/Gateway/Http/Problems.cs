@@ -45,7 +45,8 @@ public static class Problems
 
         // A silo died or did not answer in time (Hourdini:Orleans:ResponseTimeout): the cluster moves its grains to
         // live silos within seconds, so the client should retry.
-        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException or OrleansException =>
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClientNotAvailableException
+            or Orleans.Runtime.Messaging.ConnectionFailedException or GatewayTooBusyException =>
             (503, "service_unavailable", "Service unavailable", "A node of the service did not answer; retry shortly."),
         _ => (500, "internal_error", "Internal error", "An unexpected error occurred."),
     };

@@ -72,7 +72,7 @@ public interface IAgentPresence
 {
     Task<DateTimeOffset?> LastHeardAsync(Guid orgId, Guid sessionId);
 
-    /// <summary>Stages a guard: the turn commits only if last-heard is still <paramref name="lastHeard"/>.</summary>
+    /// <summary>Stages a guard with the grain's next write: it commits only if last-heard is still <paramref name="lastHeard"/>.</summary>
     void ExpectLastHeard(Guid orgId, Guid sessionId, DateTimeOffset lastHeard);
 }
 

@@ -31,8 +31,8 @@ public sealed record TimeEntry(
     DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Where grains record the entries they produce. A recorded entry commits in the same transaction
-/// as the turn that produced it: there is never a stopped timer or ended session without its entry.
+/// Where grains record the entries they produce. A recorded entry commits in the same transaction as the next
+/// state write of the grain that produced it: there is never a stopped timer or ended session without its entry.
 /// </summary>
 public interface ITimeEntryLedger
 {

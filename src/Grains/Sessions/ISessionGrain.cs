@@ -35,7 +35,10 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("Log")]
     Task<SessionEvent> LogAsync(SessionCaller caller, string message, Guid? taskId);
 
-    /// <summary>R13, R14, R16: a task named by this session changed status.</summary>
-    [Alias("RecordTaskStatus")]
-    Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at);
+    /// <summary>
+    /// R13, R14, R16: a task changed status while this session was being worked in: the task's row and the timeline
+    /// event commit together, in this session's write.
+    /// </summary>
+    [Alias("RecordTaskChange")]
+    Task<SessionEvent> RecordTaskChangeAsync(Agents.AgentTask task, bool reassigned, DateTimeOffset at);
 }

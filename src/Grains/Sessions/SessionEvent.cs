@@ -13,7 +13,7 @@ public static class SessionEventTypes
 [GenerateSerializer, Immutable, Alias("hd.SessionEvent")]
 public sealed record SessionEvent(int Seq, string Type, DateTimeOffset At, string Data);
 
-/// <summary>Appends timeline events in the turn that produced them; the timeline is append-only (R7).</summary>
+/// <summary>Appends timeline events with the session's next state write; the timeline is append-only (R7).</summary>
 public interface ISessionJournal
 {
     void Append(Guid orgId, Guid sessionId, SessionEvent sessionEvent);

@@ -122,15 +122,16 @@ public sealed class SessionGrain(
         return logged;
     }
 
-    public async Task<SessionEvent> RecordTaskStatusAsync(Guid taskId, string status, DateTimeOffset at)
+    public async Task<SessionEvent> RecordTaskChangeAsync(AgentTask task, bool reassigned, DateTimeOffset at)
     {
-        var current = WorkedOn(EnsureOpen(), taskId);
-        if (status == TaskStatuses.Done && !current.TasksCompleted.Contains(taskId))
+        var current = WorkedOn(EnsureOpen(), task.Id);
+        if (task.Status == TaskStatuses.Done && !current.TasksCompleted.Contains(task.Id))
         {
-            current = current with { TasksCompleted = current.TasksCompleted.Add(taskId) };
+            current = current with { TasksCompleted = current.TasksCompleted.Add(task.Id) };
         }
 
-        var (state, recorded) = Record(current, SessionEventTypes.TaskStatus, at, new { task_id = taskId, status });
+        board.Save(current.OrgId, task, reassigned);
+        var (state, recorded) = Record(current, SessionEventTypes.TaskStatus, at, new { task_id = task.Id, status = task.Status });
         session.State = state;
         await session.WriteStateAsync();
         return recorded;

@@ -38,6 +38,11 @@ public sealed class UserGrain(
         if (command.AgentId is { } agentId)
         {
             // R8, R11: one open session per agent (the database's unique index backs this up).
+            if (user.State.AgentSessions.TryGetValue(agentId, out var open))
+            {
+                await ForgetIfSettledAsync(open, mustBeActive: false);
+            }
+
             if (user.State.AgentSessions.ContainsKey(agentId))
             {
                 throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another (R8).");
@@ -103,7 +108,17 @@ public sealed class UserGrain(
 
     public Task<SessionEnded> EndSessionAsync(Guid sessionId, Guid? agentId) => Turn(async () =>
     {
-        var ended = await Session(sessionId).EndAsync(Caller(agentId), clock.UtcNowMs());
+        SessionEnded ended;
+        try
+        {
+            ended = await Session(sessionId).EndAsync(Caller(agentId), clock.UtcNowMs());
+        }
+        catch (Refusal stopped) when (stopped.Code == "session_stopped")
+        {
+            await ForgetIfSettledAsync(sessionId, mustBeActive: false);
+            throw;
+        }
+
         user.State = Released(ended.Session);
         return ended;
     });
@@ -131,16 +146,26 @@ public sealed class UserGrain(
             AssigneeAgentId = assignee,
             UpdatedAt = at,
         };
-        board.Save(orgId, changed, reassigned: assignee != task.AssigneeAgentId);
-        await rows.SaveAsync();
+        var reassigned = assignee != task.AssigneeAgentId;
 
-        // R13: the status change joins the timeline of the session the caller is working in.
+        // R13: a status change joins the timeline of the session the caller is working in, in the same write as the task.
         var workingIn = agentId is { } agent ? user.State.AgentSessions.GetValueOrDefault(agent) : user.State.FocusedSessionId;
         if (change.Status is { } status && status != task.Status && workingIn is { } sessionId && sessionId != Guid.Empty)
         {
-            await Session(sessionId).RecordTaskStatusAsync(taskId, status, at);
+            try
+            {
+                await Session(sessionId).RecordTaskChangeAsync(changed, reassigned, at);
+                return changed;
+            }
+            catch (Refusal gone) when (gone.Code is "session_stopped" or "not_found")
+            {
+                // The session ended meanwhile (a late commit): the task changes all the same, with no timeline to join.
+                await ForgetIfSettledAsync(sessionId, mustBeActive: false);
+            }
         }
 
+        board.Save(orgId, changed, reassigned);
+        await rows.SaveAsync();
         return changed;
     });
 
@@ -165,6 +190,11 @@ public sealed class UserGrain(
 
     public Task<TimerStarted> StartTimerAsync(StartTimer command) => Turn(async () =>
     {
+        if (user.State.FocusedSessionId is { } focused)
+        {
+            await ForgetIfSettledAsync(focused, mustBeActive: true);
+        }
+
         FocusRules.EnsureTimerMayStart(user.State, command.Replace);
         var at = clock.UtcNowMs();
         var replaced = StopTimerAt(at);
@@ -226,13 +256,41 @@ public sealed class UserGrain(
     }
 
     /// <summary>Step 2 of a focus change: the focused session drops to <paramref name="previous"/> before another is promoted.</summary>
+    /// <remarks>
+    /// A focused session that turns out to be stopped or gone no longer holds focus: a write this activation's
+    /// predecessor gave up on (a call that timed out) may have committed after this activation read its state.
+    /// </remarks>
     private async Task DemoteFocusedAsync(Guid newFocus, BeatKind previous, DateTimeOffset at)
     {
         if (FocusRules.SessionToDemote(user.State, newFocus) is { } demoted)
         {
-            await Session(demoted).SwitchBeatAsync(Caller(null), previous, at);
+            try
+            {
+                await Session(demoted).SwitchBeatAsync(Caller(null), previous, at);
+            }
+            catch (Refusal gone) when (gone.Code is "session_stopped" or "not_found")
+            {
+                // Not focused any more: nothing to demote.
+            }
+
             user.State = FocusRules.AfterLeaving(user.State, demoted);
             steps.Reached(TurnStep.FocusDemoted);
+        }
+    }
+
+    /// <summary>
+    /// The focus or agent slot this activation holds, checked against the session when it would refuse the caller: a
+    /// session that is stopped, or no longer active, is dropped from this grain's memory instead (see <see cref="DemoteFocusedAsync"/>).
+    /// </summary>
+    private async Task ForgetIfSettledAsync(Guid sessionId, bool mustBeActive)
+    {
+        var session = await Session(sessionId).GetAsync();
+        if (session is null || session.IsStopped || (mustBeActive && session.Beats[^1].Kind != BeatKind.Active))
+        {
+            user.State = FocusRules.AfterLeaving(user.State, sessionId) is var left && session?.AgentId is { } agent
+                && left.AgentSessions.GetValueOrDefault(agent) == sessionId
+                    ? left with { AgentSessions = left.AgentSessions.Remove(agent) }
+                    : left;
         }
     }
 

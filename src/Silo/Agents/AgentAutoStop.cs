@@ -20,7 +20,9 @@ public sealed class AutoStopOptions
 /// R15, auto-stop on crash: every sweep claims agent sessions whose lease ran out (FOR UPDATE SKIP
 /// LOCKED, so nodes sweeping together never take the same one) and stops each through its user's
 /// grain at its last-heard time. The state lives in PostgreSQL, so a restarted node simply catches up.
-/// The user grain's version check makes a stop happen once even if two claims ever overlapped.
+/// A stop happens once even if two claims ever overlapped: Orleans runs the session's grain once in the cluster, the
+/// stop's write checks that the session's version and last-heard time are still the ones it read, and a stopped
+/// session cannot change (R7).
 /// </summary>
 public sealed class AgentAutoStop(
     NpgsqlDataSource dataSource,
@@ -80,10 +82,11 @@ public sealed class AgentAutoStop(
                     stopped++;
                 }
             }
-            catch (Exception error) when (error is Refusal or InconsistentStateException)
+            catch (Exception error) when (!cancellationToken.IsCancellationRequested)
             {
-                // Typically the same user's grain on another node won a concurrent turn. The claim is
-                // released so the next sweep (of any node) retries at once instead of after ClaimFor.
+                // The agent was heard from meanwhile (its lease check lost), or a silo or the database failed this one
+                // stop. The claim is released so the next sweep (of any node) retries at once instead of after ClaimFor,
+                // and the rest of the batch goes on.
                 logger.LogInformation("Agent session {Session} was not auto-stopped: {Reason}", sessionId, error.Message);
                 await ReleaseClaimAsync(orgId, sessionId, cancellationToken);
             }

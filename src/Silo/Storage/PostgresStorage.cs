@@ -35,6 +35,18 @@ public sealed class StorageUnavailableException : Exception
     }
 }
 
+/// <summary>
+/// The database refused a statement for a reason that is neither an outage nor a stale write: a bug (500). Like
+/// <see cref="StorageUnavailableException"/> it carries PostgreSQL's code and message, not Npgsql's exception, so it can
+/// cross from one silo to another.
+/// </summary>
+[GenerateSerializer, Alias("hd.StorageFailed")]
+public sealed class StorageFailedException(string sqlState, string message) : Exception($"{sqlState}: {message}")
+{
+    [Id(0)]
+    public string SqlState { get; private set; } = sqlState;
+}
+
 public sealed class GroupCommitOptions
 {
     /// <summary>
@@ -44,14 +56,14 @@ public sealed class GroupCommitOptions
     /// </summary>
     public int MaxInFlight { get; set; } = 2;
 
-    /// <summary>How many turns one transaction may carry; 1 turns group commit off.</summary>
+    /// <summary>How many grain writes one transaction may carry; 1 turns group commit off.</summary>
     public int MaxTurnsPerGroup { get; set; } = 64;
 }
 
 /// <summary>
 /// Commits grains' writes. Each transaction is one batch in one round trip: PostgreSQL runs a pipelined batch
 /// that ends in a single Sync as one implicit transaction, so it commits whole or not at all.
-/// Group commit (issue 6): turns that arrive while other transactions are in flight wait and then go
+/// Group commit (issue 6): writes that arrive while other transactions are in flight wait and then go
 /// together, in one transaction with one WAL flush. Writes of one grain never share a group, since a grain's
 /// next write starts only after this one is answered. If a group fails, each of its writes is committed on
 /// its own, so one grain's version conflict fails only that grain's write.
@@ -70,16 +82,16 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
     ];
 
     private readonly Lock _gate = new();
-    private readonly Queue<PendingTurn> _waiting = new();
+    private readonly Queue<PendingWrite> _waiting = new();
     private int _inFlight;
 
     public Task CommitAsync(IReadOnlyList<IStagedWrite> writes, CancellationToken cancellationToken)
     {
-        var turn = new PendingTurn(writes);
+        var pending = new PendingWrite(writes);
         bool start;
         lock (_gate)
         {
-            _waiting.Enqueue(turn);
+            _waiting.Enqueue(pending);
             start = _inFlight < options.MaxInFlight;
             if (start)
             {
@@ -92,20 +104,20 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
             ThreadPool.UnsafeQueueUserWorkItem(static storage => _ = storage.CommitWaitingAsync(), this, preferLocal: false);
         }
 
-        return turn.Done.Task;
+        return pending.Done.Task;
     }
 
-    /// <summary>One committer: takes every turn waiting (up to the group size), commits them, and repeats while any wait.</summary>
+    /// <summary>One committer: takes every write waiting (up to the group size), commits them, and repeats while any wait.</summary>
     private async Task CommitWaitingAsync()
     {
         while (true)
         {
-            var group = new List<PendingTurn>();
+            var group = new List<PendingWrite>();
             lock (_gate)
             {
-                while (group.Count < Math.Max(1, options.MaxTurnsPerGroup) && _waiting.TryDequeue(out var turn))
+                while (group.Count < Math.Max(1, options.MaxTurnsPerGroup) && _waiting.TryDequeue(out var pending))
                 {
-                    group.Add(turn);
+                    group.Add(pending);
                 }
 
                 if (group.Count == 0)
@@ -119,42 +131,42 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
         }
     }
 
-    private async Task CommitGroupAsync(List<PendingTurn> group)
+    private async Task CommitGroupAsync(List<PendingWrite> group)
     {
         try
         {
-            await ExecuteAsync(group.SelectMany(turn => turn.Commands(fresh: false)));
-            foreach (var turn in group)
+            await ExecuteAsync(group.SelectMany(pending => pending.Commands(fresh: false)));
+            foreach (var pending in group)
             {
-                turn.Done.TrySetResult();
+                pending.Done.TrySetResult();
             }
 
             return;
         }
         catch (Exception error) when (group.Count == 1 || Db.IsUnavailable(error))
         {
-            foreach (var turn in group)
+            foreach (var pending in group)
             {
-                turn.Done.TrySetException(Explain(error));
+                pending.Done.TrySetException(Explain(error));
             }
 
             return;
         }
         catch (Exception)
         {
-            // Somebody's turn broke the group: nothing of it was committed; commit each turn alone.
+            // Somebody's write broke the group: nothing of it was committed; commit each write alone.
         }
 
-        foreach (var turn in group)
+        foreach (var pending in group)
         {
             try
             {
-                await ExecuteAsync(turn.Commands(fresh: true));
-                turn.Done.TrySetResult();
+                await ExecuteAsync(pending.Commands(fresh: true));
+                pending.Done.TrySetResult();
             }
             catch (Exception error)
             {
-                turn.Done.TrySetException(Explain(error));
+                pending.Done.TrySetException(Explain(error));
             }
         }
     }
@@ -185,10 +197,11 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
         _ when Db.IsUnavailable(error) => new StorageUnavailableException(error),
         PostgresException pg when StaleStateCodes.Contains(pg.SqlState) =>
             new InconsistentStateException($"The write conflicts with the stored state: {pg.SqlState} {pg.MessageText}"),
+        PostgresException pg => new StorageFailedException(pg.SqlState, pg.MessageText),
         _ => error,
     };
 
-    private sealed class PendingTurn(IReadOnlyList<IStagedWrite> writes)
+    private sealed class PendingWrite(IReadOnlyList<IStagedWrite> writes)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

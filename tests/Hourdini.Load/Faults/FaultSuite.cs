@@ -129,7 +129,10 @@ public sealed class FaultSuite
             ($"node {victim} serves again (GET /api/v1/me)", servesAgain.ToString()));
     }
 
-    /// <summary>Logs to the probe's session through <paramref name="node"/> every 100 ms until a 2xx; how long after the kill that came.</summary>
+    /// <summary>
+    /// Beats the probe's session (idle, active, …) through <paramref name="node"/> every 100 ms until a 2xx; how long after
+    /// the kill that came. A person's beat goes through the user's grain to the session's, so both must live again.
+    /// </summary>
     private static async Task<(TimeSpan? Recovered, List<int> Statuses)> RecoveryAsync(
         HttpClient http, Uri node, Tenant tenant, Guid session, long killedAt, CancellationToken ct)
     {
@@ -139,9 +142,9 @@ public sealed class FaultSuite
             int status;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"/api/v1/sessions/{session}/events"))
+                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, $"/api/v1/sessions/{session}/beat"))
                 {
-                    Content = JsonContent.Create(new { type = "log", message = "recovery probe" }),
+                    Content = JsonContent.Create(new { kind = statuses.Count % 2 == 0 ? "idle" : "active" }),
                 };
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tenant.Pat);
                 using var response = await http.SendAsync(request, ct);

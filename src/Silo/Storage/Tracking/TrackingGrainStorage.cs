@@ -45,6 +45,13 @@ public sealed class TrackingGrainStorage(
         var rows = Rows();
         var expected = grainState.ETag is null ? 0 : long.Parse(grainState.ETag, CultureInfo.InvariantCulture);
         var key = grainId.Key.ToString()!;
+        if (expected > 0 && rows.Persisted is null && grainState.State is SessionState)
+        {
+            // A state Orleans handed over without reading it here (a migrated activation): learn what is stored, so
+            // the write sends only what changed instead of inserting the beats again.
+            rows.Persisted = (await sessions.ReadAsync(key, CancellationToken.None)).State;
+        }
+
         var (write, orgId, userId) = grainState.State switch
         {
             UserState user => (users.Write(key, user, expected), GrainKeys.Parse(key).OrgId, GrainKeys.Parse(key).Id),
