@@ -21,6 +21,8 @@ public static class HourdiniGateway
         });
         configure?.Invoke(builder);
 
+        // Orleans tells every silo start and membership step at Information; an operator needs its warnings.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Services.AddHourdiniData(builder.Configuration);
         builder.UseHourdiniOrleans();
         builder.Services.AddHourdiniHttp();
