@@ -139,7 +139,13 @@ public static class Sessions
 
         var sessionId = Validate.Id(id, "Session");
         var previous = Previous(body.Previous);
-        var session = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).BeatAsync(sessionId, kind, previous, caller.AgentId));
+
+        // A switch between agent and idle on a session that is not active cannot move the user's focus (R3): it goes
+        // straight to the session's grain. Anything else is a focus change, a turn of the user's grain.
+        var target = grains.GetGrain<ISessionGrain>(GrainKeys.For(caller.OrgId, sessionId));
+        var session = await Work.RetryIfStaleAsync(async () =>
+            (kind == BeatKind.Active ? null : await target.SwitchUnfocusedBeatAsync(new SessionCaller(caller.UserId, caller.AgentId), kind))
+            ?? await grains.UserGrain(caller).BeatAsync(sessionId, kind, previous, caller.AgentId));
         return new Answer(new { session = View(session, clock.GetUtcNow()) });
     }
 

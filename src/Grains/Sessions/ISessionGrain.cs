@@ -20,6 +20,22 @@ public interface ISessionGrain : IGrainWithStringKey
     [Alias("SwitchBeat")]
     Task<SessionState> SwitchBeatAsync(SessionCaller caller, BeatKind kind, DateTimeOffset at);
 
+    /// <summary>
+    /// Switches to <paramref name="kind"/> (agent or idle) when the session is not in an active beat now, so the switch
+    /// cannot change its user's focus (R3): the caller need not go through the user's grain. Null when the session is
+    /// active: then the switch moves the user's focus and belongs to the user's grain (<c>IUserGrain.BeatAsync</c>).
+    /// </summary>
+    [Alias("SwitchUnfocused")]
+    Task<SessionState?> SwitchUnfocusedBeatAsync(SessionCaller caller, BeatKind kind);
+
+    /// <summary>
+    /// R3: the session loses its user's focus: from an active beat to <paramref name="to"/> (idle or agent). A session that
+    /// is not active (any more) is left as it is: only the user's grain calls this, and its memory of the focus may be
+    /// older than a write that committed late.
+    /// </summary>
+    [Alias("Demote")]
+    Task<SessionState> DemoteAsync(SessionCaller caller, BeatKind to, DateTimeOffset at);
+
     /// <summary>R6: closes the timeline and writes the entry in the same write.</summary>
     [Alias("End")]
     Task<SessionEnded> EndAsync(SessionCaller caller, DateTimeOffset at);

@@ -103,6 +103,23 @@ public sealed class SessionGrain(
         return session.State;
     }
 
+    public async Task<SessionState?> SwitchUnfocusedBeatAsync(SessionCaller caller, BeatKind kind)
+    {
+        if (kind == BeatKind.Active)
+        {
+            throw new ArgumentException("A switch to active moves the user's focus: it goes through the user's grain.", nameof(kind));
+        }
+
+        var current = EnsureOpenFor(caller);
+        return current.Beats[^1].Kind == BeatKind.Active ? null : await SwitchBeatAsync(caller, kind, clock.UtcNowMs());
+    }
+
+    public async Task<SessionState> DemoteAsync(SessionCaller caller, BeatKind to, DateTimeOffset at)
+    {
+        var current = EnsureOpenFor(caller);
+        return current.Beats[^1].Kind == BeatKind.Active ? await SwitchBeatAsync(caller, to, at) : current;
+    }
+
     public async Task<SessionEvent> LogAsync(SessionCaller caller, string message, Guid? taskId)
     {
         var current = EnsureOpenFor(caller);

@@ -257,8 +257,9 @@ public sealed class UserGrain(
 
     /// <summary>Step 2 of a focus change: the focused session drops to <paramref name="previous"/> before another is promoted.</summary>
     /// <remarks>
-    /// A focused session that turns out to be stopped or gone no longer holds focus: a write this activation's
-    /// predecessor gave up on (a call that timed out) may have committed after this activation read its state.
+    /// A focused session that turns out to be stopped, gone or no longer active does not hold focus: a write this
+    /// activation's predecessor gave up on (a call that timed out) may have committed after this activation read its
+    /// state. Such a session is left as it is.
     /// </remarks>
     private async Task DemoteFocusedAsync(Guid newFocus, BeatKind previous, DateTimeOffset at)
     {
@@ -266,7 +267,7 @@ public sealed class UserGrain(
         {
             try
             {
-                await Session(demoted).SwitchBeatAsync(Caller(null), previous, at);
+                await Session(demoted).DemoteAsync(Caller(null), previous, at);
             }
             catch (Refusal gone) when (gone.Code is "session_stopped" or "not_found")
             {
