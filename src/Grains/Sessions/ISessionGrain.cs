@@ -3,7 +3,8 @@ namespace Hourdini.Grains.Sessions;
 /// <summary>
 /// One session (key: org/session): holds its beat timeline and writes its entry when it ends, each change one write of
 /// its own. Focus changes reach it through its user's grain, which orders them so that every committed moment is safe
-/// (README, "Consistency across grains"); logs come straight from the gateway. It never calls its user's grain.
+/// (README, "Consistency across grains"); logs, and switches between agent and idle while it is not active, come
+/// straight from the gateway. It never calls its user's grain.
 /// </summary>
 [Alias("hd.ISessionGrain")]
 public interface ISessionGrain : IGrainWithStringKey
