@@ -61,6 +61,10 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
             {
                 body = bytes.Length == 0 ? default(JsonElement) : JsonDocument.Parse(bytes).RootElement;
             }
+            else if (status == 409 && bytes.AsSpan().IndexOf("\"concurrent_change\""u8) >= 0)
+            {
+                latencies.ConcurrentChange();
+            }
         }
         catch (Exception error) when (error is HttpRequestException or TaskCanceledException or IOException)
         {

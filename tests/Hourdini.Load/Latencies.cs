@@ -74,6 +74,13 @@ public sealed class Latencies
 
     public void UnavailableWithoutRetry() => Interlocked.Increment(ref _unavailableWithoutRetryAfter);
 
+    private int _concurrentChanges;
+
+    /// <summary>409 answers whose code is <c>concurrent_change</c>: a write lost its version check twice (issue 23).</summary>
+    public int ConcurrentChanges => Volatile.Read(ref _concurrentChanges);
+
+    public void ConcurrentChange() => Interlocked.Increment(ref _concurrentChanges);
+
     /// <summary>The longest any call took, answered or failed, measured or not (a hang shows here).</summary>
     public TimeSpan Slowest => TimeSpan.FromSeconds(Interlocked.Read(ref _slowest) / (double)Stopwatch.Frequency);
 

@@ -80,7 +80,8 @@ public sealed record RunResult(
     double SendLagP50 = 0, // ms, the generator's own delay inside every latency (Latencies.SendLag)
     double SendLagP99 = 0,
     double MachineBusyPercent = 0, // the whole machine in the window, every process (CpuTimes)
-    double StealPercent = 0) // the machine's time the host took for something else (CpuTimes)
+    double StealPercent = 0, // the machine's time the host took for something else (CpuTimes)
+    int ConcurrentChanges = 0) // 409 concurrent_change answers among the refusals (issue 23: promised 0)
 {
     /// <summary>Refused or failed calls by HTTP status over every kind (0: no HTTP answer).</summary>
     public IReadOnlyDictionary<int, int> Refusals => Kinds.SelectMany(k => k.Errors)
@@ -199,7 +200,8 @@ public static class LoadRun
             latencies.SendLag.Percentile(50),
             latencies.SendLag.Percentile(99),
             busy,
-            steal);
+            steal,
+            latencies.ConcurrentChanges);
     }
 
     private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable

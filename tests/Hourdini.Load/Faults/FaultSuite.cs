@@ -114,17 +114,18 @@ public sealed class FaultSuite
             broken.Add(recovered is null ? "the probe's grains never answered again" : $"the probe's grains answered again only after {recovered.Value.TotalSeconds:F1} s (promise: 10 s)");
         }
 
-        // One activation per grain: a second activation of a user or session would lose version checks, answering 409.
-        if (result.Refusals.GetValueOrDefault(409) > 0)
+        // One activation per grain: a second activation of a user or session would lose version checks, answering 409
+        // concurrent_change. (Other 409s are answers: a start retried after its node died had committed, say.)
+        if (result.ConcurrentChanges > 0)
         {
-            broken.Add($"{result.Refusals[409]} answers 409 concurrent_change (a duplicate activation?)");
+            broken.Add($"{result.ConcurrentChanges} answers 409 concurrent_change (a duplicate activation?)");
         }
 
         return Result(result, $"kill -9 node {victim} (its silo) after {(_warmup + (_duration / 3)).TotalSeconds:F0} s of load, restart it {down.TotalSeconds:F0} s later", broken,
             ("in-flight calls cut with their connection (failed cleanly, not acknowledged)", result.Refusals.GetValueOrDefault(0).ToString()),
             ("grains of the dead silo answer again (probe through node 1, every 100 ms) after", recovered is { } r ? $"{r.TotalSeconds:F2} s" : "never"),
             ("probe answers until then", string.Join(", ", probeStatuses.GroupBy(s => s).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))),
-            ("409 concurrent_change (duplicate activations)", result.Refusals.GetValueOrDefault(409).ToString()),
+            ("409 concurrent_change (duplicate activations)", result.ConcurrentChanges.ToString()),
             ("node restarted and ready (/readyz) in", $"{restart.TotalSeconds:F1} s"),
             ($"node {victim} serves again (GET /api/v1/me)", servesAgain.ToString()));
     }
@@ -217,6 +218,7 @@ public sealed class FaultSuite
         }
 
         return Result(result, $"PostgreSQL stopped (fast) after {(_warmup + (_duration / 3)).TotalSeconds:F0} s of load, down {downFor.TotalSeconds:F1} s", broken,
+            ("409 concurrent_change", result.ConcurrentChanges.ToString()),
             ("probe answers during the outage (every node, every 100 ms)",
                 string.Join(", ", outageStatuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))),
             ("recovery after the database accepts connections (slowest node)", recovery == TimeSpan.MaxValue ? "never" : $"{recovery.TotalSeconds:F2} s"),
@@ -230,13 +232,13 @@ public sealed class FaultSuite
         var broken = Common(result);
 
         // Issue 23: Orleans keeps one activation of each user and session across the nodes, so nothing races.
-        if (result.Refusals.GetValueOrDefault(409) > 0)
+        if (result.ConcurrentChanges > 0)
         {
-            broken.Add($"{result.Refusals[409]} answers 409 concurrent_change (promise: 0)");
+            broken.Add($"{result.ConcurrentChanges} answers 409 concurrent_change (promise: 0)");
         }
 
         return Result(result, $"every call of every caller sent to one of {_nodes.Length} nodes at random (no routing)", broken,
-            ("409 concurrent_change (promise: 0)", result.Refusals.GetValueOrDefault(409).ToString()));
+            ("409 concurrent_change (promise: 0)", result.ConcurrentChanges.ToString()));
     }
 
     /// <summary>
