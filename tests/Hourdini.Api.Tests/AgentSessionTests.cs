@@ -214,6 +214,24 @@ public class AgentSessionTests(HourdiniServer server) : IClassFixture<HourdiniSe
     }
 
     [Fact]
+    public async Task A_person_who_hands_an_agents_session_back_to_it_holds_no_focus_and_may_start_the_timer() // R3, issue 23
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Hand back", billAgentTime: true);
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.StartSessionAsync(project, "agent work")).Str("id");
+
+        // The person takes the agent's session over, then the agent's own beat hands it back: that beat leaves the
+        // active beat, so it moves the person's focus and must go through the person's grain, not straight to the session.
+        Assert.Equal("active", (await human.BeatAsync(session, "active")).CurrentBeat());
+        Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
+
+        Assert.Equal(JsonValueKind.Null, (await human.GetAsync("/api/v1/me/focus")).Expect(HttpStatusCode.OK)["focus"].ValueKind);
+        (await human.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project })).Expect(HttpStatusCode.Created);
+        Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat()); // and the agent carries on
+    }
+
+    [Fact]
     public async Task A_human_focusing_sessions_while_agents_beat_and_log_keeps_every_invariant()
     {
         var (human, _, signup) = await ApiClient.SignUpAsync(server.BaseAddress);

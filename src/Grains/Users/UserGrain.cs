@@ -27,7 +27,10 @@ public sealed class UserGrain(
     ITurnSteps steps,
     TimeProvider clock) : Grain, IUserGrain
 {
-    private (Guid OrgId, Guid UserId) Id => GrainKeys.Parse(this.GetPrimaryKeyString());
+    private (Guid OrgId, Guid UserId)? _id;
+
+    /// <summary>The grain's key, parsed once per activation.</summary>
+    private (Guid OrgId, Guid UserId) Id => _id ??= GrainKeys.Parse(this.GetPrimaryKeyString());
 
     public Task<SessionStarted> StartSessionAsync(StartSession command) => Turn(async () =>
     {
@@ -286,12 +289,17 @@ public sealed class UserGrain(
     private async Task ForgetIfSettledAsync(Guid sessionId, bool mustBeActive)
     {
         var session = await Session(sessionId).GetAsync();
-        if (session is null || session.IsStopped || (mustBeActive && session.Beats[^1].Kind != BeatKind.Active))
+        if (session is null)
         {
-            user.State = FocusRules.AfterLeaving(user.State, sessionId) is var left && session?.AgentId is { } agent
-                && left.AgentSessions.GetValueOrDefault(agent) == sessionId
-                    ? left with { AgentSessions = left.AgentSessions.Remove(agent) }
-                    : left;
+            user.State = FocusRules.AfterLeaving(user.State, sessionId);
+        }
+        else if (session.IsStopped)
+        {
+            user.State = Released(session);
+        }
+        else if (mustBeActive && session.Beats[^1].Kind != BeatKind.Active)
+        {
+            user.State = FocusRules.AfterLeaving(user.State, sessionId);
         }
     }
 

@@ -31,29 +31,36 @@ public sealed class PendingRows(IStorageBackend backend, ChangeNotifier notifier
     /// Commits the staged rows alone: a user turn that changes a task or pulls updates writes no state of its own. The
     /// user's pages are told (the grain's key is org/user).
     /// </summary>
-    public async Task SaveAsync()
+    public Task SaveAsync()
     {
-        var rows = Drain();
-        if (rows.Count == 0)
+        if (_rows is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var context = contexts.GrainContext;
+        var (orgId, userId) = GrainKeys.Parse(contexts.GrainContext!.GrainId.Key.ToString()!);
+        return CommitAsync([], orgId, userId);
+    }
+
+    /// <summary>
+    /// One write of this activation: the staged rows first (a stopped session's row refuses any later change, R7, and
+    /// its entry goes with it), then <paramref name="state"/>'s statements, in one transaction through the group committer.
+    /// A failed write drops the activation, whose memory may be ahead of the database; a committed one is announced to
+    /// the user's live pages.
+    /// </summary>
+    internal async Task CommitAsync(IReadOnlyList<NpgsqlBatchCommand> state, Guid orgId, Guid userId)
+    {
+        var rows = Drain();
         try
         {
-            await backend.CommitAsync([new PgWrite([.. rows])], CancellationToken.None);
+            await backend.CommitAsync([new PgWrite([.. rows, .. state])], CancellationToken.None);
         }
         catch
         {
-            context?.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "A write of this grain failed."));
+            contexts.GrainContext?.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "A write of this grain failed."));
             throw;
         }
 
-        if (context is not null)
-        {
-            var (orgId, userId) = GrainKeys.Parse(context.GrainId.Key.ToString()!);
-            notifier.Changed(orgId, userId);
-        }
+        notifier.Changed(orgId, userId);
     }
 }

@@ -2,9 +2,7 @@ using System.Globalization;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
-using Hourdini.Silo.Live;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Orleans.Runtime;
 using Orleans.Storage;
 
@@ -20,20 +18,19 @@ namespace Hourdini.Silo.Storage.Tracking;
 public sealed class TrackingGrainStorage(
     UserStateStorage users,
     SessionStateStorage sessions,
-    IStorageBackend backend,
-    ChangeNotifier notifier,
     IGrainContextAccessor contexts) : IGrainStorage
 {
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = grainId.Key.ToString()!;
-        var (state, version) = grainState switch
+        (object? State, long Version) stored = grainState switch
         {
-            IGrainState<UserState> => await users.ReadAsync(key, CancellationToken.None) is var u ? (u.State, u.Version) : default,
-            IGrainState<SessionState> => await sessions.ReadAsync(key, CancellationToken.None) is var s ? ((object?)s.State, s.Version) : default,
+            IGrainState<UserState> => await users.ReadAsync(key, CancellationToken.None),
+            IGrainState<SessionState> => await sessions.ReadAsync(key, CancellationToken.None),
             _ => throw new NotSupportedException($"The tracking storage keeps user and session states, not {typeof(T).Name}."),
         };
 
+        var (state, version) = stored;
         grainState.State = state is null ? Activator.CreateInstance<T>() : (T)state;
         grainState.ETag = state is null ? null : version.ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = state is not null;
@@ -59,22 +56,10 @@ public sealed class TrackingGrainStorage(
             _ => throw new NotSupportedException($"The tracking storage keeps user and session states, not {typeof(T).Name}."),
         };
 
-        // The turn's rows first: a stopped session's row refuses any later change (R7), and its entry goes with it.
-        IReadOnlyList<NpgsqlBatchCommand> staged = rows.Drain();
-        try
-        {
-            await backend.CommitAsync([new PgWrite([.. staged, .. write])], CancellationToken.None);
-        }
-        catch
-        {
-            contexts.GrainContext?.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "A write of this grain failed."));
-            throw;
-        }
-
+        await rows.CommitAsync(write, orgId, userId);
         grainState.ETag = (expected + 1).ToString(CultureInfo.InvariantCulture);
         grainState.RecordExists = true;
         rows.Persisted = grainState.State;
-        notifier.Changed(orgId, userId);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
