@@ -63,6 +63,43 @@ public sealed class TimerAndEntriesTests(Browser browser) : IClassFixture<Browse
     }
 
     [Fact]
+    public async Task An_entry_past_midnight_says_it_ends_the_next_day_and_one_that_ends_before_it_starts_is_refused()
+    {
+        var (page, errors) = await browser.NewPageAsync(timezone: "Europe/Berlin");
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        await api.CreateProjectAsync(await api.CreateClientAsync("Initech"), "Night shift");
+
+        await page.GotoAsync("/entries");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add entry" }).ClickAsync();
+        var manual = page.GetByRole(AriaRole.Tabpanel, new() { Name = "Manual" });
+        await manual.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Night shift" });
+        await manual.GetByLabel("Description").FillAsync("Deploy");
+        await manual.GetByLabel("Date").FillAsync("2026-11-20");
+        await manual.GetByLabel("From").FillAsync("23:00");
+        await manual.GetByLabel("To").FillAsync("01:00");
+
+        // R24: an end before the start is not silently moved to the next day.
+        await manual.GetByRole(AriaRole.Button, new() { Name = "Save entry" }).ClickAsync();
+        await Expect(manual.GetByRole(AriaRole.Alert)).ToContainTextAsync("ended_at must be after started_at");
+        Assert.Empty((await api.GetAsync("/api/v1/time-entries")).Expect(HttpStatusCode.OK)["time_entries"].EnumerateArray());
+
+        // Said explicitly, it is a two-hour entry from 23:00 to 01:00 Berlin time.
+        await manual.GetByLabel("Ends the next day").CheckAsync();
+        await manual.GetByRole(AriaRole.Button, new() { Name = "Save entry" }).ClickAsync();
+        await Expect(manual).ToBeHiddenAsync();
+        var stored = (await api.GetAsync("/api/v1/time-entries")).Expect(HttpStatusCode.OK)["time_entries"].EnumerateArray().Single();
+        Assert.Equal(new DateTimeOffset(2026, 11, 20, 22, 0, 0, TimeSpan.Zero), stored.GetProperty("started_at").GetDateTimeOffset());
+        Assert.Equal(7200, stored.Long("duration_seconds"));
+
+        // Editing it shows the box ticked.
+        await page.GotoAsync("/entries?from=2026-11-20&to=2026-11-21");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit entry Deploy" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Edit entry" }).GetByLabel("Ends the next day")).ToBeCheckedAsync();
+        Assert.All(errors, error => Assert.Contains("422", error)); // the refused save, and nothing else
+    }
+
+    [Fact]
     public async Task A_manual_entry_is_backfilled_in_the_browsers_time_zone_edited_filtered_and_deleted()
     {
         var (page, errors) = await browser.NewPageAsync(timezone: "Europe/Berlin");

@@ -206,12 +206,14 @@ public static class Sessions
             return new JsonObject();
         }
 
-        // PostgreSQL's jsonb cannot hold U+0000, so it is refused here rather than failing at commit.
         var raw = env.GetRawText();
-        if (env.ValueKind != JsonValueKind.Object || raw.Length > 8_192 || raw.Contains("\\u0000", StringComparison.OrdinalIgnoreCase))
+        if (env.ValueKind != JsonValueKind.Object || raw.Length > 8_192)
         {
-            throw Refusal.Invalid("environment must be a JSON object of at most 8 KB, without NUL characters.");
+            throw Refusal.Invalid("environment must be a JSON object of at most 8 KB.");
         }
+
+        // PostgreSQL's jsonb cannot hold U+0000 or a lone surrogate, so they are refused here rather than failing at commit (R24).
+        Validate.JsonText(env, "environment");
 
         return JsonNode.Parse(raw)!;
     }

@@ -100,9 +100,11 @@ public static class TimeEntries
             }
 
             // A new start keeps the end where it was, unless a new end or duration is given (as in Toggl).
-            var startedAt = body.StartedAt?.ToUniversalTime() ?? current.StartedAt;
-            var endedAt = body.EndedAt is null && body.DurationSeconds is null ? current.EndedAt : EndOf(startedAt, body.EndedAt, body.DurationSeconds);
-            var (start, end) = Span(startedAt, endedAt, clock.UtcNowMs());
+            var now = clock.UtcNowMs();
+            var startedAt = Validate.OptionalInstant(body.StartedAt, "started_at", now) ?? current.StartedAt;
+            var newEnd = Validate.OptionalInstant(body.EndedAt, "ended_at", now);
+            var endedAt = newEnd is null && body.DurationSeconds is null ? current.EndedAt : EndOf(startedAt, newEnd, body.DurationSeconds);
+            var (start, end) = Span(startedAt, endedAt, now);
             return Task.FromResult(current with
             {
                 ProjectId = project?.Id ?? current.ProjectId,
@@ -172,7 +174,7 @@ public static class TimeEntries
         _ => throw Refusal.Invalid("Give exactly one of ended_at and duration_seconds."),
     };
 
-    /// <summary>A manual span: positive, at most 7 days, between 2000 and tomorrow, in whole milliseconds (R10).</summary>
+    /// <summary>A manual span: positive, at most 7 days, between 2000 and tomorrow, in whole milliseconds (R10, R24).</summary>
     private static (DateTimeOffset Start, DateTimeOffset End) Span(DateTimeOffset startedAt, DateTimeOffset endedAt, DateTimeOffset now)
     {
         if (endedAt <= startedAt || endedAt - startedAt > MaxManualDuration)
@@ -192,9 +194,9 @@ public static class TimeEntries
         EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
-        var startedAt = body.StartedAt?.ToUniversalTime() ?? throw Refusal.Invalid("started_at is required.");
         var now = clock.UtcNowMs();
-        (startedAt, var endedAt) = Span(startedAt, EndOf(startedAt, body.EndedAt, body.DurationSeconds), now);
+        var startedAt = Validate.OptionalInstant(body.StartedAt, "started_at", now) ?? throw Refusal.Invalid("started_at is required.");
+        (startedAt, var endedAt) = Span(startedAt, EndOf(startedAt, Validate.OptionalInstant(body.EndedAt, "ended_at", now), body.DurationSeconds), now);
         var description = Work.Description(body.Description);
         var tags = Validate.Tags(body.Tags);
         var project = await catalog.ResolveProjectAsync(caller, Validate.Text(body.ProjectId, "project_id", 100), null, context.RequestAborted);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Hourdini.Grains.Common;
 
 namespace Hourdini.Gateway.Http;
@@ -36,6 +37,68 @@ public static class Validate
         }
 
         return text;
+    }
+
+    /// <summary>The earliest moment a client may name (R24).</summary>
+    public static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// R24: a timestamp the client sends lies between 2000-01-01 and one day from now. Checked before any arithmetic on it,
+    /// so 9999-12-31T23:00Z plus an hour is a 422, not an overflow.
+    /// </summary>
+    public static DateTimeOffset Instant(DateTimeOffset value, string field, DateTimeOffset now) =>
+        value < Earliest || value > now.AddDays(1)
+            ? throw Refusal.Invalid($"{field} must lie between 2000-01-01 and one day from now.")
+            : value.ToUniversalTime();
+
+    public static DateTimeOffset? OptionalInstant(DateTimeOffset? value, string field, DateTimeOffset now) =>
+        value is { } instant ? Instant(instant, field, now) : null;
+
+    /// <summary>
+    /// R24: every string in a free-form JSON value (names and values, at any depth) is valid Unicode without NUL, which
+    /// PostgreSQL's jsonb refuses at commit. A lone UTF-16 surrogate sent escaped (a backslash-u D800) is caught here.
+    /// </summary>
+    public static void JsonText(JsonElement value, string field)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    UnicodeText(() => property.Name, field);
+                    JsonText(property.Value, field);
+                }
+
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                {
+                    JsonText(item, field);
+                }
+
+                break;
+            case JsonValueKind.String:
+                UnicodeText(() => value.GetString()!, field);
+                break;
+        }
+    }
+
+    private static void UnicodeText(Func<string> read, string field)
+    {
+        string text;
+        try
+        {
+            text = read();
+        }
+        catch (InvalidOperationException)
+        {
+            throw Refusal.Invalid($"{field} contains text that is not valid Unicode.");
+        }
+
+        if (text.Contains('\0') || (text.Any(char.IsSurrogate) && !IsWellFormed(text)))
+        {
+            throw Refusal.Invalid($"{field} contains text that is not valid Unicode, or a NUL character.");
+        }
     }
 
     /// <summary>An id from a URL or body. One that cannot be ours is simply unknown (404).</summary>

@@ -129,10 +129,10 @@
     if (form.dataset.build === 'manual') {
       const start = localInstant(body.date, body.start);
       const end = localInstant(body.date, body.end);
-      if (end <= start) end.setDate(end.getDate() + 1); // 23:00–01:00 runs past midnight
+      if (body.next_day) end.setDate(end.getDate() + 1); // 23:00–01:00 says so; an end before its start is refused (R24)
       body.started_at = start.toISOString();
       body.ended_at = end.toISOString();
-      delete body.date; delete body.start; delete body.end;
+      delete body.date; delete body.start; delete body.end; delete body.next_day;
     }
     return body;
   }
@@ -249,6 +249,7 @@
       form.elements.date.value = d.date;
       form.elements.start.value = d.start;
       form.elements.end.value = d.end;
+      form.elements.next_day.checked = d.nextDay === 'true';
       $('.form-error', form).textContent = '';
       dialog.showModal();
       return;
