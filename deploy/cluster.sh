@@ -64,6 +64,7 @@ start_node() {
   if [ -f "$dir/node$i.pid" ] && kill -0 "$(cat "$dir/node$i.pid")" 2>/dev/null; then return 0; fi
   # A silo restarted on the same ports supersedes its dead predecessor at once (a newer generation of the same address).
   HOURDINI_DATABASE=$(database) Hourdini__Orleans__SiloPort=$((p + 10000)) Hourdini__Orleans__GatewayPort=$((p + 20000)) \
+    Hourdini__Limits__TrustedProxies__0=127.0.0.2 \
     setsid dotnet "$dll" --urls "http://127.0.0.1:$p" --contentRoot "$root/src/Gateway" \
     >>"$dir/node$i.log" 2>&1 </dev/null &
   echo $! >"$dir/node$i.pid"

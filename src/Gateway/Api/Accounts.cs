@@ -5,7 +5,9 @@ using Hourdini.Grains.Common;
 using Hourdini.Silo.Storage.Accounts;
 using Hourdini.Silo.Storage.Agents;
 using Microsoft.AspNetCore.Authentication;
+using Hourdini.Gateway.Protection;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 
 namespace Hourdini.Gateway.Api;
 
@@ -26,15 +28,21 @@ public static class Accounts
 
     public sealed record MemberRequest(string? Email, string? Role);
 
+    public sealed record PasswordChange(string? CurrentPassword, string? NewPassword);
+
+    /// <summary>Verified when the email is unknown, so a sign-in takes as long whether or not the account exists.</summary>
+    private static readonly Lazy<(User User, string Hash)> Decoy = new(() =>
+    {
+        var user = new User(Guid.Empty, "", "", default);
+        return (user, Hasher.HashPassword(user, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24))));
+    });
+
     public static void MapAccounts(this RouteGroupBuilder api)
     {
         api.MapPost("/auth/signup", SignupAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
         api.MapPost("/auth/login", LoginAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
-        api.MapPost("/auth/logout", async (HttpContext context) =>
-        {
-            await context.SignOutAsync(AuthSetup.CookieScheme);
-            return Results.NoContent();
-        }).AllowAnonymous();
+        api.MapPost("/auth/logout", LogoutAsync).AllowAnonymous();
+        api.MapPost("/auth/password", ChangePasswordAsync).RequireAuthorization().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
 
         var authed = api.MapGroup("").RequireAuthorization();
         authed.MapPost("/tokens", CreateTokenAsync);
@@ -114,34 +122,87 @@ public static class Accounts
     {
         var email = Email(body.Email);
         var name = Validate.Text(body.Name, "name", 100);
-        var password = body.Password ?? "";
-        if (password.Length is < 8 or > 200)
-        {
-            throw Refusal.Invalid("password must be 8 to 200 characters.");
-        }
+        var password = NewPassword(body.Password, "password");
 
         var (user, org) = await accounts.SignupAsync(email, Hasher.HashPassword(null!, password), name, context.RequestAborted);
         await SignInAsync(context, new Caller(user.Id, org.Id, Role.Owner, CallerKind.Cookie));
         return Results.Created("/api/v1/me", new { user = UserView(user), org = OrgView(org) });
     }
 
-    private static async Task<IResult> LoginAsync(LoginRequest body, HttpContext context, AccountStore accounts)
+    /// <summary>
+    /// Failed sign-ins are throttled per account on every node together (<see cref="SignInStore"/>), whatever address they
+    /// come from; an unknown email is counted and checked against a decoy hash, so it answers like a known one, in as long.
+    /// </summary>
+    private static async Task<IResult> LoginAsync(
+        LoginRequest body, HttpContext context, AccountStore accounts, SignInStore signIns, IOptions<LimitOptions> limits)
     {
         var email = Email(body.Email);
         var orgId = Validate.OptionalId(body.OrgId, "Org");
+        await EnsureNotThrottledAsync(context, signIns, email, limits.Value);
         var found = await accounts.FindByEmailAsync(email, context.RequestAborted);
-        var verified = found is { } f
-            && Hasher.VerifyHashedPassword(f.User, f.PasswordHash, body.Password ?? "") != PasswordVerificationResult.Failed;
+        var (candidate, hash) = found ?? Decoy.Value;
+        var verified = Hasher.VerifyHashedPassword(candidate, hash, body.Password ?? "") != PasswordVerificationResult.Failed && found is not null;
         if (!verified)
         {
+            await signIns.RecordFailureAsync(email, context.RequestAborted);
             throw Refusal.Unauthorized("invalid_credentials", "The email or password is wrong.");
         }
 
-        var (user, org, role) = await accounts.GetMembershipAsync(found!.Value.User.Id, orgId, context.RequestAborted)
+        await signIns.ClearFailuresAsync(email, context.RequestAborted);
+        var (user, org, role) = await accounts.GetMembershipAsync(candidate.Id, orgId, context.RequestAborted)
             ?? throw Refusal.NotFound("Org");
         await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie));
         return Results.Ok(new { user = UserView(user), org = OrgView(org) });
     }
+
+    /// <summary>Revokes this cookie's session on every node (a replayed copy is 401), then clears the cookie.</summary>
+    private static async Task<IResult> LogoutAsync(HttpContext context, SignInStore signIns)
+    {
+        if (context.User.CookieSession() is { } session)
+        {
+            await signIns.RevokeCookieSessionAsync(session, context.RequestAborted);
+        }
+
+        await context.SignOutAsync(AuthSetup.CookieScheme);
+        return Results.NoContent();
+    }
+
+    /// <summary>
+    /// From a signed-in browser only: checks the current password (a wrong one counts as a failed sign-in of the account),
+    /// sets the new one and revokes every other cookie session of the user. This cookie stays signed in.
+    /// </summary>
+    private static async Task<IResult> ChangePasswordAsync(
+        PasswordChange body, HttpContext context, SignInStore signIns, IOptions<LimitOptions> limits)
+    {
+        var caller = EnsureCookie(context.Caller());
+        var session = context.User.CookieSession() ?? throw Refusal.Unauthorized("unauthorized", "Sign in again.");
+        var newPassword = NewPassword(body.NewPassword, "new_password");
+        var (email, hash) = await signIns.GetPasswordAsync(caller.UserId, context.RequestAborted) ?? throw Refusal.NotFound("User");
+        await EnsureNotThrottledAsync(context, signIns, email, limits.Value);
+        if (Hasher.VerifyHashedPassword(null!, hash, body.CurrentPassword ?? "") == PasswordVerificationResult.Failed)
+        {
+            await signIns.RecordFailureAsync(email, context.RequestAborted);
+            throw Refusal.Forbidden("current_password is wrong.", "wrong_password");
+        }
+
+        await signIns.ChangePasswordAsync(caller.UserId, Hasher.HashPassword(null!, newPassword), session, context.RequestAborted);
+        await signIns.ClearFailuresAsync(email, context.RequestAborted);
+        return Results.NoContent();
+    }
+
+    private static async Task EnsureNotThrottledAsync(HttpContext context, SignInStore signIns, string email, LimitOptions limits)
+    {
+        if (await signIns.ThrottledForAsync(email, limits.FailedSignInsPerAccount, limits.FailedSignInWindow, context.RequestAborted) is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            throw Refusal.TooManyAttempts(
+                "too_many_attempts", $"Too many failed sign-ins for this account; try again in {(seconds + 59) / 60} min.", seconds);
+        }
+    }
+
+    private static string NewPassword(string? value, string field) => value is { Length: >= 8 and <= 200 }
+        ? value
+        : throw Refusal.Invalid($"{field} must be 8 to 200 characters.");
 
     /// <summary>The web session moves to another org the user belongs to; a token stays bound to its org.</summary>
     private static async Task<IResult> SwitchOrgAsync(SwitchRequest body, HttpContext context, AccountStore accounts)
@@ -150,7 +211,7 @@ public static class Accounts
         var orgId = Validate.Id(body.OrgId, "Org");
         var (user, org, role) = await accounts.GetMembershipAsync(caller.UserId, orgId, context.RequestAborted)
             ?? throw Refusal.NotFound("Org");
-        await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie));
+        await SignInAsync(context, new Caller(user.Id, org.Id, role, CallerKind.Cookie), context.User.CookieSession());
         return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire() });
     }
 
@@ -168,8 +229,12 @@ public static class Accounts
         ? caller
         : throw Refusal.Forbidden("Tokens can only be managed from a signed-in web session.", "cookie_required");
 
-    private static Task SignInAsync(HttpContext context, Caller caller) =>
-        context.SignInAsync(AuthSetup.CookieScheme, caller.ToPrincipal(AuthSetup.CookieScheme));
+    /// <summary>Issues the cookie for a new cookie session, or, switching orgs, for the one it already has.</summary>
+    private static async Task SignInAsync(HttpContext context, Caller caller, Guid? session = null)
+    {
+        session ??= await context.RequestServices.GetRequiredService<SignInStore>().OpenCookieSessionAsync(caller.UserId, context.RequestAborted);
+        await context.SignInAsync(AuthSetup.CookieScheme, caller.ToPrincipal(AuthSetup.CookieScheme, session));
+    }
 
     private static string Email(string? value)
     {

@@ -46,7 +46,8 @@ public static class AuthSetup
         return services;
     }
 
-    public static ClaimsPrincipal ToPrincipal(this Caller caller, string scheme) => new(new CallerIdentity(caller,
+    /// <param name="cookieSession">For a cookie: its server-side record (<see cref="SignInStore"/>), which logout revokes.</param>
+    public static ClaimsPrincipal ToPrincipal(this Caller caller, string scheme, Guid? cookieSession = null) => new(new CallerIdentity(caller,
         [
             new Claim(ClaimNames.User, caller.UserId.ToString()),
             new Claim(ClaimNames.Org, caller.OrgId.ToString()),
@@ -56,8 +57,13 @@ public static class AuthSetup
             .. caller.AgentId is { } agentId
                 ? [new Claim(ClaimNames.Agent, agentId.ToString()), new Claim(ClaimNames.AgentActive, caller.AgentActive ? "1" : "0")]
                 : Array.Empty<Claim>(),
+            .. cookieSession is { } session ? [new Claim(ClaimNames.CookieSession, session.ToString())] : Array.Empty<Claim>(),
         ],
         scheme));
+
+    /// <summary>The server-side record of the request's cookie, if it came with one.</summary>
+    public static Guid? CookieSession(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(ClaimNames.CookieSession), out var session) ? session : null;
 
     /// <summary>The caller of this request; endpoints behind RequireAuthorization always have one.</summary>
     public static Caller Caller(this HttpContext context) => TryCaller(context.User)
@@ -108,21 +114,27 @@ public static class AuthSetup
     /// <summary>For viewers: the user whose client grants filter what they see.</summary>
     public static Guid? ViewerScope(this Caller caller) => caller.Role == Role.Viewer ? caller.UserId : null;
 
-    /// <summary>A cookie stands for a membership; its role is re-read so a change or removal takes effect at once.</summary>
+    /// <summary>
+    /// A cookie stands for an open cookie session and a membership, both re-read on every request: a logout, a password
+    /// change elsewhere, or a role change or removal takes effect at once on every node. A cookie without a session record
+    /// (minted before there were any) is refused, so its holder signs in again.
+    /// </summary>
     private static async Task RevalidateMembershipAsync(CookieValidatePrincipalContext context)
     {
         var claimed = TryCaller(context.Principal!);
-        var accounts = context.HttpContext.RequestServices.GetRequiredService<AccountStore>();
-        var membership = claimed is null
+        var session = context.Principal!.CookieSession();
+        var signIns = context.HttpContext.RequestServices.GetRequiredService<SignInStore>();
+        var role = claimed is null || session is null
             ? null
-            : await accounts.GetMembershipAsync(claimed.UserId, claimed.OrgId, context.HttpContext.RequestAborted);
-        if (membership is not { } m)
+            : await signIns.CheckCookieAsync(session.Value, claimed.UserId, claimed.OrgId, context.HttpContext.RequestAborted);
+        if (role is not { } current)
         {
             context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(CookieScheme);
             return;
         }
 
-        context.ReplacePrincipal((claimed! with { Role = m.Role, Kind = CallerKind.Cookie }).ToPrincipal(CookieScheme));
+        context.ReplacePrincipal((claimed! with { Role = current, Kind = CallerKind.Cookie }).ToPrincipal(CookieScheme, session));
     }
 
     /// <summary>A disabled agent is known but refused everything (403 <c>agent_disabled</c>).</summary>
@@ -162,6 +174,7 @@ public static class AuthSetup
         public const string Token = "hd:token";
         public const string Agent = "hd:agent";
         public const string AgentActive = "hd:agent_active";
+        public const string CookieSession = "hd:sid";
     }
 }
 

@@ -15,8 +15,9 @@ public static class Problems
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = context => WriteAsync(context, context.Features.Get<IExceptionHandlerFeature>()?.Error),
-            // A refusal is an answer, not a server fault: the exception handler must not log it as an error.
-            SuppressDiagnosticsCallback = ctx => ctx.Exception is Refusal or BadHttpRequestException,
+            // A refusal is an answer, not a server fault: the exception handler must not log it as an error. Nor is a lost
+            // version check (409 concurrent_change): the client is told to retry (issue 24, item 8).
+            SuppressDiagnosticsCallback = ctx => ctx.Exception is Refusal or BadHttpRequestException or InconsistentStateException,
         });
         app.UseStatusCodePages(context => WriteEmptyStatusAsync(context.HttpContext));
     }
@@ -24,6 +25,11 @@ public static class Problems
     public static Task WriteAsync(HttpContext context, Exception? error)
     {
         var (status, code, title, detail) = Describe(error);
+        if (error is Refusal { RetryAfterSeconds: { } retryAfter })
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         return Write(context, status, code, title, detail);
     }
 
@@ -35,6 +41,7 @@ public static class Problems
             RefusalKind.Unauthorized => (401, refusal.Code, "Unauthorized", refusal.Message),
             RefusalKind.NotFound => (404, refusal.Code, "Not found", refusal.Message),
             RefusalKind.Forbidden => (403, refusal.Code, "Forbidden", refusal.Message),
+            RefusalKind.TooManyAttempts => (429, refusal.Code, "Too many requests", refusal.Message),
             _ => (409, refusal.Code, "Conflict", refusal.Message),
         },
         BadHttpRequestException { StatusCode: 413 } => (413, "payload_too_large", "Payload too large", "The request body is too large."),

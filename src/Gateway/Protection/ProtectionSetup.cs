@@ -29,16 +29,25 @@ public sealed class LimitOptions
 
     public int PerAddressBurst { get; set; } = 1000;
 
-    /// <summary>Sign-up and log-in attempts per client address per minute (login throttling).</summary>
+    /// <summary>Sign-up and log-in attempts per client address per minute, on each node.</summary>
     public int SignInPerMinute { get; set; } = 10;
+
+    /// <summary>
+    /// Failed sign-ins per account (email, known or not) within <see cref="FailedSignInWindow"/> after which every node
+    /// answers 429 <c>too_many_attempts</c> until the oldest leaves the window (API.md "Accounts"; counted in PostgreSQL).
+    /// </summary>
+    public int FailedSignInsPerAccount { get; set; } = 10;
+
+    public TimeSpan FailedSignInWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Proxies (besides loopback, always trusted) whose <c>X-Forwarded-For</c>/<c>-Proto</c> name the real client:
-    /// per-address limits and <c>Secure</c> cookies then see the client, not the proxy (deploy/nginx).
+    /// The only proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c> name the real client (none by default, not even
+    /// loopback: a header from anyone else is ignored, so rotating it cannot dodge per-address limits). deploy/cluster.sh
+    /// names its nginx here.
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 }
@@ -50,12 +59,19 @@ public static class ProtectionSetup
     public static WebApplicationBuilder AddHourdiniProtection(this WebApplicationBuilder builder)
     {
         var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
+        builder.Services.Configure<LimitOptions>(builder.Configuration.GetSection(LimitOptions.Section));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes);
         builder.Services.Configure<ForwardedHeadersOptions>(options =>
         {
-            // One proxy hop (nginx); its defaults trust loopback proxies only.
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // One proxy hop (nginx), believed only when it is one named in configuration: the defaults trust any
+            // loopback peer, and a client on this machine could then name any address it likes (issue 24, item 4).
+            // With no proxy named the headers are not read at all: empty known lists would make the middleware trust anyone.
+            options.ForwardedHeaders = limits.TrustedProxies.Length == 0
+                ? ForwardedHeaders.None
+                : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             options.ForwardLimit = 1;
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
             foreach (var proxy in limits.TrustedProxies)
             {
                 options.KnownProxies.Add(IPAddress.Parse(proxy));

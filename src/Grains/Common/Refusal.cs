@@ -17,6 +17,9 @@ public enum RefusalKind
 
     /// <summary>A rule in PRODUCT.md refuses the change (409).</summary>
     Conflict,
+
+    /// <summary>Too many attempts; the answer says when to try again (429 with <c>Retry-After</c>).</summary>
+    TooManyAttempts,
 }
 
 /// <summary>
@@ -42,4 +45,11 @@ public sealed class Refusal(RefusalKind kind, string code, string detail) : Exce
     public static Refusal Forbidden(string detail, string code = "forbidden") => new(RefusalKind.Forbidden, code, detail);
 
     public static Refusal Conflict(string code, string detail) => new(RefusalKind.Conflict, code, detail);
+
+    /// <summary>When the client may try again (<c>Retry-After</c>), for <see cref="RefusalKind.TooManyAttempts"/>.</summary>
+    [Id(2)]
+    public int? RetryAfterSeconds { get; private set; }
+
+    public static Refusal TooManyAttempts(string code, string detail, int retryAfterSeconds) =>
+        new(RefusalKind.TooManyAttempts, code, detail) { RetryAfterSeconds = retryAfterSeconds };
 }

@@ -177,6 +177,7 @@
       return;
     }
     if (action.startsWith('go:')) { location.href = action.slice(3); return; }
+    if (action.startsWith('done:')) { origin.reset(); toast(action.slice(5), 'ok'); }
   }
 
   document.addEventListener('submit', async (event) => {
