@@ -34,6 +34,7 @@ public static class HourdiniGateway
 
         var app = builder.Build();
         app.UseTrustedProxies();
+        app.UseSecurityHeaders();
         app.UseHourdiniProblems();
         app.UseAuthentication();
         app.UseAgentLeaseRenewal(); // R15: as soon as the agent is known, so even a rate-limited call is a sign of life

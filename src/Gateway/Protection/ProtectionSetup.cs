@@ -42,6 +42,9 @@ public sealed class LimitOptions
 
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Live-update streams (<c>/app/events</c>) one user may hold open on a node: a tab each.</summary>
+    public int EventStreamsPerUser { get; set; } = 20;
+
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -117,6 +120,7 @@ public static class ProtectionSetup
     public static void UseHourdiniProtection(this WebApplication app)
     {
         app.UseCrossOriginProtection();
+        app.UseMcpOriginProtection();
         app.UseRateLimiter();
         app.UseRequestTimeouts();
     }

@@ -16,6 +16,7 @@ public static class WebSetup
     public static IServiceCollection AddHourdiniWeb(this IServiceCollection services)
     {
         services.AddRazorPages(options => options.RootDirectory = "/Web/Pages");
+        services.AddSingleton<EventStreams>();
         return services;
     }
 
@@ -39,9 +40,18 @@ public static class WebSetup
     /// <c>event: change</c> whenever the caller's timer, sessions or entries change on any node
     /// (PostgreSQL NOTIFY through <see cref="ChangeFeed"/>); the page then re-reads its live parts.
     /// </summary>
-    private static async Task StreamChangesAsync(HttpContext context, ChangeFeed feed, IHostApplicationLifetime lifetime)
+    private static async Task StreamChangesAsync(HttpContext context, ChangeFeed feed, EventStreams streams, IHostApplicationLifetime lifetime)
     {
         var caller = context.Caller();
+        using var slot = streams.TryOpen(caller.OrgId, caller.UserId);
+        if (slot is null)
+        {
+            context.Response.Headers.RetryAfter = "30";
+            await Http.Problems.Write(context, 429, "too_many_streams", "Too many requests",
+                "Too many live-update streams are open for you; close some tabs and retry.");
+            return;
+        }
+
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var ct = stopping.Token;
         context.Response.ContentType = "text/event-stream";
@@ -82,6 +92,50 @@ public static class WebSetup
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The page went away or the node is stopping; the browser reconnects by itself.
+        }
+    }
+
+    /// <summary>
+    /// Open live-update streams per user on this node, capped (<c>Hourdini:Limits:EventStreamsPerUser</c>) so one caller
+    /// cannot hold unbounded connections and feed subscriptions (issue 24, item 8). nginx routes a browser by its cookie,
+    /// so one user's tabs meet on one node.
+    /// </summary>
+    public sealed class EventStreams(Microsoft.Extensions.Options.IOptions<Protection.LimitOptions> limits)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(Guid, Guid), int> _open = new();
+
+        /// <summary>A slot to hold while streaming, or null when the user has as many as allowed.</summary>
+        public IDisposable? TryOpen(Guid orgId, Guid userId)
+        {
+            var key = (orgId, userId);
+            if (_open.AddOrUpdate(key, 1, (_, n) => n + 1) > limits.Value.EventStreamsPerUser)
+            {
+                Close(key);
+                return null;
+            }
+
+            return new Slot(this, key);
+        }
+
+        private void Close((Guid, Guid) key)
+        {
+            if (_open.AddOrUpdate(key, 0, (_, n) => n - 1) <= 0)
+            {
+                _open.TryRemove(new KeyValuePair<(Guid, Guid), int>(key, 0));
+            }
+        }
+
+        private sealed class Slot(EventStreams streams, (Guid, Guid) key) : IDisposable
+        {
+            private int _closed;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _closed, 1) == 0)
+                {
+                    streams.Close(key);
+                }
+            }
         }
     }
 
