@@ -137,6 +137,13 @@ public static class Sessions
             throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
         }
 
+        // R21: active means a person is driving. An agent never takes its person's place: refused before anything moves,
+        // so the person's timer keeps running and their focus stays where it is.
+        if (kind == BeatKind.Active && caller.IsAgent)
+        {
+            throw AgentScope.Refused("An agent token may set only the agent and idle beats; active means a person is driving (R21).");
+        }
+
         var sessionId = Validate.Id(id, "Session");
         var previous = Previous(body.Previous);
 
