@@ -41,6 +41,7 @@ public static class HourdiniGateway
         app.UseHourdiniProtection();
         app.UseAuthorization();
         app.UseDisabledAgentRefusal();
+        app.UseAgentScope(); // R21, R22: an agent token reaches only what is marked AllowAgents
         app.UseMiddleware<IdempotencyMiddleware>();
 
         app.MapOpenApi();

@@ -91,11 +91,14 @@ public class AutoStopTests(HourdiniServer server) : IClassFixture<HourdiniServer
         Assert.Equal("active", (await human.BeatAsync(session, "active")).CurrentBeat());
         Assert.Equal(beatAt, await LastHeardAsync(session));
 
-        // A beat that changes nothing (the session is already active, then already agent) is still heard.
+        // An agent's active beat is refused (R21) and changes nothing, yet the agent was heard.
         var before = DateTimeOffset.UtcNow.AddMilliseconds(-5);
-        Assert.Equal("active", (await agent.BeatAsync(session, "active")).CurrentBeat());
+        (await agent.PostAsync($"/api/v1/sessions/{session}/beat", new { kind = "active" })).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed");
+        Assert.Equal("active", (await human.GetSessionAsync(session)).CurrentBeat());
         var heard = await LastHeardAsync(session);
         Assert.True(heard >= before, $"the lease stayed at {heard:O}");
+
+        // A beat that changes nothing (the session is already agent) is still heard.
         Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
         await Task.Delay(AgentLease.RenewEvery + TimeSpan.FromMilliseconds(100));
         before = DateTimeOffset.UtcNow.AddMilliseconds(-5);

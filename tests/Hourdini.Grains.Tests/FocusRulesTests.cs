@@ -72,4 +72,16 @@ public class FocusRulesTests
     [InlineData(null, 120.0, 120.0)] // R19: else the client's default
     public void The_effective_rate_is_the_projects_else_the_clients(double? project, double client, double expected) =>
         Assert.Equal((decimal)expected, ProjectTerms.EffectiveRate((decimal?)project, (decimal)client));
+
+    [Fact]
+    public void An_agent_may_set_only_the_agent_and_idle_beats_and_a_person_any() // R21
+    {
+        var agent = Guid.NewGuid();
+
+        var refusal = Assert.Throws<Refusal>(() => BeatKind.Active.EnsurePersonDrives(agent));
+        Assert.Equal(("agent_not_allowed", RefusalKind.Forbidden), (refusal.Code, refusal.Kind));
+        Assert.Equal(BeatKind.Agent, BeatKind.Agent.EnsurePersonDrives(agent));
+        Assert.Equal(BeatKind.Idle, BeatKind.Idle.EnsurePersonDrives(agent));
+        Assert.Equal(BeatKind.Active, BeatKind.Active.EnsurePersonDrives(agentId: null));
+    }
 }

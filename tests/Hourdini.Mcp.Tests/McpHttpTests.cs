@@ -102,6 +102,37 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
     }
 
     [Fact]
+    public async Task An_agent_calls_only_the_tools_its_work_needs_and_never_beats_active() // R21, R22
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Initech", rate: 90m), "Night shift", billAgentTime: true);
+        (await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-11-02T09:00:00Z", duration_seconds = 600 }))
+            .Expect(HttpStatusCode.Created);
+        var timer = (await human.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project })).Expect(HttpStatusCode.Created)["timer"].Str("id");
+        var (_, agent) = await human.CreateAgentAsync();
+        await using var bot = await McpSupport.ConnectHttpAsync(server.BaseAddress, agent.Token());
+        var session = (await bot.CallOkAsync("session_start", new { project })).GetProperty("session");
+        Assert.False(session.TryGetProperty("rate", out _));
+
+        await bot.CallRefusedAsync("session_beat", new { session_id = session.Str("id"), kind = "active" }, "agent_not_allowed");
+        await bot.CallRefusedAsync("session_beat", new { session_id = session.Str("id"), kind = "active", previous = "agent" }, "agent_not_allowed");
+        await bot.CallRefusedAsync("timer_get", null, "agent_not_allowed");
+        await bot.CallRefusedAsync("timer_stop", null, "agent_not_allowed");
+        await bot.CallRefusedAsync("timer_start", new { project, replace = true }, "agent_not_allowed");
+        await bot.CallRefusedAsync("log_time", new { project, started_at = "2026-11-02T09:00:00Z", duration_seconds = 60 }, "agent_not_allowed");
+
+        // The person's timer still runs and holds the focus; the session is still the agent's run.
+        Assert.Equal(timer, (await human.GetAsync("/api/v1/me/focus"))["focus"].Str("id"));
+        Assert.Equal("agent", (await human.GetSessionAsync(session.Str("id"))).CurrentBeat());
+
+        // What it may read, it reads narrowed: projects without rates, none of its person's entries.
+        var listed = Assert.Single((await bot.CallOkAsync("list_projects")).GetProperty("projects").EnumerateArray());
+        Assert.Equal(["id", "name", "client_name", "bill_agent_time"], listed.EnumerateObject().Select(p => p.Name));
+        Assert.Empty((await bot.CallOkAsync("list_entries")).GetProperty("time_entries").EnumerateArray());
+        Assert.Single((await human.GetAsync("/api/v1/time-entries"))["time_entries"].EnumerateArray());
+    }
+
+    [Fact]
     public async Task Without_a_valid_bearer_token_mcp_answers_401_before_any_MCP_work()
     {
         var (_, browser, _) = await ApiClient.SignUpAsync(server.BaseAddress);

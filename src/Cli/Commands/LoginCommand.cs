@@ -24,7 +24,10 @@ public static class LoginCommand
             using var api = new HourdiniApi(url, secret.Trim());
             var me = await api.GetAsync("me", ct);
             new Settings(url.ToString().TrimEnd('/'), secret.Trim()).Save();
-            var user = me.TryGetProperty("user", out var u) ? Output.Str(u, "email") : "";
+            // An agent token is told its own name: the API does not show an agent its person's email (R22).
+            var user = me.TryGetProperty("agent", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? $"agent {Output.Str(a, "name")}"
+                : me.TryGetProperty("user", out var u) ? Output.Str(u, "email") : "";
             var org = me.TryGetProperty("org", out var o) ? Output.Str(o, "name") : "";
             Output.Line($"Logged in to {url} as {user} ({org}). Saved to {Settings.FilePath}.");
         }));

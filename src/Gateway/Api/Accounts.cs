@@ -65,8 +65,15 @@ public static class Accounts
             var (user, org, role) = await accounts.GetMembershipAsync(caller.UserId, caller.OrgId, context.RequestAborted)
                 ?? throw Refusal.NotFound("Membership");
             var agent = caller.AgentId is { } agentId ? await agents.GetAsync(caller.OrgId, agentId, context.RequestAborted) : null;
-            return Results.Ok(new { user = UserView(user), org = OrgView(org), role = role.ToWire(), agent = agent is null ? null : Agents.View(agent) });
-        });
+            return Results.Ok(new
+            {
+                // R22: an agent knows whose time it counts as, not how to reach them.
+                user = caller.IsAgent ? new { id = user.Id, name = user.Name } : UserView(user),
+                org = OrgView(org),
+                role = role.ToWire(),
+                agent = agent is null ? null : Agents.View(agent),
+            });
+        }).AllowAgents("its own agent, and its person's id and name (not their email)");
         authed.MapGet("/me/orgs", async (HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureHuman();
@@ -81,7 +88,7 @@ public static class Accounts
         {
             var org = await accounts.GetOrgAsync(context.Caller().OrgId, context.RequestAborted) ?? throw Refusal.NotFound("Org");
             return Results.Ok(new { org = OrgView(org) });
-        });
+        }).AllowAgents("the org's id, name and agent lease");
         authed.MapPatch("/org", async (OrgPatch body, HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureOwner();

@@ -53,7 +53,8 @@ public static class Agents
             return Results.Ok(new { agent = View(updated) });
         });
         agents.MapGet("/{id}/updates", async (string id, HttpContext context, IGrainFactory grains) =>
-            (await PullUpdatesAsync(id, context, grains)).ToHttp());
+            (await PullUpdatesAsync(id, context, grains)).ToHttp())
+            .AllowAgents("only the agent's own tasks and messages");
         agents.MapPost("/{id}/messages", async (string id, MessageRequest body, HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();

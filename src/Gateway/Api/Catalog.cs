@@ -73,14 +73,21 @@ public static class Catalog
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
         });
         projects.MapGet("", async (string? q, [FromQuery(Name = "include_archived")] bool? includeArchived, HttpContext context, CatalogStore catalog) =>
-            (await ListProjectsAsync(q, includeArchived, context, catalog)).ToHttp());
+            (await ListProjectsAsync(q, includeArchived, context, catalog)).ToHttp())
+            .AllowAgents(AgentProjects);
         projects.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
+            if (caller.IsAgent)
+            {
+                var brief = await catalog.ListProjectBriefsAsync(caller.OrgId, null, Validate.Id(id, "Project"), context.RequestAborted);
+                return Results.Ok(new { project = BriefView(brief.SingleOrDefault() ?? throw Refusal.NotFound("Project")) });
+            }
+
             var project = await catalog.GetProjectAsync(caller.OrgId, Validate.Id(id, "Project"), caller.ViewerScope(), context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
-        });
+        }).AllowAgents(AgentProjects);
         projects.MapPatch("/{id}", async (string id, ProjectPatchRequest body, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -96,9 +103,22 @@ public static class Catalog
         });
     }
 
+    /// <summary>R22: what an agent may read of projects.</summary>
+    private const string AgentProjects = "the org's non-archived projects: id, name, client name and Bill agent time, no rates";
+
+    /// <summary>
+    /// The projects whose name contains <paramref name="q"/>. An agent gets the projects that take work, as briefs
+    /// without rates (R22); <paramref name="includeArchived"/> does not widen that.
+    /// </summary>
     public static async Task<Answer> ListProjectsAsync(string? q, bool? includeArchived, HttpContext context, CatalogStore catalog)
     {
         var caller = context.Caller();
+        if (caller.IsAgent)
+        {
+            var briefs = await catalog.ListProjectBriefsAsync(caller.OrgId, Validate.OptionalText(q, "q", 200), null, context.RequestAborted);
+            return new Answer(new { projects = briefs.Select(BriefView) });
+        }
+
         var list = await catalog.ListProjectsAsync(
             caller.OrgId, Validate.OptionalText(q, "q", 200), includeArchived ?? false, caller.ViewerScope(), context.RequestAborted);
         return new Answer(new { projects = list.Select(ProjectView) });
@@ -128,6 +148,8 @@ public static class Catalog
         archived = c.Archived,
         created_at = c.CreatedAt,
     };
+
+    public static object BriefView(ProjectBrief p) => new { id = p.Id, name = p.Name, client_name = p.ClientName, bill_agent_time = p.BillAgentTime };
 
     public static object ProjectView(Project p) => new
     {

@@ -24,7 +24,10 @@ public static class Sessions
 
     public static void MapSessions(this RouteGroupBuilder api)
     {
-        var sessions = api.MapGroup("/sessions").RequireAuthorization();
+        // An agent starts, reads and drives only its own sessions (R8, R21, R22): GetOwnAsync and the grains check whose a
+        // session is, an agent's active beat is refused, and an agent's view of a session carries no rate.
+        var sessions = api.MapGroup("/sessions").RequireAuthorization()
+            .AllowAgents("its own sessions and timelines; beats agent and idle only; no rates");
         sessions.MapPost("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
             (await StartAsync(body, context, catalog, grains, clock)).ToHttp());
         sessions.MapGet("", async (
@@ -89,8 +92,8 @@ public static class Sessions
             new StartSession(project.Terms, description, previous, caller.AgentId, environment.ToJsonString())));
         return Answer.Created($"/api/v1/sessions/{started.Session.Id}", new
         {
-            session = View(started.Session, clock.GetUtcNow()),
-            stopped_timer_entry = started.StoppedTimerEntry is { } entry ? TimeEntries.View(entry) : null,
+            session = View(started.Session, clock.GetUtcNow(), caller),
+            stopped_timer_entry = started.StoppedTimerEntry is { } entry ? TimeEntries.View(entry, caller) : null,
             updates = caller.AgentId is null ? null : Agents.UpdatesView(started.Updates),
         });
     }
@@ -110,11 +113,11 @@ public static class Sessions
             caller.OrgId, caller.UserId, caller.AgentId, open, Validate.OptionalId(projectId, "Project"), Cursors.Decode(cursor), Validate.Limit(limit),
             context.RequestAborted);
         var now = clock.GetUtcNow();
-        return new Answer(new { sessions = page.Select(s => View(s, now)), next_cursor = Cursors.Encode(next) });
+        return new Answer(new { sessions = page.Select(s => View(s, now, caller)), next_cursor = Cursors.Encode(next) });
     }
 
     public static async Task<Answer> GetAsync(string id, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
-        new(new { session = View(await GetOwnAsync(id, context, tracking), clock.GetUtcNow()) });
+        new(new { session = View(await GetOwnAsync(id, context, tracking), clock.GetUtcNow(), context.Caller()) });
 
     /// <summary>The session the caller works in now: an agent's open session (R8), or a person's focused one (R3).</summary>
     public static async Task<Answer> CurrentAsync(HttpContext context, TrackingQueries tracking, TimeProvider clock)
@@ -137,6 +140,13 @@ public static class Sessions
             throw Refusal.Invalid("kind must be \"active\", \"agent\" or \"idle\".");
         }
 
+        // R21: active means a person is driving. An agent never takes its person's place: refused before anything moves,
+        // so the person's timer keeps running and their focus stays where it is.
+        if (kind == BeatKind.Active && caller.IsAgent)
+        {
+            throw AgentScope.Refused("An agent token may set only the agent and idle beats; active means a person is driving (R21).");
+        }
+
         var sessionId = Validate.Id(id, "Session");
         var previous = Previous(body.Previous);
 
@@ -146,7 +156,7 @@ public static class Sessions
         var session = await Work.RetryIfStaleAsync(async () =>
             (kind == BeatKind.Active ? null : await target.SwitchUnfocusedBeatAsync(new SessionCaller(caller.UserId, caller.AgentId), kind))
             ?? await grains.UserGrain(caller).BeatAsync(sessionId, kind, previous, caller.AgentId));
-        return new Answer(new { session = View(session, clock.GetUtcNow()) });
+        return new Answer(new { session = View(session, clock.GetUtcNow(), caller) });
     }
 
     public static async Task<Answer> EndAsync(string id, HttpContext context, IGrainFactory grains, TimeProvider clock)
@@ -156,8 +166,8 @@ public static class Sessions
         var ended = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).EndSessionAsync(sessionId, caller.AgentId));
         return new Answer(new
         {
-            session = View(ended.Session, clock.GetUtcNow()),
-            entry = ended.Entry is { } entry ? TimeEntries.View(entry) : null,
+            session = View(ended.Session, clock.GetUtcNow(), caller),
+            entry = ended.Entry is { } entry ? TimeEntries.View(entry, caller) : null,
         });
     }
 
@@ -217,6 +227,20 @@ public static class Sessions
 
         return JsonNode.Parse(raw)!;
     }
+
+    /// <summary>
+    /// R22: the fields of a session an agent sees: its timeline and totals in seconds, never its rate or currency. A
+    /// field the person's view gains later stays hidden from agents until it is listed here.
+    /// </summary>
+    private static readonly IReadOnlySet<string> AgentFields = new HashSet<string>
+    {
+        "id", "project_id", "user_id", "agent_id", "description", "status", "bill_agent_time", "current_beat", "started_at",
+        "stopped_at", "duration_seconds", "beats", "totals", "tasks_worked_on", "logs_count", "tasks_completed", "metadata", "entry_id",
+    };
+
+    /// <summary>A session as <paramref name="caller"/> may see it: whole for a person, without money for an agent (R22).</summary>
+    public static object View(SessionState s, DateTimeOffset now, Caller caller) =>
+        caller.IsAgent ? AgentScope.Only(View(s, now), AgentFields) : View(s, now);
 
     public static object View(SessionState s, DateTimeOffset now)
     {

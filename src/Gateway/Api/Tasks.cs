@@ -33,7 +33,7 @@ public static class Tasks
                 ?? throw Refusal.NotFound("Project");
             var tasks = await agents.ListTasksAsync(caller.OrgId, project.Id, context.RequestAborted);
             return Results.Ok(new { tasks = tasks.Where(t => caller.AgentId is null || t.AssigneeAgentId == caller.AgentId).Select(View) });
-        });
+        }).AllowAgents("only the project's tasks assigned to the agent");
 
         api.MapPatch("/tasks/{id}", async (string id, PatchRequest body, HttpContext context, AgentStore agents, IGrainFactory grains) =>
         {
@@ -51,7 +51,7 @@ public static class Tasks
                 body.Unassign ?? false);
             var task = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).ChangeTaskAsync(taskId, change, caller.AgentId));
             return Results.Ok(new { task = View(task) });
-        }).RequireAuthorization();
+        }).RequireAuthorization().AllowAgents("only the status of a task assigned to the agent (the user grain checks it)");
     }
 
     private static async Task<Guid?> AssigneeAsync(Guid orgId, string? agentId, AgentStore agents, CancellationToken ct) =>

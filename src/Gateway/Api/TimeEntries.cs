@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
+using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Silo.Storage.Catalog;
@@ -26,6 +27,19 @@ public static class TimeEntries
     /// <summary>The list's filters, all optional.</summary>
     public sealed record ListRequest(DateTimeOffset? From, DateTimeOffset? To, string? ProjectId, string? Source, string? Cursor, int? Limit);
 
+    /// <summary>R22: what an agent may read of entries.</summary>
+    private const string AgentEntries = "only the entries its own sessions wrote, without rates or amounts";
+
+    /// <summary>
+    /// R22: the fields of an entry an agent sees. Time and the split, never money (rate, currency, amounts) nor billing
+    /// (invoices); a field the person's view gains later stays hidden from agents until it is listed here.
+    /// </summary>
+    private static readonly IReadOnlySet<string> AgentFields = new HashSet<string>
+    {
+        "id", "project_id", "user_id", "agent_id", "session_id", "source", "description", "started_at", "ended_at",
+        "duration_seconds", "billable", "tags", "created_at", "active_seconds", "agent_seconds", "idle_seconds", "agent_billed",
+    };
+
     /// <summary>Only manual and timer entries change by hand; a session's entry is part of its permanent record (R7).</summary>
     private static readonly string[] EditableSources = [EntrySource.Manual, EntrySource.Timer, EntrySource.Import];
 
@@ -35,7 +49,8 @@ public static class TimeEntries
         entries.MapGet("", async (
             DateTimeOffset? from, DateTimeOffset? to, [FromQuery(Name = "project_id")] string? projectId, string? source, string? cursor, int? limit,
             HttpContext context, EntryStore store) =>
-            (await ListAsync(new ListRequest(from, to, projectId, source, cursor, limit), context, store)).ToHttp());
+            (await ListAsync(new ListRequest(from, to, projectId, source, cursor, limit), context, store)).ToHttp())
+            .AllowAgents(AgentEntries);
         entries.MapPost("", async (EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock) =>
             (await CreateAsync(body, context, catalog, store, clock)).ToHttp());
         entries.MapGet("/summary", SummaryAsync);
@@ -43,10 +58,16 @@ public static class TimeEntries
         {
             var caller = context.Caller();
             var entry = await store.GetAsync(caller.OrgId, Validate.Id(id, "Time entry"), context.RequestAborted);
-            return entry is not null && entry.UserId == caller.UserId
-                ? Results.Ok(new { time_entry = View(entry) })
-                : throw Refusal.NotFound("Time entry");
-        });
+            if (entry is null || entry.UserId != caller.UserId)
+            {
+                throw Refusal.NotFound("Time entry");
+            }
+
+            // R22: its person's other entries are known to the agent's owner, and refused to the agent.
+            return caller.IsAgent && !WrittenBy(entry, caller.AgentId)
+                ? throw AgentScope.Refused("An agent reads only the entries its own sessions wrote (R22).")
+                : Results.Ok(new { time_entry = View(entry, caller) });
+        }).AllowAgents(AgentEntries);
         entries.MapPatch("/{id}", PatchAsync);
         entries.MapDelete("/{id}", async (string id, HttpContext context, EntryStore store) =>
         {
@@ -77,9 +98,9 @@ public static class TimeEntries
 
         var filter = new EntryFilter(
             query.From?.ToUniversalTime(), query.To?.ToUniversalTime(), Validate.OptionalId(query.ProjectId, "Project"), query.Source,
-            Cursors.Decode(query.Cursor), Validate.Limit(query.Limit));
+            Cursors.Decode(query.Cursor), Validate.Limit(query.Limit), WrittenByAgent: caller.AgentId);
         var (page, next) = await store.ListAsync(caller.OrgId, caller.UserId, caller.ViewerScope(), filter, context.RequestAborted);
-        return new Answer(new { time_entries = page.Select(View), next_cursor = Cursors.Encode(next) });
+        return new Answer(new { time_entries = page.Select(e => View(e, caller)), next_cursor = Cursors.Encode(next) });
     }
 
     private static async Task<IResult> PatchAsync(
@@ -210,6 +231,12 @@ public static class TimeEntries
     }
 
     private static DateTimeOffset Truncate(DateTimeOffset t) => new(t.Ticks - (t.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
+    /// <summary>An entry as <paramref name="caller"/> may see it: whole for a person, without money for an agent (R22).</summary>
+    public static object View(TimeEntry e, Caller caller) => caller.IsAgent ? AgentScope.Only(View(e), AgentFields) : View(e);
+
+    /// <summary>R22: an entry one of the agent's own sessions wrote.</summary>
+    private static bool WrittenBy(TimeEntry e, Guid? agentId) => agentId is not null && e.AgentId == agentId && e.SessionId is not null;
 
     public static object View(TimeEntry e) => new
     {

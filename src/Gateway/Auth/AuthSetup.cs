@@ -93,7 +93,7 @@ public static class AuthSetup
     /// <summary>Owners and members (people) may change data; viewers read only; agents only track their own work.</summary>
     public static Caller EnsureCanWrite(this Caller caller) => caller switch
     {
-        { Kind: CallerKind.Agent } => throw Refusal.Forbidden("Agent tokens cannot do this; use a personal access token.", "agent_not_allowed"),
+        { IsAgent: true } => throw AgentScope.Refused(),
         _ when !caller.Role.CanWrite() => throw Refusal.Forbidden("Viewers have read-only access."),
         _ => caller,
     };
@@ -103,9 +103,7 @@ public static class AuthSetup
         ? caller
         : throw Refusal.Forbidden("Viewers have read-only access.");
 
-    public static Caller EnsureHuman(this Caller caller) => caller.Kind != CallerKind.Agent
-        ? caller
-        : throw Refusal.Forbidden("Agent tokens cannot do this; use a personal access token.", "agent_not_allowed");
+    public static Caller EnsureHuman(this Caller caller) => !caller.IsAgent ? caller : throw AgentScope.Refused();
 
     public static Caller EnsureOwner(this Caller caller) => caller.Role == Role.Owner && caller.Kind != CallerKind.Agent
         ? caller

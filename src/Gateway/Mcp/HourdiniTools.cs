@@ -19,7 +19,9 @@ namespace Hourdini.Gateway.Mcp;
 /// The MCP tools. Each is a thin call into the same operation the HTTP API runs (<c>Api/…</c>), on
 /// behalf of the bearer token of the <c>/mcp</c> request, so every rule lives in one place. Results
 /// are the API's JSON bodies; refusals are tool errors carrying the API's problem details and <c>code</c>.
-/// Argument names are the API's snake_case field names.
+/// Argument names are the API's snake_case field names. As on the API, agent tokens are refused by default
+/// (<c>agent_not_allowed</c>, R21, R22): only a tool marked <see cref="AllowAgentsAttribute"/> runs for an agent, and
+/// the operation it calls narrows what the agent sees.
 /// </summary>
 #pragma warning disable IDE1006 // Parameter names are the tools' wire names.
 public sealed class HourdiniTools(HttpContext http)
@@ -32,10 +34,11 @@ public sealed class HourdiniTools(HttpContext http)
     private T Service<T>()
         where T : notnull => http.RequestServices.GetRequiredService<T>();
 
+    [AllowAgents("starts its own session, in an agent beat (R2)")]
     [McpServerTool(Name = "session_start", Title = "Start a work session")]
     [Description(
         "Start a work session on a project. Call this once when you begin a block of work for the user, before any session_beat. " +
-        "The new session starts idle (or, with previous=\"agent\", in agent time); call session_beat with kind=\"agent\" when your run begins. " +
+        "An agent's session starts in agent time (a person's starts active); call session_beat with kind=\"idle\" when your run pauses and kind=\"agent\" when it resumes. " +
         "An agent may have only one open session at a time (refused as agent_session_open): end the old one first, or use session_get to find it. " +
         "Returns {session, updates}: the session (keep session.id for the other session_* tools) and, for an agent, the tasks and messages waiting for it, each delivered exactly once.")]
     public Task<CallToolResult> SessionStart(
@@ -43,7 +46,7 @@ public sealed class HourdiniTools(HttpContext http)
         [Description("A short description of the work, shown on the time entry, e.g. \"Refactor billing export\".")] string? description = null,
         [Description("Optional facts about where you run, as a JSON object, e.g. {\"client\": \"claude-code\", \"os\": \"linux\"}. At most 8 KB.")]
         JsonElement? environment = null,
-        [Description("How the session begins: \"idle\" (default) or \"agent\" if you are already working on your own.")] string? previous = null) =>
+        [Description("For a person's session only: what the person's previously focused session drops to, \"idle\" (default) or \"agent\". Agents leave it out.")] string? previous = null) =>
         Run(() =>
         {
             var (projectId, projectName) = Project(project);
@@ -51,18 +54,21 @@ public sealed class HourdiniTools(HttpContext http)
                 new Sessions.StartRequest(projectId, projectName, description, environment, previous), http, Service<CatalogStore>(), Service<IGrainFactory>(), Service<TimeProvider>());
         });
 
+    [AllowAgents("its own sessions, agent and idle only (R21)")]
     [McpServerTool(Name = "session_beat", Title = "Change who is working in a session", Idempotent = true)]
     [Description(
         "Record who is driving a session from now on. Call it with kind=\"agent\" when you start a run on your own, and with kind=\"idle\" when you finish the run and wait for the user. " +
-        "kind=\"active\" means the human is working (always billable) and makes this their focused session; any other session of theirs drops to idle (or to agent, with previous=\"agent\"). " +
+        "An agent may beat only its own sessions, and only agent or idle: kind=\"active\" means the human is working, and from an agent token it is refused as agent_not_allowed. " +
+        "From a person's token, kind=\"active\" (always billable) makes this their focused session; any other session of theirs drops to idle (or to agent, with previous=\"agent\"). " +
         "Agent time is billable only if the project bills agent time. Beating the kind the session already has changes nothing. A stopped session is refused as session_stopped. " +
         "Returns {session} with its current beat and totals.")]
     public Task<CallToolResult> SessionBeat(
         [Description(SessionIdArgument)] string session_id,
-        [Description("\"agent\" (you are working on your own), \"idle\" (nobody is working) or \"active\" (the human is driving).")] string kind,
+        [Description("\"agent\" (you are working on your own), \"idle\" (nobody is working) or, for a person's token only, \"active\" (the human is driving).")] string kind,
         [Description("Only with kind=\"active\": what the previously focused session becomes, \"idle\" (default) or \"agent\".")] string? previous = null) =>
         Run(() => Sessions.BeatAsync(session_id, new Sessions.BeatRequest(kind, previous), http, Service<IGrainFactory>(), Service<TimeProvider>()));
 
+    [AllowAgents("its own sessions")]
     [McpServerTool(Name = "session_log", Title = "Log progress in a session")]
     [Description(
         "Write a line to the session's timeline: what you did, decided or found. Call it at meaningful steps (not for every keystroke). " +
@@ -73,6 +79,7 @@ public sealed class HourdiniTools(HttpContext http)
         [Description("Optional: the id of the task (from session_start or pull_updates) this line is about.")] string? task_id = null) =>
         Run(() => Sessions.LogAsync(session_id, new Sessions.EventRequest(SessionEventTypes.Log, message, task_id), http, Service<IGrainFactory>()));
 
+    [AllowAgents("its own sessions")]
     [McpServerTool(Name = "session_end", Title = "End a session", Destructive = false)]
     [Description(
         "End a session when its block of work is finished. This stops it for good and writes one time entry with its billable time (none if nothing was billable). " +
@@ -80,6 +87,7 @@ public sealed class HourdiniTools(HttpContext http)
     public Task<CallToolResult> SessionEnd([Description(SessionIdArgument)] string session_id) =>
         Run(() => Sessions.EndAsync(session_id, http, Service<IGrainFactory>(), Service<TimeProvider>()));
 
+    [AllowAgents("its own sessions, without rates")]
     [McpServerTool(Name = "session_get", Title = "Show a session", ReadOnly = true)]
     [Description(
         "Show a session: its status, current beat, the beats so far and the active/agent/idle/billable totals in seconds. " +
@@ -89,6 +97,7 @@ public sealed class HourdiniTools(HttpContext http)
             ? Sessions.CurrentAsync(http, Service<TrackingQueries>(), Service<TimeProvider>())
             : Sessions.GetAsync(session_id, http, Service<TrackingQueries>(), Service<TimeProvider>()));
 
+    [AllowAgents("its own tasks and messages")]
     [McpServerTool(Name = "pull_updates", Title = "Pull new tasks and messages")]
     [Description(
         "Fetch the tasks assigned to you and the messages sent to you since your last pull; each is delivered exactly once, so act on or remember what you get. " +
@@ -112,11 +121,11 @@ public sealed class HourdiniTools(HttpContext http)
         });
 
     [McpServerTool(Name = "timer_stop", Title = "Stop the timer")]
-    [Description("Stop the running timer; its time becomes a time entry. Refused as not_found when none runs. Returns {entry}.")]
+    [Description("Stop the running timer; its time becomes a time entry. Refused as not_found when none runs. Personal tokens only. Returns {entry}.")]
     public Task<CallToolResult> TimerStop() => Run(() => Timer.StopAsync(http, Service<IGrainFactory>()));
 
     [McpServerTool(Name = "timer_get", Title = "Show the timer", ReadOnly = true)]
-    [Description("Show the running timer with its elapsed seconds, or {\"timer\": null} when none runs.")]
+    [Description("Show the running timer with its elapsed seconds, or {\"timer\": null} when none runs. Personal tokens only.")]
     public Task<CallToolResult> TimerGet() => Run(() => Timer.GetAsync(http, Service<TrackingQueries>(), Service<TimeProvider>()));
 
     [McpServerTool(Name = "log_time", Title = "Log time after the fact")]
@@ -141,16 +150,20 @@ public sealed class HourdiniTools(HttpContext http)
             return await TimeEntries.CreateAsync(request, http, catalog, Service<EntryStore>(), Service<TimeProvider>());
         });
 
+    [AllowAgents("the org's non-archived projects without rates")]
     [McpServerTool(Name = "list_projects", Title = "List projects", ReadOnly = true)]
-    [Description("List the org's projects with their ids, rates, currency and whether agent time is billed. Use it to find the project for session_start, timer_start or log_time. Returns {projects}.")]
+    [Description(
+        "List the org's projects with their ids and whether agent time is billed (a person also sees rates and currency; an agent sees the client's name and only projects that take work). " +
+        "Use it to find the project for session_start, timer_start or log_time. Returns {projects}.")]
     public Task<CallToolResult> ListProjects(
         [Description("Optional: only projects whose name contains this text.")] string? query = null,
         [Description("true to include archived projects.")] bool? include_archived = null) =>
         Run(() => Catalog.ListProjectsAsync(query, include_archived, http, Service<CatalogStore>()));
 
+    [AllowAgents("only the entries its own sessions wrote, without rates or amounts")]
     [McpServerTool(Name = "list_entries", Title = "List time entries", ReadOnly = true)]
     [Description(
-        "List time entries, newest first, optionally between two times and for one project or source. Returns {time_entries, next_cursor}; " +
+        "List time entries, newest first, optionally between two times and for one project or source. An agent sees only the entries its own sessions wrote, without rates. Returns {time_entries, next_cursor}; " +
         "pass next_cursor back as cursor for the next page.")]
     public Task<CallToolResult> ListEntries(
         [Description("Optional: entries starting at or after this time, RFC 3339.")] string? from = null,

@@ -38,19 +38,27 @@ public static class McpEndpoint
 
     private static readonly Dictionary<string, McpServerTool> ToolsByName = Tools.ToDictionary(t => t.ProtocolTool.Name);
 
+    /// <summary>R21, R22: the tools an agent token may call (marked <see cref="AllowAgentsAttribute"/>); any other is refused to it.</summary>
+    public static IReadOnlySet<string> AgentTools { get; } = typeof(HourdiniTools)
+        .GetMethods(BindingFlags.Public | BindingFlags.Instance)
+        .Where(method => method.GetCustomAttribute<AllowAgentsAttribute>() is not null)
+        .Select(method => method.GetCustomAttribute<McpServerToolAttribute>()!.Name!)
+        .ToHashSet();
+
     public static IServiceCollection AddHourdiniMcp(this IServiceCollection services) => services.AddScoped<McpRequest>();
 
     public static void MapMcp(this WebApplication app)
     {
         var bearerOnly = new AuthorizationPolicyBuilder(AuthSetup.BearerScheme).RequireAuthenticatedUser().Build();
-        app.MapPost(Path, HandlePostAsync).RequireAuthorization(bearerOnly).ExcludeFromDescription();
+        app.MapPost(Path, HandlePostAsync).RequireAuthorization(bearerOnly).ExcludeFromDescription()
+            .AllowAgents("each tool says whether agents may call it ([AllowAgents] on HourdiniTools)");
 
         // Stateless: there is no server-to-client stream to open (GET) and no session to close (DELETE).
         app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Delete], (HttpContext context) =>
         {
             context.Response.Headers.Allow = HttpMethods.Post;
             return Problems.Write(context, 405, "method_not_allowed", "Method not allowed", "This MCP server is stateless: send each JSON-RPC message with POST.");
-        }).RequireAuthorization(bearerOnly).ExcludeFromDescription();
+        }).RequireAuthorization(bearerOnly).ExcludeFromDescription().AllowAgents("answers 405 to everyone");
     }
 
     private static async Task HandlePostAsync(HttpContext context, ILoggerFactory loggers, McpRequest request)
@@ -88,8 +96,9 @@ public static class McpEndpoint
             ScopeRequests = false,
             ToolCollection = [.. Tools],
         };
+        var agent = AuthSetup.TryCaller(context.User) is { IsAgent: true };
         options.Filters.Request.CallToolFilters.Add(next => (call, ct) =>
-            ToolsByName.TryGetValue(call.Params?.Name ?? "", out var tool) && ToolArguments.Check(tool.ProtocolTool, call.Params!.Arguments) is { } refusal
+            ToolsByName.TryGetValue(call.Params?.Name ?? "", out var tool) && Refusal(tool, call.Params!.Arguments, agent) is { } refusal
                 ? ValueTask.FromResult(HourdiniTools.Refused(refusal))
                 : next(call, ct));
 
@@ -124,6 +133,12 @@ public static class McpEndpoint
             await server.DisposeAsync();
         }
     }
+
+    /// <summary>An agent token calling a person's tool is refused before its arguments are even read (R21, R22).</summary>
+    private static Grains.Common.Refusal? Refusal(McpServerTool tool, IDictionary<string, System.Text.Json.JsonElement>? arguments, bool agent) =>
+        agent && !AgentTools.Contains(tool.ProtocolTool.Name)
+            ? AgentScope.Refused($"Agent tokens cannot call {tool.ProtocolTool.Name}; use a personal access token.")
+            : ToolArguments.Check(tool.ProtocolTool, arguments);
 
     private static string Version { get; } =
         typeof(McpEndpoint).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "1.0.0";

@@ -55,7 +55,11 @@ public sealed record Caller(
     CallerKind Kind,
     Guid? TokenId = null,
     Guid? AgentId = null,
-    bool AgentActive = true);
+    bool AgentActive = true)
+{
+    /// <summary>An agent token: it never stands in for its person (R21) and sees only what its own work needs (R22).</summary>
+    public bool IsAgent => Kind == CallerKind.Agent;
+}
 
 public enum CallerKind
 {

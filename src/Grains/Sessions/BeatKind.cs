@@ -1,3 +1,5 @@
+using Hourdini.Grains.Common;
+
 namespace Hourdini.Grains.Sessions;
 
 /// <summary>Who is driving a session at a moment.</summary>
@@ -33,4 +35,13 @@ public static class BeatKinds
             default: kind = default; return false;
         }
     }
+
+    /// <summary>
+    /// R21: the active beat means a person is driving. An agent (<paramref name="agentId"/> set) may set only agent and
+    /// idle: its active beat would stop its person's timer, take their focus and bill agent-run time as hands-on.
+    /// </summary>
+    public static BeatKind EnsurePersonDrives(this BeatKind kind, Guid? agentId) =>
+        kind == BeatKind.Active && agentId is not null
+            ? throw Refusal.Forbidden("An agent may set only the agent and idle beats; active means a person is driving (R21).", "agent_not_allowed")
+            : kind;
 }

@@ -29,6 +29,7 @@ public sealed class SessionGrain(
             throw Refusal.Conflict("session_exists", "A session with this id already exists.");
         }
 
+        start.FirstBeat.EnsurePersonDrives(start.AgentId); // R2, R21: an agent's session begins in an agent beat
         var id = GrainKeys.Parse(this.GetPrimaryKeyString()).Id;
 
         // R12: an agent's start pulls its updates; the marks commit with this session's first write, exactly once.
@@ -69,6 +70,7 @@ public sealed class SessionGrain(
 
     public async Task<SessionState> SwitchBeatAsync(SessionCaller caller, BeatKind kind, DateTimeOffset at)
     {
+        kind.EnsurePersonDrives(caller.AgentId); // R21, behind the gateway's and the user grain's checks
         var current = EnsureOpenFor(caller);
         var byAgent = caller.AgentId is not null;
         var beats = Timeline.Switch(current.Beats, kind, at);

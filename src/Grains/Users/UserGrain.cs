@@ -82,6 +82,8 @@ public sealed class UserGrain(
 
     public Task<SessionState> BeatAsync(Guid sessionId, BeatKind kind, BeatKind previous, Guid? agentId) => Turn(async () =>
     {
+        // R21: the gateway refuses this first; here it is refused again before the timer or the focus can move.
+        kind.EnsurePersonDrives(agentId);
         var at = clock.UtcNowMs();
         var target = Session(sessionId);
         var caller = Caller(agentId);

@@ -119,6 +119,23 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             """,
             ct, orgId, Db.Nullable(nameContains, NpgsqlDbType.Text), includeArchived, Viewer(viewerId));
 
+    /// <summary>
+    /// R22: the org's projects that take work (neither they nor their client archived) as an agent sees them, by partial
+    /// name or by id. Read with their own query, so no rate ever leaves the database for an agent.
+    /// </summary>
+    public Task<IReadOnlyList<ProjectBrief>> ListProjectBriefsAsync(Guid orgId, string? nameContains, Guid? projectId, CancellationToken ct) =>
+        dataSource.ListAsync(
+            """
+            SELECT p.id, p.name, c.name AS client_name, p.bill_agent_time
+            FROM projects p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
+            WHERE p.org_id = $1 AND NOT (p.archived OR c.archived)
+              AND ($2::text IS NULL OR strpos(lower(p.name), lower($2)) > 0)
+              AND ($3::uuid IS NULL OR p.id = $3)
+            ORDER BY lower(p.name), p.id
+            """,
+            r => new ProjectBrief(r.Get<Guid>("id"), r.Get<string>("name")!, r.Get<string>("client_name")!, r.Get<bool>("bill_agent_time")),
+            ct, orgId, Db.Nullable(nameContains, NpgsqlDbType.Text), Db.Nullable(projectId, NpgsqlDbType.Uuid));
+
     public async Task<Project?> GetProjectAsync(Guid orgId, Guid projectId, Guid? viewerId, CancellationToken ct) =>
         (await QueryProjectsAsync($"p.org_id = $1 AND p.id = $2 AND {ViewerFilter.Replace("$VIEWER", "$3")}", ct, orgId, projectId, Viewer(viewerId)))
         .SingleOrDefault();

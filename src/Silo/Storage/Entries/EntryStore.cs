@@ -6,13 +6,15 @@ using NpgsqlTypes;
 
 namespace Hourdini.Silo.Storage.Entries;
 
+/// <param name="WrittenByAgent">Only the entries this agent's own sessions wrote (R22: what an agent token may list).</param>
 public sealed record EntryFilter(
     DateTimeOffset? From,
     DateTimeOffset? To,
     Guid? ProjectId,
     string? Source,
     Cursor? After,
-    int Limit);
+    int Limit,
+    Guid? WrittenByAgent = null);
 
 public sealed record EntryTotal(
     Guid ProjectId, string ProjectName, string Currency, long Seconds, long BillableSeconds, decimal Amount, long Entries);
@@ -41,6 +43,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                   AND ($6::uuid IS NULL OR e.project_id = $6)
                   AND ($7::text IS NULL OR e.source = $7)
                   AND ($8::timestamptz IS NULL OR (e.started_at, e.id) < ($8, $9))
+                  AND ($11::uuid IS NULL OR (e.agent_id = $11 AND e.session_id IS NOT NULL))
                 ORDER BY e.started_at DESC, e.id DESC
                 LIMIT $10
                 """,
@@ -48,7 +51,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                 Db.Nullable(filter.From, NpgsqlDbType.TimestampTz), Db.Nullable(filter.To, NpgsqlDbType.TimestampTz),
                 Db.Nullable(filter.ProjectId, NpgsqlDbType.Uuid), Db.Nullable(filter.Source, NpgsqlDbType.Text),
                 Db.Nullable(filter.After?.At, NpgsqlDbType.TimestampTz), Db.Nullable(filter.After?.Id, NpgsqlDbType.Uuid),
-                filter.Limit + 1);
+                filter.Limit + 1, Db.Nullable(filter.WrittenByAgent, NpgsqlDbType.Uuid));
             var entries = new List<TimeEntry>();
             while (await reader.ReadAsync(ct))
             {
