@@ -60,6 +60,7 @@ public static class SiloExtensions
         services.AddSingleton<SessionStateStorage>();
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccountStore>();
+        services.AddSingleton<InvitationStore>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<TrackingQueries>();
         services.AddSingleton<EntryStore>();
