@@ -40,6 +40,10 @@ public class ViewerScopeTests(HourdiniServer server) : IClassFixture<HourdiniSer
         Assert.Equal([grantedAgentId], Ids(await viewer.GetAsync("/api/v1/agents"), "agents"));
         var entries = (await viewer.GetAsync("/api/v1/time-entries")).Expect(HttpStatusCode.OK)["time_entries"].EnumerateArray().ToList();
         Assert.Equal([grantedProject], entries.Select(e => e.Str("project_id")).Distinct());
+        var entryId = entries[0].Str("id");
+        Assert.Equal([grantedProject], (await viewer.GetAsync("/api/v1/time-entries/summary")).Expect(HttpStatusCode.OK)["groups"]
+            .EnumerateArray().Select(g => g.Str("project_id")));
+        Assert.Equal(entryId, (await viewer.GetAsync($"/api/v1/time-entries/{entryId}")).Expect(HttpStatusCode.OK)["time_entry"].Str("id"));
         Assert.Equal(["visible task"], (await viewer.GetAsync($"/api/v1/projects/{grantedProject}/tasks")).Expect(HttpStatusCode.OK)["tasks"]
             .EnumerateArray().Select(t => t.Str("title")));
         (await viewer.GetAsync($"/api/v1/projects/{otherProject}/tasks")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
@@ -57,6 +61,7 @@ public class ViewerScopeTests(HourdiniServer server) : IClassFixture<HourdiniSer
         Assert.Empty(Ids(await viewer.GetAsync("/api/v1/clients"), "clients"));
         Assert.Empty(Ids(await viewer.GetAsync("/api/v1/agents"), "agents"));
         Assert.Empty(Ids(await viewer.GetAsync("/api/v1/time-entries"), "time_entries"));
+        (await viewer.GetAsync($"/api/v1/time-entries/{entryId}")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
     }
 
     [Fact]

@@ -39,12 +39,16 @@ public static class TimeEntries
         entries.MapPost("", async (EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock) =>
             (await CreateAsync(body, context, catalog, store, clock)).ToHttp());
         entries.MapGet("/summary", SummaryAsync);
-        entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store) =>
+        entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store, CatalogStore catalog) =>
         {
             var caller = context.Caller();
             var entry = await store.GetAsync(caller.OrgId, Validate.Id(id, "Time entry"), context.RequestAborted);
-            return entry is not null && entry.UserId == caller.UserId
-                ? Results.Ok(new { time_entry = View(entry) })
+            // As in the list: a person reads their own entries; a viewer those on the clients granted to them.
+            var visible = entry is not null && (caller.ViewerScope() is { } viewer
+                ? await catalog.GetProjectAsync(caller.OrgId, entry.ProjectId, viewer, context.RequestAborted) is not null
+                : entry.UserId == caller.UserId);
+            return visible
+                ? Results.Ok(new { time_entry = View(entry!) })
                 : throw Refusal.NotFound("Time entry");
         });
         entries.MapPatch("/{id}", PatchAsync);
