@@ -61,6 +61,7 @@ public static class SiloExtensions
         services.AddSingleton<CallerCache>();
         services.AddSingleton<AccountStore>();
         services.AddSingleton<SignInStore>();
+        services.AddSingleton<InvitationStore>();
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<TrackingQueries>();
         services.AddSingleton<EntryStore>();

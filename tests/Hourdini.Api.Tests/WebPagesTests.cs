@@ -77,7 +77,9 @@ public class WebPagesTests(HourdiniServer server) : IClassFixture<HourdiniServer
         (await browser.PostAsync("/api/v1/auth/switch", new { org_id = "nope" })).ExpectProblem(HttpStatusCode.NotFound, "not_found");
 
         var email = signup.GetProperty("user").Str("email");
-        (await agencyPat.SendAsync(HttpMethod.Put, "/api/v1/org/members", new { email, role = "viewer" })).Expect(HttpStatusCode.OK);
+        var invitation = await agencyPat.InviteAsync(email, "viewer");
+        (await browser.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).ExpectProblem(HttpStatusCode.NotFound, "not_found"); // not before accepting
+        (await browser.PostAsync("/api/v1/invitations/accept", new { accept_token = invitation })).Expect(HttpStatusCode.OK);
         (await pat.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).ExpectProblem(HttpStatusCode.Forbidden, "cookie_required");
         (await browser.PostAsync("/api/v1/auth/switch", new { org_id = agencyOrg })).Expect(HttpStatusCode.OK);
 

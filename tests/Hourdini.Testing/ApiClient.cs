@@ -107,6 +107,26 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         return (created["agent"].Str("id"), WithToken(Http.BaseAddress!, created["secret"].GetString()!));
     }
 
+    /// <summary>Invites <paramref name="email"/> to this owner's org; returns the accept token, shown once.</summary>
+    public async Task<string> InviteAsync(string email, string role) =>
+        (await PostAsync("/api/v1/org/invitations", new { email, role })).Expect(HttpStatusCode.Created)["accept_token"].GetString()!;
+
+    /// <summary>
+    /// Signs a new person up, has this owner invite them with <paramref name="role"/>, and has them accept and switch
+    /// their web session to this owner's org. Returns that browser and who they are.
+    /// </summary>
+    public async Task<(ApiClient Browser, string UserId, string Email)> AddPersonAsync(string role)
+    {
+        var orgId = (await GetAsync("/api/v1/org")).Expect(HttpStatusCode.OK)["org"].Str("id");
+        var (pat, browser, signup) = await SignUpAsync(Http.BaseAddress!);
+        pat.Dispose();
+        var email = signup.GetProperty("user").Str("email");
+        var token = await InviteAsync(email, role);
+        (await browser.PostAsync("/api/v1/invitations/accept", new { accept_token = token })).Expect(HttpStatusCode.OK);
+        (await browser.PostAsync("/api/v1/auth/switch", new { org_id = orgId })).Expect(HttpStatusCode.OK);
+        return (browser, signup.GetProperty("user").Str("id"), email);
+    }
+
     public void Dispose() => Http.Dispose();
 }
 

@@ -203,7 +203,12 @@ public sealed class TimerAndEntriesTests(Browser browser) : IClassFixture<Browse
         var (agency, _, _) = await ApiClient.SignUpAsync(browser.Server.BaseAddress);
         (await agency.SendAsync(HttpMethod.Patch, "/api/v1/org", new { name = "Agency Ltd" })).Expect(HttpStatusCode.OK);
         await agency.CreateProjectAsync(await agency.CreateClientAsync("Agency client"), "Agency project");
-        (await agency.SendAsync(HttpMethod.Put, "/api/v1/org/members", new { email, role = "member" })).Expect(HttpStatusCode.OK);
+        var invitation = await agency.InviteAsync(email, "member");
+        Assert.Equal(200, await page.EvaluateAsync<int>(
+            """
+            async token => (await fetch("/api/v1/invitations/accept", {
+                method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ accept_token: token }) })).status
+            """, invitation));
 
         await page.GotoAsync("/projects");
         await Expect(page.GetByText("Agency project")).ToHaveCountAsync(0);

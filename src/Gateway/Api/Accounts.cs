@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace Hourdini.Gateway.Api;
 
-/// <summary>Sign-up, sign-in, personal access tokens, the caller, the org and its members.</summary>
+/// <summary>Sign-up, sign-in, personal access tokens, the caller, the org, its members and the invitations to it.</summary>
 public static class Accounts
 {
     private static readonly PasswordHasher<User> Hasher = new();
@@ -36,6 +36,10 @@ public static class Accounts
         var user = new User(Guid.Empty, "", "", default);
         return (user, Hasher.HashPassword(user, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24))));
     });
+
+    public sealed record InvitationRequest(string? Email, string? Role);
+
+    public sealed record AcceptRequest(string? AcceptToken);
 
     public static void MapAccounts(this RouteGroupBuilder api)
     {
@@ -108,21 +112,67 @@ public static class Accounts
         });
         authed.MapGet("/org/members", async (HttpContext context, AccountStore accounts) =>
         {
-            var members = await accounts.ListMembersAsync(context.Caller().OrgId, context.RequestAborted);
+            var caller = context.Caller();
+            var members = await accounts.ListMembersAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
             return Results.Ok(new { members = members.Select(MemberView) });
         });
-        authed.MapPut("/org/members", async (MemberRequest body, HttpContext context, AccountStore accounts) =>
+        authed.MapPut("/org/members", ChangeRoleAsync);
+        authed.MapPost("/org/invitations", InviteAsync);
+        authed.MapGet("/org/invitations", async (HttpContext context, InvitationStore invitations) =>
         {
             var caller = context.Caller().EnsureOwner();
-            var email = Validate.Text(body.Email, "email", 254);
-            if (!Roles.TryParse(body.Role, out var role))
-            {
-                throw Refusal.Invalid("role must be \"owner\", \"member\" or \"viewer\".");
-            }
-
-            var member = await accounts.SetMemberAsync(caller.OrgId, email, role, context.RequestAborted);
-            return Results.Ok(new { member = MemberView(member) });
+            var open = await invitations.ListOpenAsync(caller.OrgId, context.RequestAborted);
+            return Results.Ok(new { invitations = open.Select(InvitationView) });
         });
+        authed.MapDelete("/org/invitations/{id}", async (string id, HttpContext context, InvitationStore invitations) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            return await invitations.RevokeAsync(caller.OrgId, Validate.Id(id, "Invitation"), context.RequestAborted)
+                ? Results.NoContent()
+                : throw Refusal.NotFound("Invitation");
+        });
+        authed.MapPost("/invitations/accept", AcceptInvitationAsync);
+    }
+
+    /// <summary>
+    /// Changes the role of someone already a member, named by email. It never adds anyone (that takes an accepted
+    /// invitation): an email that is no member's answers 404 <c>not_found</c> whether or not it has an account.
+    /// </summary>
+    private static async Task<IResult> ChangeRoleAsync(MemberRequest body, HttpContext context, AccountStore accounts)
+    {
+        var caller = context.Caller().EnsureOwner();
+        var email = Validate.Text(body.Email, "email", 254);
+        var role = ParseRole(body.Role);
+        var member = await accounts.ChangeRoleAsync(caller.OrgId, email, role, context.RequestAborted);
+        return Results.Ok(new { member = MemberView(member) });
+    }
+
+    /// <summary>
+    /// An owner invites an email with a role; nothing is attached until the invitee accepts. The answer is the same
+    /// whether or not the email has an account. The accept token is shown once here and stored only as its hash; the
+    /// invitation expires after <see cref="Invitation.Lifetime"/> (7 days).
+    /// </summary>
+    private static async Task<IResult> InviteAsync(InvitationRequest body, HttpContext context, InvitationStore invitations)
+    {
+        var caller = context.Caller().EnsureOwner();
+        var email = Email(body.Email);
+        var role = ParseRole(body.Role);
+        var token = Secrets.NewInvitationToken();
+        var invitation = await invitations.CreateAsync(caller.OrgId, caller.UserId, email, role, Secrets.Hash(token), context.RequestAborted);
+        return Results.Created($"/api/v1/org/invitations/{invitation.Id}", new { invitation = InvitationView(invitation), accept_token = token });
+    }
+
+    /// <summary>
+    /// The signed-in person joins the org that invited their email. A web session only: accepting is a person's own
+    /// consent, which a token (bound to another org, possibly held by a script) does not give. The session stays in its
+    /// current org; <c>POST /auth/switch</c> moves it.
+    /// </summary>
+    private static async Task<IResult> AcceptInvitationAsync(AcceptRequest body, HttpContext context, InvitationStore invitations)
+    {
+        var caller = EnsureCookie(context.Caller(), "Invitations are accepted from a signed-in web session.");
+        var token = Validate.Text(body.AcceptToken, "accept_token", 200);
+        var (org, role) = await invitations.AcceptAsync(caller.UserId, Secrets.Hash(token), context.RequestAborted);
+        return Results.Ok(new { org = OrgView(org), role = role.ToWire() });
     }
 
     private static async Task<IResult> SignupAsync(SignupRequest body, HttpContext context, AccountStore accounts)
@@ -232,9 +282,12 @@ public static class Accounts
         return Results.Created($"/api/v1/tokens/{token.Id}", new { token = TokenView(token), secret });
     }
 
-    private static Caller EnsureCookie(Caller caller) => caller.Kind == CallerKind.Cookie
-        ? caller
-        : throw Refusal.Forbidden("Tokens can only be managed from a signed-in web session.", "cookie_required");
+    private static Caller EnsureCookie(Caller caller, string detail = "Tokens can only be managed from a signed-in web session.") =>
+        caller.Kind == CallerKind.Cookie ? caller : throw Refusal.Forbidden(detail, "cookie_required");
+
+    private static Role ParseRole(string? value) => Roles.TryParse(value, out var role)
+        ? role
+        : throw Refusal.Invalid("role must be \"owner\", \"member\" or \"viewer\".");
 
     /// <summary>Issues the cookie for a new cookie session, or, switching orgs, for the one it already has.</summary>
     private static async Task SignInAsync(HttpContext context, Caller caller, Guid? session = null)
@@ -260,6 +313,15 @@ public static class Accounts
     private static object TokenView(AccessToken token) =>
         new { id = token.Id, name = token.Name, created_at = token.CreatedAt, last_used_at = token.LastUsedAt };
 
-    private static object MemberView(Member member) =>
+    private static object InvitationView(Invitation invitation) => new
+    {
+        id = invitation.Id,
+        email = invitation.Email,
+        role = invitation.Role.ToWire(),
+        created_at = invitation.CreatedAt,
+        expires_at = invitation.ExpiresAt,
+    };
+
+    public static object MemberView(Member member) =>
         new { user = UserView(member.User), role = member.Role.ToWire(), joined_at = member.JoinedAt };
 }

@@ -32,7 +32,7 @@ public static class Agents
         agents.MapGet("", async (HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureHuman();
-            var list = await store.ListAsync(caller.OrgId, context.RequestAborted);
+            var list = await store.ListAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
             return Results.Ok(new { agents = list.Select(View) });
         });
         agents.MapPatch("/{id}", async (string id, StatusRequest body, HttpContext context, AgentStore store) =>

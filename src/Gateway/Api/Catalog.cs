@@ -3,11 +3,15 @@ using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Projects;
+using Hourdini.Silo.Storage.Accounts;
 using Hourdini.Silo.Storage.Catalog;
 
 namespace Hourdini.Gateway.Api;
 
-/// <summary>Clients and projects. Owners and members manage them; viewers see the clients granted to them.</summary>
+/// <summary>
+/// Clients and projects. Owners and members manage them; viewers see the clients an owner granted to them
+/// (<c>PUT /clients/{id}/viewers/{user_id}</c>), with those clients' projects, tasks and entries.
+/// </summary>
 public static class Catalog
 {
     private const string DefaultColor = "#4f46e5";
@@ -59,6 +63,30 @@ public static class Catalog
                 body.Archived);
             var client = await catalog.UpdateClientAsync(caller.OrgId, Validate.Id(id, "Client"), patch, context.RequestAborted);
             return Results.Ok(new { client = ClientView(client) });
+        });
+
+        // Which viewers see a client (PRODUCT.md, Membership): the owner grants and takes back, as with members.
+        clients.MapGet("/{id}/viewers", async (string id, HttpContext context, CatalogStore catalog, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            var client = await catalog.GetClientAsync(caller.OrgId, Validate.Id(id, "Client"), null, context.RequestAborted)
+                ?? throw Refusal.NotFound("Client");
+            var viewers = await accounts.ListClientViewersAsync(caller.OrgId, client.Id, context.RequestAborted);
+            return Results.Ok(new { viewers = viewers.Select(Accounts.MemberView) });
+        });
+        clients.MapPut("/{id}/viewers/{userId}", async (string id, string userId, HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            var viewer = await accounts.GrantClientAsync(
+                caller.OrgId, Validate.Id(id, "Client"), Validate.Id(userId, "Member"), context.RequestAborted);
+            return Results.Ok(new { viewer = Accounts.MemberView(viewer) });
+        });
+        clients.MapDelete("/{id}/viewers/{userId}", async (string id, string userId, HttpContext context, AccountStore accounts) =>
+        {
+            var caller = context.Caller().EnsureOwner();
+            return await accounts.RevokeClientAsync(caller.OrgId, Validate.Id(id, "Client"), Validate.Id(userId, "Member"), context.RequestAborted)
+                ? Results.NoContent()
+                : throw Refusal.NotFound("A grant of this client to this viewer");
         });
 
         var projects = api.MapGroup("/projects").RequireAuthorization();

@@ -54,19 +54,23 @@ public static class TimeEntries
         entries.MapPost("", async (EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock) =>
             (await CreateAsync(body, context, catalog, store, clock)).ToHttp());
         entries.MapGet("/summary", SummaryAsync);
-        entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store) =>
+        entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store, CatalogStore catalog) =>
         {
             var caller = context.Caller();
             var entry = await store.GetAsync(caller.OrgId, Validate.Id(id, "Time entry"), context.RequestAborted);
-            if (entry is null || entry.UserId != caller.UserId)
+            // As in the list: a person reads their own entries; a viewer those on the clients granted to them.
+            var visible = entry is not null && (caller.ViewerScope() is { } viewer
+                ? await catalog.GetProjectAsync(caller.OrgId, entry.ProjectId, viewer, context.RequestAborted) is not null
+                : entry.UserId == caller.UserId);
+            if (!visible)
             {
                 throw Refusal.NotFound("Time entry");
             }
 
             // R22: its person's other entries are known to the agent's owner, and refused to the agent.
-            return caller.IsAgent && !WrittenBy(entry, caller.AgentId)
+            return caller.IsAgent && !WrittenBy(entry!, caller.AgentId)
                 ? throw AgentScope.Refused("An agent reads only the entries its own sessions wrote (R22).")
-                : Results.Ok(new { time_entry = View(entry, caller) });
+                : Results.Ok(new { time_entry = View(entry!, caller) });
         }).AllowAgents(AgentEntries);
         entries.MapPatch("/{id}", PatchAsync);
         entries.MapDelete("/{id}", async (string id, HttpContext context, EntryStore store) =>

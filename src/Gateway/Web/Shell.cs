@@ -64,7 +64,7 @@ public sealed partial record Shell(
         var (open, _) = await tracking.ListSessionsAsync(caller.OrgId, caller.UserId, null, true, null, null, 100, ct);
         var projects = await catalog.ListProjectsAsync(caller.OrgId, null, includeArchived: true, caller.ViewerScope(), ct);
         var clients = await catalog.ListClientsAsync(caller.OrgId, caller.ViewerScope(), ct);
-        var agentNames = (await agents.ListAsync(caller.OrgId, ct)).ToDictionary(a => a.Id, a => a.Name);
+        var agentNames = (await agents.ListAsync(caller.OrgId, caller.ViewerScope(), ct)).ToDictionary(a => a.Id, a => a.Name);
         return new Shell(
             caller, membership.User, membership.Org, orgs, state.Timer, state.FocusedSessionId,
             open.OrderBy(s => s.StartedAt).ToList(), projects, clients, agentNames,

@@ -289,6 +289,19 @@ public static class Db
         return await command.ExecuteReaderAsync(cancellationToken);
     }
 
+    /// <summary>Runs a statement that returns no rows, in the connection's open transaction if it has one; the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(
+        this NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params object?[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(Parameter(value));
+        }
+
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>Runs a query on its own connection and reads every row.</summary>
     public static Task<IReadOnlyList<T>> ListAsync<T>(
         this NpgsqlDataSource dataSource, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken, params object?[] parameters) =>

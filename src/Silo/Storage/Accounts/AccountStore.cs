@@ -163,63 +163,117 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
             return new Caller(reader.GetGuid(2), reader.GetGuid(1), role, CallerKind.PersonalAccessToken, reader.GetGuid(0));
         }));
 
-    public Task<IReadOnlyList<Member>> ListMembersAsync(Guid orgId, CancellationToken ct) =>
+    /// <summary>The org's members; a viewer (<paramref name="viewerId"/> set) sees only themself (their colleagues' emails are not theirs to read).</summary>
+    public Task<IReadOnlyList<Member>> ListMembersAsync(Guid orgId, Guid? viewerId, CancellationToken ct) =>
         dataSource.ListAsync(
-            "SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY m.created_at",
-            r => new Member(ReadUser(r), Roles.TryParse(r.Get<string>("role"), out var role) ? role : Role.Viewer, r.Get<DateTimeOffset>("joined_at")),
-            ct, orgId);
+            """
+            SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = $1 AND ($2::uuid IS NULL OR m.user_id = $2) ORDER BY m.created_at
+            """,
+            ReadMember, ct, orgId, Db.Nullable(viewerId, NpgsqlTypes.NpgsqlDbType.Uuid));
 
-    /// <summary>Adds an existing user to the org, or changes their role; an org always keeps an owner.</summary>
-    public Task<Member> SetMemberAsync(Guid orgId, string email, Role role, CancellationToken ct) =>
+    /// <summary>
+    /// Changes the role of someone who is already a member; nobody joins this way (they accept an invitation). An email
+    /// that is no member's is 404 whether or not it has an account. An org always keeps an owner.
+    /// </summary>
+    public Task<Member> ChangeRoleAsync(Guid orgId, string email, Role role, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using (var lockOrg = new NpgsqlCommand("SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE", connection, transaction))
-            {
-                lockOrg.Parameters.Add(Db.Parameter(orgId));
-                await lockOrg.ExecuteNonQueryAsync(ct);
-            }
+            await connection.ExecuteAsync("SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE", ct, orgId);
 
-            User user;
-            await using (var reader = await connection.QueryAsync("SELECT * FROM users WHERE email_key = $1", ct, EmailKey(email)))
-            {
-                user = await reader.ReadAsync(ct) ? ReadUser(reader) : throw Refusal.NotFound("A user with this email");
-            }
-
-            var now = clock.UtcNowMs();
-            await using (var upsert = new NpgsqlCommand(
+            Member member;
+            await using (var reader = await connection.QueryAsync(
                 """
-                INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role
-                """, connection, transaction))
+                UPDATE memberships m SET role = $3 FROM users u
+                WHERE m.org_id = $1 AND m.user_id = u.id AND u.email_key = $2
+                RETURNING u.*, m.role, m.created_at AS joined_at
+                """,
+                ct, orgId, EmailKey(email), role.ToWire()))
             {
-                foreach (var value in new object[] { orgId, user.Id, role.ToWire(), now })
-                {
-                    upsert.Parameters.Add(Db.Parameter(value));
-                }
-
-                await upsert.ExecuteNonQueryAsync(ct);
+                member = await reader.ReadAsync(ct) ? ReadMember(reader) : throw Refusal.NotFound("A member with this email");
             }
 
-            await using (var owners = new NpgsqlCommand("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'owner'", connection, transaction))
+            await using (var owners = await connection.QueryAsync("SELECT count(*) FROM memberships WHERE org_id = $1 AND role = 'owner'", ct, orgId))
             {
-                owners.Parameters.Add(Db.Parameter(orgId));
-                if ((long)(await owners.ExecuteScalarAsync(ct))! == 0)
+                await owners.ReadAsync(ct);
+                if (owners.GetInt64(0) == 0)
                 {
                     throw Refusal.Conflict("last_owner", "An org always keeps at least one owner.");
                 }
             }
 
             await transaction.CommitAsync(ct);
-            return new Member(user, role, now);
+            return member;
+        });
+
+    /// <summary>The viewers a client is granted to.</summary>
+    public Task<IReadOnlyList<Member>> ListClientViewersAsync(Guid orgId, Guid clientId, CancellationToken ct) =>
+        dataSource.ListAsync(
+            """
+            SELECT u.*, m.role, m.created_at AS joined_at FROM client_grants g
+            JOIN memberships m ON m.org_id = g.org_id AND m.user_id = g.user_id JOIN users u ON u.id = m.user_id
+            WHERE g.org_id = $1 AND g.client_id = $2 ORDER BY m.created_at
+            """,
+            ReadMember, ct, orgId, clientId);
+
+    /// <summary>
+    /// Lets a viewer see a client: its projects, their tasks and every entry on them. Only viewers take grants (owners
+    /// and members see every client already): anyone else is 409 <c>not_a_viewer</c>. Granting twice changes nothing.
+    /// </summary>
+    public Task<Member> GrantClientAsync(Guid orgId, Guid clientId, Guid userId, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using (var client = await connection.QueryAsync("SELECT 1 FROM clients WHERE org_id = $1 AND id = $2", ct, orgId, clientId))
+            {
+                if (!await client.ReadAsync(ct))
+                {
+                    throw Refusal.NotFound("Client");
+                }
+            }
+
+            Member member;
+            await using (var reader = await connection.QueryAsync(
+                """
+                SELECT u.*, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id
+                WHERE m.org_id = $1 AND m.user_id = $2
+                """, ct, orgId, userId))
+            {
+                member = await reader.ReadAsync(ct) ? ReadMember(reader) : throw Refusal.NotFound("Member");
+            }
+
+            if (member.Role != Role.Viewer)
+            {
+                throw Refusal.Conflict("not_a_viewer", "Only viewers are granted clients; owners and members see every client.");
+            }
+
+            await connection.ExecuteAsync(
+                "INSERT INTO client_grants (org_id, client_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", ct, orgId, clientId, userId);
+
+            await transaction.CommitAsync(ct);
+            return member;
+        });
+
+    /// <summary>Takes a client back from a viewer; false when it was not granted to them (or either is unknown).</summary>
+    public Task<bool> RevokeClientAsync(Guid orgId, Guid clientId, Guid userId, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteAsync(
+                "DELETE FROM client_grants WHERE org_id = $1 AND client_id = $2 AND user_id = $3", ct, orgId, clientId, userId) == 1;
         });
 
     public static string EmailKey(string email) => email.Trim().ToLowerInvariant();
 
-    private static User ReadUser(NpgsqlDataReader reader) =>
+    internal static User ReadUser(NpgsqlDataReader reader) =>
         new(reader.Get<Guid>("id"), reader.Get<string>("email")!, reader.Get<string>("name")!, reader.Get<DateTimeOffset>("created_at"));
 
-    private static Org ReadOrg(NpgsqlDataReader reader, string prefix) =>
+    private static Member ReadMember(NpgsqlDataReader reader) =>
+        new(ReadUser(reader), Roles.TryParse(reader.Get<string>("role"), out var role) ? role : Role.Viewer, reader.Get<DateTimeOffset>("joined_at"));
+
+    internal static Org ReadOrg(NpgsqlDataReader reader, string prefix) =>
         new(reader.Get<Guid>(prefix + "id"), reader.Get<string>(prefix + "name")!, reader.Get<int>("agent_lease_seconds"), reader.Get<DateTimeOffset>(prefix + "created_at"));
 }

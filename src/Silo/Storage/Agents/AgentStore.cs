@@ -29,9 +29,21 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, 
     });
 
     public async Task<Agent?> GetAsync(Guid orgId, Guid agentId, CancellationToken ct) =>
-        (await QueryAgentsAsync("org_id = $1 AND id = $2", ct, orgId, agentId)).SingleOrDefault();
+        (await QueryAgentsAsync("a.org_id = $1 AND a.id = $2", ct, orgId, agentId)).SingleOrDefault();
 
-    public Task<IReadOnlyList<Agent>> ListAsync(Guid orgId, CancellationToken ct) => QueryAgentsAsync("org_id = $1 ORDER BY created_at", ct, orgId);
+    /// <summary>
+    /// The org's agents. A viewer (<paramref name="viewerId"/> set) sees only the agents named on entries they can read:
+    /// those on the clients granted to them; the rest of the org's agents, and whose they are, are none of their business.
+    /// </summary>
+    public Task<IReadOnlyList<Agent>> ListAsync(Guid orgId, Guid? viewerId, CancellationToken ct) => QueryAgentsAsync(
+        """
+        a.org_id = $1 AND ($2::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM time_entries e JOIN projects p ON p.org_id = e.org_id AND p.id = e.project_id
+            JOIN client_grants g ON g.org_id = p.org_id AND g.client_id = p.client_id
+            WHERE e.org_id = a.org_id AND e.agent_id = a.id AND g.user_id = $2))
+        ORDER BY a.created_at
+        """,
+        ct, orgId, Db.Nullable(viewerId, NpgsqlDbType.Uuid));
 
     public Task<Agent?> SetStatusAsync(Guid orgId, Guid agentId, string status, CancellationToken ct) => Db.RunAsync(async () =>
     {
@@ -128,7 +140,7 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, 
             ct, orgId, sessionId, afterSeq, limit);
 
     private Task<IReadOnlyList<Agent>> QueryAgentsAsync(string where, CancellationToken ct, params object?[] parameters) =>
-        dataSource.ListAsync($"SELECT * FROM agents WHERE {where}", ReadAgent, ct, parameters);
+        dataSource.ListAsync($"SELECT a.* FROM agents a WHERE {where}", ReadAgent, ct, parameters);
 
     private static Agent ReadAgent(NpgsqlDataReader r) =>
         new(r.Get<Guid>("id"), r.Get<Guid>("user_id"), r.Get<string>("name")!, r.Get<string>("status")!, r.Get<DateTimeOffset>("created_at"));

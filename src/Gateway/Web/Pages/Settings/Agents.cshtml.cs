@@ -1,3 +1,4 @@
+using Hourdini.Gateway.Auth;
 using Hourdini.Silo.Storage.Agents;
 
 namespace Hourdini.Gateway.Web.Pages.Settings;
@@ -8,5 +9,5 @@ public sealed class AgentsModel(AgentStore agents) : AppPage
     public IReadOnlyList<Agent> Agents { get; private set; } = [];
 
     public async Task OnGetAsync() =>
-        Agents = await agents.ListAsync(Caller.OrgId, HttpContext.RequestAborted);
+        Agents = await agents.ListAsync(Caller.OrgId, Caller.ViewerScope(), HttpContext.RequestAborted);
 }
