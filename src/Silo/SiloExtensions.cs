@@ -5,7 +5,9 @@ using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Grains.Sessions;
 using Hourdini.Grains.Users;
+using Hourdini.Grains.Housekeeping;
 using Hourdini.Silo.Agents;
+using Hourdini.Silo.Housekeeping;
 using Hourdini.Silo.Live;
 using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Accounts;
@@ -163,6 +165,9 @@ public static class SiloExtensions
         services.AddScoped<ITaskBoard, TaskBoard>();
         services.AddScoped<IAgentPresence, AgentPresence>();
         services.TryAddSingleton<ITurnSteps, NoTurnSteps>();
+        silo.AddIncomingGrainCallFilter<RequestCallFilter>();
+        services.AddSingleton<IExpiredRecords, ExpiredRecords>();
+        services.AddHostedService<HousekeepingSchedule>();
 
         services.AddSingleton(new AutoStopOptions
         {

@@ -93,13 +93,14 @@ public class CrossNodeTests(HourdiniServer server) : IClassFixture<HourdiniServe
         {
             ["Hourdini:Limits:PerAddressPerSecond"] = "1",
             ["Hourdini:Limits:PerAddressBurst"] = "2",
+            ["Hourdini:Limits:TrustedProxies:0"] = "127.0.0.1", // named: nothing is trusted by default (issue 24)
         });
 
         async Task<HttpStatusCode> FromAsync(string client)
         {
             using var http = new HttpClient { BaseAddress = node.BaseAddress };
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
-            request.Headers.Add("X-Forwarded-For", client); // the test talks over loopback, a trusted proxy
+            request.Headers.Add("X-Forwarded-For", client); // the test talks over loopback, the proxy named above
             using var response = await http.SendAsync(request);
             return response.StatusCode;
         }

@@ -77,7 +77,9 @@ public static class TimeEntries
         {
             var caller = context.Caller().EnsureCanWrite();
             var entryId = Validate.Id(id, "Time entry");
-            if (await store.DeleteAsync(caller.OrgId, caller.UserId, entryId, EditableSources, context.RequestAborted))
+            // A keyed delete run again after its first run died answers as that run would have: the entry is gone.
+            if (await store.DeleteAsync(caller.OrgId, caller.UserId, entryId, EditableSources, context.RequestAborted)
+                || IdempotencyMiddleware.IsRecovering(context) && await store.GetAsync(caller.OrgId, entryId, context.RequestAborted) is null)
             {
                 return Results.NoContent();
             }
@@ -227,10 +229,10 @@ public static class TimeEntries
         var project = await catalog.ResolveProjectAsync(caller, Validate.Text(body.ProjectId, "project_id", 100), null, context.RequestAborted);
 
         var entry = new TimeEntry(
-            Guid.CreateVersion7(now), caller.OrgId, caller.UserId, project.Id, null, null, EntrySource.Manual, description,
+            IdempotentRequest.NewId(now, "time_entry"), caller.OrgId, caller.UserId, project.Id, null, null, EntrySource.Manual, description,
             startedAt, endedAt, (long)(endedAt - startedAt).TotalMilliseconds / 1000, body.Billable ?? true,
             project.EffectiveRate, project.Currency, tags, now);
-        await store.CreateAsync(entry, context.RequestAborted);
+        entry = await store.CreateAsync(entry, context.RequestAborted);
         return Answer.Created($"/api/v1/time-entries/{entry.Id}", new { time_entry = View(entry) });
     }
 

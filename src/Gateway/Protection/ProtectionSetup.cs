@@ -48,6 +48,13 @@ public sealed class LimitOptions
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long an <c>Idempotency-Key</c>'s claim lasts without an answer. Longer than <see cref="RequestTimeout"/>, so a
+    /// running request keeps it; once it lapses the request can no longer be running (its node died) and a retry takes it
+    /// over, recovering its outcome.
+    /// </summary>
+    public TimeSpan IdempotencyClaimLease { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>
     /// The only proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c> name the real client (none by default, not even
     /// loopback: a header from anyone else is ignored, so rotating it cannot dodge per-address limits). deploy/cluster.sh
     /// names its nginx here.

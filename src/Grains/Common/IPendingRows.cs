@@ -11,4 +11,14 @@ public interface IPendingRows
 {
     /// <summary>Commits the rows staged so far, alone, in one transaction.</summary>
     Task SaveAsync();
+
+    /// <summary>
+    /// The answer this call gives, staged with the write that follows, when the call serves a keyed request
+    /// (<see cref="IdempotentRequest"/>): a retry of the request after a crash gets it back instead of running the call
+    /// again. <paramref name="step"/> names a write before the last one whose result the call's answer includes.
+    /// </summary>
+    void Remember<T>(T answer, string? step = null);
+
+    /// <summary>What <see cref="Remember{T}"/> recorded for <paramref name="step"/> of this call when the request ran before.</summary>
+    bool TryRecalled<T>(string step, out T answer);
 }

@@ -20,6 +20,7 @@ public sealed class SessionGrain(
     IAgentInbox inbox,
     ITaskBoard board,
     IAgentPresence presence,
+    IPendingRows rows,
     TimeProvider clock) : Grain, ISessionGrain
 {
     public async Task<SessionOpened> StartAsync(SessionStart start)
@@ -58,8 +59,10 @@ public sealed class SessionGrain(
             agent_id = start.AgentId,
             pull_summary = JsonDocument.Parse(updates.SummaryJson).RootElement,
         });
+        var opened = new SessionOpened(session.State, updates);
+        rows.Remember(opened);
         await session.WriteStateAsync();
-        return new SessionOpened(session.State, updates);
+        return opened;
     }
 
     public Task<SessionState?> GetAsync()
@@ -83,6 +86,7 @@ public sealed class SessionGrain(
             }
 
             session.State = Heard(current, byAgent, at);
+            rows.Remember(session.State);
             await session.WriteStateAsync();
             return session.State;
         }
@@ -92,6 +96,7 @@ public sealed class SessionGrain(
             kind = kind.ToWire(),
             previous = beats[^2].Kind.ToWire(),
         });
+        rows.Remember(session.State);
         await session.WriteStateAsync();
 
         // A person's session that went idle waits, often for hours, until its person focuses it again: it need not hold
@@ -137,6 +142,7 @@ public sealed class SessionGrain(
             at,
             new { message, task_id = taskId });
         session.State = state;
+        rows.Remember(logged);
         await session.WriteStateAsync();
         return logged;
     }
@@ -152,6 +158,7 @@ public sealed class SessionGrain(
         board.Save(current.OrgId, task, reassigned);
         var (state, recorded) = Record(current, SessionEventTypes.TaskStatus, at, new { task_id = task.Id, status = task.Status });
         session.State = state;
+        rows.Remember(recorded);
         await session.WriteStateAsync();
         return recorded;
     }
@@ -224,9 +231,11 @@ public sealed class SessionGrain(
             entry_id = entry?.Id,
         });
         session.State = stopped with { Status = SessionStatus.Stopped };
+        var ended = new SessionEnded(session.State, entry);
+        rows.Remember(ended);
         await session.WriteStateAsync();
         this.DeactivateOnIdle();
-        return new SessionEnded(session.State, entry);
+        return ended;
     }
 
     /// <summary>R13: appends an event; the first event after the start moves the session to logging.</summary>

@@ -35,18 +35,21 @@ public sealed class UserGrain(
     public Task<SessionStarted> StartSessionAsync(StartSession command) => Turn(async () =>
     {
         var at = clock.UtcNowMs();
-        var sessionId = Guid.CreateVersion7(at);
+
+        // Derived from the request's Idempotency-Key when it has one: a retry after a crash finds the session it started.
+        var sessionId = IdempotentRequest.NewId(at, "session");
         TimeEntry? timerEntry = null;
 
         if (command.AgentId is { } agentId)
         {
-            // R8, R11: one open session per agent (the database's unique index backs this up).
-            if (user.State.AgentSessions.TryGetValue(agentId, out var open))
+            // R8, R11: one open session per agent (the database's unique index backs this up). The agent's open session
+            // may be this very request's, started by a run that died before answering: the start below then answers.
+            if (user.State.AgentSessions.TryGetValue(agentId, out var open) && open != sessionId)
             {
                 await ForgetIfSettledAsync(open, mustBeActive: false);
             }
 
-            if (user.State.AgentSessions.ContainsKey(agentId))
+            if (user.State.AgentSessions.TryGetValue(agentId, out open) && open != sessionId)
             {
                 throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another (R8).");
             }
@@ -170,6 +173,7 @@ public sealed class UserGrain(
         }
 
         board.Save(orgId, changed, reassigned);
+        rows.Remember(changed);
         await rows.SaveAsync();
         return changed;
     });
@@ -178,6 +182,7 @@ public sealed class UserGrain(
     public Task<AgentUpdates> PullUpdatesAsync(Guid agentId) => Turn(async () =>
     {
         var updates = await inbox.PullAsync(Id.OrgId, agentId);
+        rows.Remember(updates);
         await rows.SaveAsync();
         return updates;
     });
@@ -213,8 +218,10 @@ public sealed class UserGrain(
             command.Project.Rate,
             command.Project.Currency);
         user.State = user.State with { Timer = timer };
+        var started = new TimerStarted(timer, replaced);
+        rows.Remember(started);
         await user.WriteStateAsync();
-        return new TimerStarted(timer, replaced);
+        return started;
     });
 
     public Task<TimeEntry> StopTimerAsync() => Turn(async () =>
@@ -225,6 +232,7 @@ public sealed class UserGrain(
         }
 
         var entry = StopTimerAt(clock.UtcNowMs())!;
+        rows.Remember(entry);
         await user.WriteStateAsync();
         return entry;
     });
@@ -248,13 +256,18 @@ public sealed class UserGrain(
     }
 
     /// <summary>Step 1 of a focus change: the running timer, if any, is saved as an entry ending at <paramref name="at"/> (R3, R17).</summary>
+    /// <remarks>
+    /// Run again for a request whose first run stopped the timer and then crashed, it finds no timer and answers with the
+    /// entry that run saved; a timer running now is stopped as ever, whoever started it.
+    /// </remarks>
     private async Task<TimeEntry?> StopTimerFirstAsync(DateTimeOffset at)
     {
         if (StopTimerAt(at) is not { } entry)
         {
-            return null;
+            return rows.TryRecalled<TimeEntry>(TurnStep.TimerStopped, out var earlier) ? earlier : null;
         }
 
+        rows.Remember(entry, TurnStep.TimerStopped);
         await user.WriteStateAsync();
         steps.Reached(TurnStep.TimerStopped);
         return entry;

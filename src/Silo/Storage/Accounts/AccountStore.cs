@@ -107,10 +107,15 @@ public sealed class AccountStore(NpgsqlDataSource dataSource, TimeProvider clock
     public Task<AccessToken> CreateTokenAsync(Guid orgId, Guid userId, string name, byte[] secretHash, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
-            var token = new AccessToken(Guid.CreateVersion7(), name, clock.UtcNowMs(), null);
+            // Created once per Idempotency-Key; a run after a crash gives the token a new secret (the first was never shown).
+            var now = clock.UtcNowMs();
+            var token = new AccessToken(IdempotentRequest.NewId(now, "token"), name, now, null);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var command = new NpgsqlCommand(
-                "INSERT INTO tokens (org_id, id, user_id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)", connection);
+                """
+                INSERT INTO tokens (org_id, id, user_id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (org_id, id) DO UPDATE SET secret_hash = excluded.secret_hash
+                """, connection);
             foreach (var value in new object[] { orgId, token.Id, userId, name, secretHash, token.CreatedAt })
             {
                 command.Parameters.Add(Db.Parameter(value));

@@ -106,4 +106,14 @@ public sealed class SignInStore(NpgsqlDataSource dataSource, TimeProvider clock)
             await using var _ = await connection.QueryAsync(
                 "DELETE FROM sign_in_failures WHERE email_key = $1", ct, AccountStore.EmailKey(email));
         });
+
+    /// <summary>Failures older than <paramref name="failedBefore"/> no longer count; revoked cookies are kept a while for support.</summary>
+    public Task<(long Failures, long CookieSessions)> DeleteExpiredAsync(DateTimeOffset failedBefore, DateTimeOffset revokedBefore, CancellationToken ct) =>
+        Db.RunAsync(async () =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var failures = new NpgsqlCommand("DELETE FROM sign_in_failures WHERE failed_at < $1", connection) { Parameters = { Db.Parameter(failedBefore) } };
+            await using var sessions = new NpgsqlCommand("DELETE FROM cookie_sessions WHERE revoked_at < $1", connection) { Parameters = { Db.Parameter(revokedBefore) } };
+            return ((long)await failures.ExecuteNonQueryAsync(ct), (long)await sessions.ExecuteNonQueryAsync(ct));
+        });
 }

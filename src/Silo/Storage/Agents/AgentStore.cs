@@ -18,12 +18,20 @@ public sealed record Agent(Guid Id, Guid UserId, string Name, string Status, Dat
 /// <summary>Agents, their tokens and presence, the tasks and messages addressed to them, and session timelines.</summary>
 public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, CallerCache callers, IStorageBackend backend)
 {
+    /// <remarks>
+    /// The id derives from the request's <c>Idempotency-Key</c>: a keyed request run again after a crash finds its agent
+    /// and gives it the new secret, since the first one was never delivered.
+    /// </remarks>
     public Task<Agent> CreateAsync(Guid orgId, Guid userId, string name, byte[] secretHash, CancellationToken ct) => Db.RunAsync(async () =>
     {
-        var agent = new Agent(Guid.CreateVersion7(), userId, name, Agent.Active, clock.UtcNowMs());
+        var now = clock.UtcNowMs();
+        var agent = new Agent(IdempotentRequest.NewId(now, "agent"), userId, name, Agent.Active, now);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var _ = await connection.QueryAsync(
-            "INSERT INTO agents (org_id, id, user_id, name, status, secret_hash, created_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)",
+            """
+            INSERT INTO agents (org_id, id, user_id, name, status, secret_hash, created_at) VALUES ($1, $2, $3, $4, 'active', $5, $6)
+            ON CONFLICT (org_id, id) DO UPDATE SET secret_hash = excluded.secret_hash
+            """,
             ct, orgId, agent.Id, userId, name, secretHash, agent.CreatedAt);
         return agent;
     });
@@ -107,14 +115,18 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, 
     public Task<AgentTask?> CreateTaskAsync(Guid orgId, Guid projectId, string title, Guid? assignee, Guid createdBy, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
+            // Created once per Idempotency-Key: a run after a crash finds the task its first run created.
             var now = clock.UtcNowMs();
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var reader = await connection.QueryAsync(
                 """
-                INSERT INTO tasks (org_id, id, project_id, title, status, assignee_agent_id, created_by, created_at, updated_at)
-                SELECT $1, $2, p.id, $4, 'open', $5, $6, $7, $7 FROM projects p WHERE p.org_id = $1 AND p.id = $3
-                RETURNING *
-                """, ct, orgId, Guid.CreateVersion7(now), projectId, title, Db.Nullable(assignee, NpgsqlDbType.Uuid), createdBy, now);
+                WITH created AS (
+                    INSERT INTO tasks (org_id, id, project_id, title, status, assignee_agent_id, created_by, created_at, updated_at)
+                    SELECT $1, $2, p.id, $4, 'open', $5, $6, $7, $7 FROM projects p WHERE p.org_id = $1 AND p.id = $3
+                    ON CONFLICT (org_id, id) DO NOTHING
+                    RETURNING *)
+                SELECT * FROM created UNION ALL SELECT * FROM tasks WHERE org_id = $1 AND id = $2 AND project_id = $3
+                """, ct, orgId, IdempotentRequest.NewId(now, "task"), projectId, title, Db.Nullable(assignee, NpgsqlDbType.Uuid), createdBy, now);
             return await reader.ReadAsync(ct) ? TaskBoard.Read(reader) : null;
         });
 
@@ -124,10 +136,15 @@ public sealed class AgentStore(NpgsqlDataSource dataSource, TimeProvider clock, 
     public Task<AgentMessage> CreateMessageAsync(Guid orgId, Guid agentId, Guid fromUserId, string text, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
-            var message = new AgentMessage(Guid.CreateVersion7(), agentId, fromUserId, text, clock.UtcNowMs());
+            // Sent once per Idempotency-Key (see CreateTaskAsync).
+            var now = clock.UtcNowMs();
+            var message = new AgentMessage(IdempotentRequest.NewId(now, "message"), agentId, fromUserId, text, now);
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var _ = await connection.QueryAsync(
-                "INSERT INTO messages (org_id, id, agent_id, from_user_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                """
+                INSERT INTO messages (org_id, id, agent_id, from_user_id, text, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+                ON CONFLICT (org_id, id) DO NOTHING
+                """,
                 ct, orgId, message.Id, agentId, fromUserId, text, message.CreatedAt);
             return message;
         });

@@ -20,15 +20,30 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
     private const string ViewerFilter =
         "($VIEWER::uuid IS NULL OR EXISTS (SELECT 1 FROM client_grants g WHERE g.org_id = c.org_id AND g.client_id = c.id AND g.user_id = $VIEWER))";
 
+    /// <remarks>
+    /// The id derives from the request's <c>Idempotency-Key</c> (<see cref="IdempotentRequest.NewId"/>): a keyed request
+    /// run again after a crash finds the client it created and answers with it.
+    /// </remarks>
     public Task<Client> CreateClientAsync(Guid orgId, string name, string currency, decimal defaultRate, string color, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
-            var client = new Client(Guid.CreateVersion7(), name, currency, defaultRate, color, false, clock.UtcNowMs());
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                ct, orgId, client.Id, name, currency, defaultRate, color, client.CreatedAt);
-            return client;
+            var now = clock.UtcNowMs();
+            var client = new Client(IdempotentRequest.NewId(now, "client"), name, currency, defaultRate, color, false, now);
+            await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            await using (var reader = await connection.QueryAsync(
+                """
+                INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (org_id, id) DO NOTHING RETURNING 1
+                """,
+                ct, orgId, client.Id, name, currency, defaultRate, color, client.CreatedAt))
+            {
+                if (await reader.ReadAsync(ct))
+                {
+                    return client;
+                }
+            }
+
+            return await GetClientAsync(orgId, client.Id, null, ct) ?? throw new InvalidOperationException("A client created by this request is gone.");
         });
 
     public Task<IReadOnlyList<Client>> ListClientsAsync(Guid orgId, Guid? viewerId, CancellationToken ct) =>
@@ -91,10 +106,17 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             return updated;
         });
 
+    /// <remarks>The id derives from the request's <c>Idempotency-Key</c>, as a client's does.</remarks>
     public Task<Project?> CreateProjectAsync(Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
-            var id = Guid.CreateVersion7();
+            var now = clock.UtcNowMs();
+            var id = IdempotentRequest.NewId(now, "project");
+            if (IdempotentRequest.Recovering && await GetProjectAsync(orgId, id, null, ct) is { } created)
+            {
+                return created;
+            }
+
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var reader = await connection.QueryAsync(
                 $"""
@@ -104,7 +126,7 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
                     RETURNING *)
                 SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
                 """,
-                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, clock.UtcNowMs());
+                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, now);
             return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
         });
 

@@ -76,13 +76,26 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
             return await reader.ReadAsync(ct) ? Read(reader) : null;
         });
 
-    public Task CreateAsync(TimeEntry entry, CancellationToken ct) =>
+    /// <summary>
+    /// Saves a new entry and returns it, or, when an entry with its id exists already, returns that one: ids of a keyed
+    /// request derive from its key, so that is this request's own entry, created by a run that died before answering.
+    /// </summary>
+    public Task<TimeEntry> CreateAsync(TimeEntry entry, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var batch = new NpgsqlBatch(connection) { BatchCommands = { TimeEntryLedger.Insert(entry) } };
-            await batch.ExecuteNonQueryAsync(ct);
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                await using var batch = new NpgsqlBatch(connection) { BatchCommands = { TimeEntryLedger.Insert(entry) } };
+                await batch.ExecuteNonQueryAsync(ct);
+            }
+            catch (PostgresException duplicate) when (duplicate is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "time_entries_pkey" })
+            {
+                return await GetAsync(entry.OrgId, entry.Id, ct) ?? throw new InvalidOperationException("An entry created by this request is gone.");
+            }
+
             changes.Changed(entry.OrgId, entry.UserId);
+            return entry;
         });
 
     /// <summary>

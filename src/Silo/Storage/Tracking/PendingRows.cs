@@ -1,5 +1,6 @@
 using Hourdini.Grains.Common;
 using Hourdini.Silo.Live;
+using Hourdini.Silo.Storage.Idempotency;
 using Npgsql;
 using Orleans.Runtime;
 
@@ -10,9 +11,48 @@ namespace Hourdini.Silo.Storage.Tracking;
 /// scoped service, and Orleans gives every activation a service scope of its own. <see cref="TrackingGrainStorage"/>
 /// puts them in front of the grain's next state write, in the same transaction.
 /// </summary>
-public sealed class PendingRows(IStorageBackend backend, ChangeNotifier notifier, IGrainContextAccessor contexts) : IPendingRows
+public sealed class PendingRows(
+    IStorageBackend backend, ChangeNotifier notifier, IGrainContextAccessor contexts, Orleans.Serialization.Serializer serializer) : IPendingRows
 {
     private List<NpgsqlBatchCommand>? _rows;
+    private RequestCall? _call;
+    private NpgsqlBatchCommand? _answer;
+    private IReadOnlyDictionary<string, byte[]>? _recalled;
+
+    /// <summary>The keyed request's call this activation is serving, if any (set by <see cref="Idempotency.RequestCallFilter"/>).</summary>
+    internal void Serve(RequestCall? call, IReadOnlyDictionary<string, byte[]>? recalled)
+    {
+        _call = call;
+        _recalled = recalled;
+        _answer = null; // an answer staged by a call that then wrote nothing is not kept for another call
+    }
+
+    public void Remember<T>(T answer, string? step = null)
+    {
+        if (_call is not { } call)
+        {
+            return;
+        }
+
+        _answer = Db.Command(
+            """
+            INSERT INTO idempotency_effects (scope, key, grain, call, answer, created_at) VALUES ($1, $2, $3, $4, $5, now())
+            ON CONFLICT DO NOTHING
+            """,
+            call.Scope, call.Key, call.Grain, step is null ? call.Method : $"{call.Method}#{step}", serializer.SerializeToArray<object?>(answer));
+    }
+
+    public bool TryRecalled<T>(string step, out T answer)
+    {
+        if (_call is { } call && _recalled?.TryGetValue($"{call.Method}#{step}", out var bytes) == true)
+        {
+            answer = (T)serializer.Deserialize<object?>(bytes)!;
+            return true;
+        }
+
+        answer = default!;
+        return false;
+    }
 
     /// <summary>The grain's state as last read or written, so a write sends only what changed.</summary>
     internal object? Persisted { get; set; }
@@ -23,7 +63,13 @@ public sealed class PendingRows(IStorageBackend backend, ChangeNotifier notifier
     internal IReadOnlyList<NpgsqlBatchCommand> Drain()
     {
         var rows = (IReadOnlyList<NpgsqlBatchCommand>?)_rows ?? [];
+        if (_answer is { } answer)
+        {
+            rows = [.. rows, answer];
+        }
+
         _rows = null;
+        _answer = null;
         return rows;
     }
 
@@ -33,7 +79,7 @@ public sealed class PendingRows(IStorageBackend backend, ChangeNotifier notifier
     /// </summary>
     public Task SaveAsync()
     {
-        if (_rows is null)
+        if (_rows is null && _answer is null)
         {
             return Task.CompletedTask;
         }
