@@ -3,7 +3,8 @@
 # It starts a private cluster with deploy/cluster.sh (PostgreSQL, three nodes, nginx) and runs, each verified
 # from the database afterwards:
 #   faults: kill -9 a node under load; restart PostgreSQL under load; the same users through every node at
-#           once; an agent that crashes together with its node (auto-stop at the last-heard time)
+#           once; an agent that crashes together with its node (auto-stop at the last-heard time); a node killed
+#           under keyed writes, whose lost answers are retried with the same keys through another node
 #   fuzz:   hostile input on every route; no 5xx, no leaks, no cross-org reads or writes
 # and prints the figures (also in artifacts/reliability/).
 #   deploy/reliability.sh           the whole suite (HOURDINI_FAULT_SECONDS of load per scenario, default 15;
@@ -37,6 +38,11 @@ export HOURDINI_CLUSTER_PORT=$port
 # All load comes from one address and few tokens: lift the limits (they have their own tests in Hourdini.Api.Tests).
 export Hourdini__Limits__PerCallerPerSecond=1000000 Hourdini__Limits__PerCallerBurst=1000000 \
   Hourdini__Limits__PerAddressPerSecond=1000000 Hourdini__Limits__PerAddressBurst=1000000 Hourdini__Limits__SignInPerMinute=1000000
+# keyed-retry waits for the claims the killed node held to lapse: a shorter request timeout and lease (keeping the lease
+# above the timeout, as the defaults do: 30 s and 45 s) keep the suite short.
+request_timeout=10
+claim_lease=14
+export Hourdini__Limits__RequestTimeout=00:00:$request_timeout Hourdini__Limits__IdempotencyClaimLease=00:00:$claim_lease
 cleanup() {
   bash "$root/deploy/cluster.sh" stop >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -56,6 +62,7 @@ mkdir -p "$out"
 status=0
 "${load[@]}" faults --url "$HOURDINI_CLUSTER_URL" --nodes "$HOURDINI_CLUSTER_NODES" --db "$HOURDINI_CLUSTER_DATABASE" \
   --cluster-script "$root/deploy/cluster.sh" --duration "$seconds" --rate "$rate" --users "$users" --json "$out/faults.json" \
+  --request-timeout "$request_timeout" --claim-lease "$claim_lease" \
   | tee "$out/faults.txt" || status=1
 echo "==> fuzz: $budget hostile inputs through $HOURDINI_CLUSTER_URL"
 "${load[@]}" fuzz --url "$HOURDINI_CLUSTER_URL" --db "$HOURDINI_CLUSTER_DATABASE" --budget "$budget" --json "$out/fuzz.json" \

@@ -22,6 +22,7 @@ public sealed class FaultSuite
     private readonly TimeSpan _warmup = TimeSpan.FromSeconds(2);
     private readonly TimeSpan _outage;
     private readonly TimeSpan _requestTimeout;
+    private readonly TimeSpan _claimLease;
     private readonly double _rate;
     private readonly int _users;
     private readonly TextWriter _log;
@@ -35,6 +36,7 @@ public sealed class FaultSuite
         _duration = TimeSpan.FromSeconds(options.Double("duration", 15));
         _outage = TimeSpan.FromSeconds(options.Double("outage", Math.Min(3, _duration.TotalSeconds / 3)));
         _requestTimeout = TimeSpan.FromSeconds(options.Double("request-timeout", 30));
+        _claimLease = TimeSpan.FromSeconds(options.Double("claim-lease", 45));
         _rate = options.Double("rate", 300);
         _users = options.Int("users", 10);
         _log = log;
@@ -43,7 +45,7 @@ public sealed class FaultSuite
     public static async Task<IReadOnlyList<FaultResult>> RunAsync(Arguments options, TextWriter log, CancellationToken ct)
     {
         var suite = new FaultSuite(options, log);
-        var only = options.Find("only")?.Split(',') ?? ["node-crash", "database-restart", "cross-node", "agent-and-node-crash"];
+        var only = options.Find("only")?.Split(',') ?? ["node-crash", "database-restart", "cross-node", "agent-and-node-crash", "keyed-retry"];
         log.WriteLine($"==> faults: {suite._users} people with 3 agents each, {suite._rate:F0} agent calls/s through {suite._entry}, {suite._duration.TotalSeconds:F0} s per scenario");
         var tenants = await LoadRun.SetUpAsync(suite._entry, suite._users + 1, 3, log, ct);
         var load = tenants.Take(suite._users).ToList();
@@ -58,6 +60,8 @@ public sealed class FaultSuite
                 "database-restart" => await suite.DatabaseRestartAsync(load, spare, ct),
                 "cross-node" => await suite.CrossNodeAsync(load, ct),
                 "agent-and-node-crash" => await suite.AgentAndNodeCrashAsync(spare, ct),
+                "keyed-retry" => await new KeyedRetry(suite._nodes[0], suite._nodes[1], suite._database, suite._cluster, 1, log)
+                    .RunAsync(spare, suite._warmup, suite._claimLease, ct),
                 _ => throw new ArgumentException($"Unknown scenario '{name}'."),
             };
             result.Print(log);

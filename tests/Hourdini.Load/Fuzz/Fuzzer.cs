@@ -16,9 +16,10 @@ public sealed record FuzzResult(
     int CrossOrgExposures,
     int RefusedButChanged,
     bool OtherOrgUnchanged,
+    int ThrottleBypasses,
     IReadOnlyList<string> Examples)
 {
-    public bool Passed => ServerErrors == 0 && Leaks == 0 && CrossOrgExposures == 0 && RefusedButChanged == 0 && OtherOrgUnchanged;
+    public bool Passed => ServerErrors == 0 && Leaks == 0 && CrossOrgExposures == 0 && RefusedButChanged == 0 && OtherOrgUnchanged && ThrottleBypasses == 0;
 
     public void Print(TextWriter log)
     {
@@ -26,6 +27,7 @@ public sealed record FuzzResult(
         log.WriteLine($"    answers by status: {string.Join(", ", ByStatus.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
         log.WriteLine($"    5xx: {ServerErrors}, refusals that are not problem details or leak internals: {Leaks}, another org's data in an answer: {CrossOrgExposures}");
         log.WriteLine($"    refused requests that changed data: {RefusedButChanged}, other org unchanged: {(OtherOrgUnchanged ? "yes" : "NO")}");
+        log.WriteLine($"    failed sign-ins past the account's limit let through by rotating X-Forwarded-For: {ThrottleBypasses}");
         foreach (var example in Examples.Take(10))
         {
             log.WriteLine($"    BROKEN: {example}");
@@ -52,6 +54,7 @@ public sealed class Fuzzer(Uri baseAddress, string database, int budget, int see
     private int _leaks;
     private int _exposures;
     private int _refusedButChanged;
+    private int _throttleBypasses;
 
     public async Task<FuzzResult> RunAsync(CancellationToken ct)
     {
@@ -68,6 +71,8 @@ public sealed class Fuzzer(Uri baseAddress, string database, int budget, int see
 
         var ids = other.Ids.Concat(["00000000-0000-0000-0000-000000000000", Guid.NewGuid().ToString(), "not-an-id", "' OR '1'='1",
             "..%2F..%2Fetc%2Fpasswd", new string('9', 5000), "%00", "🙂", "-1"]).ToArray();
+        await HostileInputsAsync(http, db, tables, a, ct);
+        await ForwardedRotationAsync(http, ct);
         var perRoute = Math.Max(4, budget / Math.Max(1, routes.Count));
         foreach (var (method, template) in routes)
         {
@@ -120,7 +125,80 @@ public sealed class Fuzzer(Uri baseAddress, string database, int budget, int see
         }
 
         log.WriteLine($"  fuzzed {_inputs:N0} inputs in {took.Elapsed.TotalSeconds:F1} s");
-        return new FuzzResult(_inputs, routes.Count, _byStatus, _serverErrors, _leaks, _exposures, _refusedButChanged, otherAfter == otherBefore, _examples);
+        return new FuzzResult(_inputs, routes.Count, _byStatus, _serverErrors, _leaks, _exposures, _refusedButChanged, otherAfter == otherBefore,
+            _throttleBypasses, _examples);
+    }
+
+    /// <summary>
+    /// Issue 24, R24: the inputs that once answered 500, each sent as it was found, on org A's own project and entry: a
+    /// timestamp near the end of time plus a duration, lone UTF-16 surrogates inside a session's environment, and the same
+    /// through MCP. Each must be refused (4xx) and change nothing.
+    /// </summary>
+    private async Task HostileInputsAsync(HttpClient http, NpgsqlConnection db, List<string> tables, Tenant a, CancellationToken ct)
+    {
+        var auth = "Bearer " + a.Pat;
+        var entry = await SendAsync(http, HttpMethod.Post, "/api/v1/time-entries", auth,
+            $$"""{"project_id":"{{a.ProjectId}}","started_at":"2026-01-05T09:00:00Z","duration_seconds":60}""", ct);
+        var entryId = JsonDocument.Parse(entry.Body).RootElement.GetProperty("time_entry").GetProperty("id").GetString();
+        var mcp = """{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"log_time","arguments":{"project":"PROJECT","started_at":"9999-12-31T23:00:00Z","duration_seconds":7200}}}""";
+        (HttpMethod, string, string)[] cases =
+        [
+            (HttpMethod.Post, "/api/v1/time-entries", $$"""{"project_id":"{{a.ProjectId}}","started_at":"9999-12-31T23:00:00Z","duration_seconds":7200}"""),
+            (HttpMethod.Post, "/api/v1/time-entries", $$"""{"project_id":"{{a.ProjectId}}","started_at":"9999-12-31T23:00:00Z","ended_at":"9999-12-31T23:59:59.9999999Z"}"""),
+            (HttpMethod.Post, "/api/v1/time-entries", $$"""{"project_id":"{{a.ProjectId}}","started_at":"2026-01-06T23:00:00Z","ended_at":"2026-01-06T01:00:00Z"}"""),
+            (HttpMethod.Patch, $"/api/v1/time-entries/{entryId}", """{"started_at":"9999-12-31T23:00:00Z","duration_seconds":7200}"""),
+            (HttpMethod.Patch, $"/api/v1/time-entries/{entryId}", """{"ended_at":"9999-12-31T23:59:59Z"}"""),
+            (HttpMethod.Post, "/api/v1/sessions", $$$"""{"project_id":"{{{a.ProjectId}}}","environment":{"os":"a\ud800b"}}"""),
+            (HttpMethod.Post, "/api/v1/sessions", $$$"""{"project_id":"{{{a.ProjectId}}}","environment":{"\udfff":["\ud83d"]}}"""),
+            (HttpMethod.Post, "/mcp", mcp.Replace("PROJECT", a.ProjectId.ToString())),
+        ];
+        foreach (var (method, path, body) in cases)
+        {
+            var before = await FingerprintAsync(db, tables, a.OrgId, ct);
+            var (status, text) = await SendAsync(http, method, path, auth, body, ct);
+            Count(status);
+            var what = $"{method} {path} {Trim(body)} → {status}";
+            if (status >= 500)
+            {
+                _serverErrors++;
+                Example($"{what}: {Trim(text)}");
+            }
+            else if ((status < 400 && !path.StartsWith("/mcp", StringComparison.Ordinal)) || text.Contains("\"isError\":false", StringComparison.Ordinal))
+            {
+                _refusedButChanged++;
+                Example($"{what}: accepted (R24 refuses it)");
+            }
+            else if (await FingerprintAsync(db, tables, a.OrgId, ct) != before)
+            {
+                _refusedButChanged++;
+                Example($"{what}: refused, yet org A's data changed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Issue 24: failed sign-ins for one account from "different" clients, each naming another address in X-Forwarded-For.
+    /// Past the account's limit (10 in 15 minutes) every further attempt must be refused, whatever the header says.
+    /// </summary>
+    private async Task ForwardedRotationAsync(HttpClient http, CancellationToken ct)
+    {
+        var email = $"rotation-{Guid.NewGuid():N}@example.com";
+        for (var i = 0; i < 14; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/auth/login")
+            {
+                Content = JsonContent($$"""{"email":"{{email}}","password":"guess {{i}}"}"""),
+            };
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", $"198.51.100.{_random.Next(1, 255)}");
+            using var response = await http.SendAsync(request, ct);
+            var status = (int)response.StatusCode;
+            Count(status);
+            if (i >= 10 && status != 429)
+            {
+                _throttleBypasses++;
+                Example($"sign-in attempt {i + 1} for one account with a rotated X-Forwarded-For → {status} (limit: 10 failures)");
+            }
+        }
     }
 
     private sealed record OtherOrg(string[] Ids, string[] Secrets);
