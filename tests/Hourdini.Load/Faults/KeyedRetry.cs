@@ -18,7 +18,11 @@ public sealed class KeyedRetry(Uri victim, Uri survivor, string database, Cluste
 {
     private const int Workers = 8;
 
-    private sealed record Outcome(string Key, string Kind, int Status, string? Answer, bool Retried, TimeSpan Settled, List<int> RetryStatuses);
+    private sealed record Outcome(string Key, string Kind, int Status, string? Answer, bool Retried, TimeSpan Settled, List<int> RetryStatuses)
+    {
+        /// <summary>For a lost answer: whether its write had committed before the first retry (the case a retry must not redo).</summary>
+        public bool CommittedBeforeRetry { get; init; }
+    }
 
     public async Task<FaultResult> RunAsync(Tenant tenant, TimeSpan before, TimeSpan lease, CancellationToken ct)
     {
@@ -56,10 +60,7 @@ public sealed class KeyedRetry(Uri victim, Uri survivor, string database, Cluste
             await db.OpenAsync(ct);
             foreach (var outcome in all.Where(o => o.Status is 200 or 201))
             {
-                var sql = outcome.Kind == "entry"
-                    ? "SELECT array_agg(id::text) FROM time_entries WHERE org_id = $1 AND description = $2"
-                    : "SELECT array_agg(seq::text) FROM session_events WHERE org_id = $1 AND session_id = $3 AND data->>'message' = $2";
-                await using var command = new NpgsqlCommand(sql, db) { Parameters = { new() { Value = tenant.OrgId }, new() { Value = outcome.Key }, new() { Value = session } } };
+                await using var command = new NpgsqlCommand(Effects(outcome.Kind), db) { Parameters = { new() { Value = tenant.OrgId }, new() { Value = outcome.Key }, new() { Value = session } } };
                 var found = await command.ExecuteScalarAsync(ct) as string[] ?? [];
                 if (found.Length > 1)
                 {
@@ -96,6 +97,7 @@ public sealed class KeyedRetry(Uri victim, Uri survivor, string database, Cluste
             [
                 ("keyed writes (manual entries and session logs), final answers", all.Count.ToString()),
                 ("answers lost with the node, retried with the same key", retried.Count.ToString()),
+                ("of which had committed before the retry (answered with what committed, not redone)", retried.Count(o => o.CommittedBeforeRetry).ToString()),
                 ("of which waited for the lapsed claim (409 idempotency_in_progress first)", recovered.ToString()),
                 ("retry answers until final", string.Join(", ", retryStatuses)),
                 ("slowest retried key settled after the kill", $"{slowest.TotalSeconds:F1} s (claim lease {lease.TotalSeconds:F0} s)"),
@@ -119,24 +121,43 @@ public sealed class KeyedRetry(Uri victim, Uri survivor, string database, Cluste
 
         // The answer was lost (the connection died with the node, or the node answered 503): retry like a client.
         var statuses = new List<int> { status };
+        var committed = await EffectsAsync(tenant, session, key, kind, ct) > 0;
         while (true)
         {
             var waited = killed.IsCompleted ? Stopwatch.GetElapsedTime(killed.Result) : TimeSpan.Zero;
             if (waited > TimeSpan.FromSeconds(90))
             {
-                return new Outcome(key, kind, statuses[^1], null, true, waited, statuses);
+                return new Outcome(key, kind, statuses[^1], null, true, waited, statuses) { CommittedBeforeRetry = committed };
             }
 
             var (retry, retryAnswer, retryAfter) = await SendAsync(http, survivor, path, body, key, tenant.Pat, kind, ct);
             statuses.Add(retry);
             if (retry is 200 or 201 || (retry is >= 400 and < 500 && retry != 409))
             {
-                return new Outcome(key, kind, retry, retryAnswer, true, killed.IsCompleted ? Stopwatch.GetElapsedTime(killed.Result) : TimeSpan.Zero, statuses);
+                return new Outcome(key, kind, retry, retryAnswer, true, killed.IsCompleted ? Stopwatch.GetElapsedTime(killed.Result) : TimeSpan.Zero, statuses)
+                {
+                    CommittedBeforeRetry = committed,
+                };
             }
 
             await Task.Delay(retryAfter ?? TimeSpan.FromMilliseconds(500), ct);
         }
     }
+
+    private async Task<long> EffectsAsync(Tenant tenant, Guid session, string key, string kind, CancellationToken ct)
+    {
+        await using var db = new NpgsqlConnection(database);
+        await db.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(Effects(kind).Replace("array_agg(id::text)", "count(*)").Replace("array_agg(seq::text)", "count(*)"), db)
+        {
+            Parameters = { new() { Value = tenant.OrgId }, new() { Value = key }, new() { Value = session } },
+        };
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static string Effects(string kind) => kind == "entry"
+        ? "SELECT array_agg(id::text) FROM time_entries WHERE org_id = $1 AND description = $2 AND $3::uuid IS NOT NULL"
+        : "SELECT array_agg(seq::text) FROM session_events WHERE org_id = $1 AND session_id = $3 AND data->>'message' = $2";
 
     private static async Task<(int Status, string? Answer, TimeSpan? RetryAfter)> SendAsync(
         HttpClient http, Uri node, string path, object body, string key, string token, string kind, CancellationToken ct)
