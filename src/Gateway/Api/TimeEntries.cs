@@ -261,5 +261,16 @@ public static class TimeEntries
         currency = e.Currency,
         tags = e.Tags,
         created_at = e.CreatedAt,
+
+        // R25, R26: the split and what it is worth (amount as a string with two decimals, API.md).
+        active_seconds = e.SplitOrHandsOn.ActiveSeconds,
+        agent_seconds = e.SplitOrHandsOn.AgentSeconds,
+        idle_seconds = e.SplitOrHandsOn.IdleSeconds,
+        agent_billed = e.SplitOrHandsOn.AgentBilled,
+        agent_rate = e.AgentRate,
+        amount = e.Amount.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
+        invoice_id = (Guid?)null,
+        original_duration_seconds = (long?)null,
+        corrected_at = (DateTimeOffset?)null,
     };
 }

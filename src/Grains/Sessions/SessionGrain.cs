@@ -212,7 +212,12 @@ public sealed class SessionGrain(
                 Rate: current.Rate,
                 Currency: current.Currency,
                 Tags: [],
-                CreatedAt: stoppedAt);
+                CreatedAt: stoppedAt,
+                Split: new EntrySplit(
+                    totals.ActiveSeconds,
+                    current.BillAgentTime ? billable - totals.ActiveSeconds : totals.AgentSeconds,
+                    totals.IdleSeconds,
+                    current.BillAgentTime));
             ledger.Record(entry);
         }
 

@@ -127,11 +127,13 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                     Db.Command(
                         """
                         UPDATE time_entries SET project_id = $3, description = $4, started_at = $5, ended_at = $6, duration_seconds = $7,
-                            billable = $8, rate = $9, currency = $10, tags = $11, updated_at = now()
+                            billable = $8, rate = $9, currency = $10, tags = $11, updated_at = now(),
+                            active_seconds = $12, agent_seconds = $13, idle_seconds = $14, agent_billed = $15
                         WHERE org_id = $1 AND id = $2
                         """,
                         orgId, entryId, updated.ProjectId, updated.Description, updated.StartedAt, updated.EndedAt, updated.DurationSeconds,
-                        updated.Billable, updated.Rate, updated.Currency, updated.Tags.ToArray()),
+                        updated.Billable, updated.Rate, updated.Currency, updated.Tags.ToArray(), updated.SplitOrHandsOn.ActiveSeconds,
+                        updated.SplitOrHandsOn.AgentSeconds, updated.SplitOrHandsOn.IdleSeconds, updated.SplitOrHandsOn.AgentBilled),
                 },
             })
             {
@@ -196,9 +198,14 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
             return totals;
         });
 
+    /// <summary>An entry row; only a session's entry keeps a split of its own (R25), any other is all hands-on.</summary>
     private static TimeEntry Read(NpgsqlDataReader r) => new(
         r.Get<Guid>("id"), r.Get<Guid>("org_id"), r.Get<Guid>("user_id"), r.Get<Guid>("project_id"), r.Get<Guid?>("agent_id"),
         r.Get<Guid?>("session_id"), r.Get<string>("source")!, r.Get<string>("description")!, r.Get<DateTimeOffset>("started_at"),
         r.Get<DateTimeOffset>("ended_at"), r.Get<long>("duration_seconds"), r.Get<bool>("billable"), r.Get<decimal>("rate"),
-        r.Get<string>("currency")!, r.Get<string[]>("tags") ?? [], r.Get<DateTimeOffset>("created_at"));
+        r.Get<string>("currency")!, r.Get<string[]>("tags") ?? [], r.Get<DateTimeOffset>("created_at"),
+        r.Get<string>("source") == EntrySource.Session
+            ? new EntrySplit(r.Get<long>("active_seconds"), r.Get<long>("agent_seconds"), r.Get<long>("idle_seconds"), r.Get<bool>("agent_billed"))
+            : null,
+        r.Get<decimal?>("agent_rate"));
 }
