@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Hourdini.Silo.Storage;
 using Hourdini.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Hourdini.Api.Tests;
@@ -103,20 +102,19 @@ public sealed class EntrySplitTests(HourdiniServer server) : IClassFixture<Hourd
         var manual = (await pat.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-01-05T09:00:00Z", duration_seconds = 900 }))
             .Expect(HttpStatusCode.Created)["time_entry"];
 
-        // The database as it was before migration 0011, with these entries in it; then the migration runs on them.
+        // The entries' table as it was before migration 0011, with these entries in it; then 0011 runs on them.
         await using (var connection = await node.OpenDatabaseAsync())
         {
             await using var undo = new NpgsqlCommand(
                 """
-                ALTER TABLE time_entries DROP COLUMN amount, DROP COLUMN active_seconds, DROP COLUMN agent_seconds, DROP COLUMN idle_seconds,
-                    DROP COLUMN agent_billed, DROP COLUMN agent_rate;
+                ALTER TABLE time_entries DROP COLUMN amount CASCADE, DROP COLUMN active_seconds CASCADE, DROP COLUMN agent_seconds CASCADE,
+                    DROP COLUMN idle_seconds CASCADE, DROP COLUMN agent_billed CASCADE, DROP COLUMN agent_rate CASCADE;
                 DROP FUNCTION hd_entry_amount; DROP FUNCTION hd_round_half_even;
-                DELETE FROM hd_schema_migrations WHERE version >= 11;
                 """, connection);
             await undo.ExecuteNonQueryAsync();
+            await using var migrate = new NpgsqlCommand(Migrator.Migrations.Single(m => m.Version == 11).Sql, connection);
+            await migrate.ExecuteNonQueryAsync();
         }
-
-        await node.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
 
         foreach (var before in new[] { byTheSession, manual })
         {

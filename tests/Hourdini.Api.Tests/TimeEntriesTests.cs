@@ -6,7 +6,7 @@ namespace Hourdini.Api.Tests;
 public class TimeEntriesTests(HourdiniServer server) : IClassFixture<HourdiniServer>
 {
     [Fact]
-    public async Task Manual_and_timer_entries_can_be_edited_and_deleted_but_a_sessions_entry_cannot()
+    public async Task Manual_and_timer_entries_can_be_edited_and_deleted_but_a_sessions_entry_is_only_corrected()
     {
         var (api, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
         var euro = await api.CreateProjectAsync(await api.CreateClientAsync("Euro Co", "EUR", 100m), "Euro work");
@@ -34,8 +34,8 @@ public class TimeEntriesTests(HourdiniServer server) : IClassFixture<HourdiniSer
         var session = (await api.StartSessionAsync(euro)).Str("id");
         await Task.Delay(1050);
         var sessionEntry = (await api.PostAsync($"/api/v1/sessions/{session}/end"))["entry"].Str("id");
-        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/time-entries/{sessionEntry}", new { description = "rewrite" }))
-            .ExpectProblem(HttpStatusCode.Conflict, "entry_locked");
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/time-entries/{sessionEntry}", new { project_id = euro }))
+            .ExpectProblem(HttpStatusCode.Conflict, "entry_locked"); // R27: its project and times stay the session's (CorrectionsTests)
         (await api.SendAsync(HttpMethod.Delete, $"/api/v1/time-entries/{sessionEntry}")).ExpectProblem(HttpStatusCode.Conflict, "entry_locked");
 
         (await api.SendAsync(HttpMethod.Delete, $"/api/v1/time-entries/{entry}")).Expect(HttpStatusCode.NoContent);

@@ -1,9 +1,11 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
+using Hourdini.Grains.Projects;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;
 
@@ -73,6 +75,23 @@ public static class TimeEntries
                 : Results.Ok(new { time_entry = View(entry!, caller) });
         }).AllowAgents(AgentEntries);
         entries.MapPatch("/{id}", PatchAsync);
+        entries.MapGet("/{id}/history", async (string id, HttpContext context, EntryStore store) =>
+        {
+            // R27: the corrections of one of the caller's entries, from the org's audit trail.
+            var caller = context.Caller();
+            var entryId = Validate.Id(id, "Time entry");
+            var entry = await store.GetAsync(caller.OrgId, entryId, context.RequestAborted);
+            if (entry is null || entry.UserId != caller.UserId)
+            {
+                throw Refusal.NotFound("Time entry");
+            }
+
+            var events = await store.HistoryAsync(caller.OrgId, entryId, context.RequestAborted);
+            return Results.Ok(new
+            {
+                events = events.Select(e => new { type = e.Type, at = e.At, actor_user_id = e.ActorUserId, data = JsonDocument.Parse(e.DataJson).RootElement }),
+            });
+        });
         entries.MapDelete("/{id}", async (string id, HttpContext context, EntryStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -120,32 +139,65 @@ public static class TimeEntries
             : await catalog.ResolveProjectAsync(caller, Validate.Text(body.ProjectId, "project_id", 100), null, context.RequestAborted);
 
         var updated = await store.UpdateAsync(caller.OrgId, caller.UserId, Validate.Id(id, "Time entry"), current =>
-        {
-            if (!EditableSources.Contains(current.Source))
-            {
-                throw Locked();
-            }
-
-            // A new start keeps the end where it was, unless a new end or duration is given (as in Toggl).
-            var now = clock.UtcNowMs();
-            var startedAt = Validate.OptionalInstant(body.StartedAt, "started_at", now) ?? current.StartedAt;
-            var newEnd = Validate.OptionalInstant(body.EndedAt, "ended_at", now);
-            var endedAt = newEnd is null && body.DurationSeconds is null ? current.EndedAt : EndOf(startedAt, newEnd, body.DurationSeconds);
-            var (start, end) = Span(startedAt, endedAt, now);
-            return Task.FromResult(current with
-            {
-                ProjectId = project?.Id ?? current.ProjectId,
-                Rate = project?.EffectiveRate ?? current.Rate,
-                Currency = project?.Currency ?? current.Currency,
-                Description = description ?? current.Description,
-                Tags = tags ?? current.Tags,
-                Billable = body.Billable ?? current.Billable,
-                StartedAt = start,
-                EndedAt = end,
-                DurationSeconds = (long)(end - start).TotalMilliseconds / 1000,
-            });
-        }, context.RequestAborted) ?? throw Refusal.NotFound("Time entry");
+            Task.FromResult(current.Source == EntrySource.Session
+                ? Corrected(current, body, description, tags, clock.UtcNowMs())
+                : Edited(current, body, project, description, tags, clock.UtcNowMs())), context.RequestAborted) ?? throw Refusal.NotFound("Time entry");
         return Results.Ok(new { time_entry = View(updated) });
+    }
+
+    /// <summary>A manual, timer or imported entry: any field, as long as it stays a valid span (R10, R24).</summary>
+    private static TimeEntry Edited(TimeEntry current, EntryRequest body, Project? project, string? description, IReadOnlyList<string>? tags, DateTimeOffset now)
+    {
+        // A new start keeps the end where it was, unless a new end or duration is given (as in Toggl).
+        var startedAt = Validate.OptionalInstant(body.StartedAt, "started_at", now) ?? current.StartedAt;
+        var newEnd = Validate.OptionalInstant(body.EndedAt, "ended_at", now);
+        var endedAt = newEnd is null && body.DurationSeconds is null ? current.EndedAt : EndOf(startedAt, newEnd, body.DurationSeconds);
+        var (start, end) = Span(startedAt, endedAt, now);
+        return current with
+        {
+            ProjectId = project?.Id ?? current.ProjectId,
+            Rate = project?.EffectiveRate ?? current.Rate,
+            Currency = project?.Currency ?? current.Currency,
+            Description = description ?? current.Description,
+            Tags = tags ?? current.Tags,
+            Billable = body.Billable ?? current.Billable,
+            StartedAt = start,
+            EndedAt = end,
+            DurationSeconds = (long)(end - start).TotalMilliseconds / 1000,
+        };
+    }
+
+    /// <summary>
+    /// R27: a session's entry is corrected, never rewritten. Its description, tags, billable flag and duration (0 up to
+    /// the session's wall-clock span) may change; its project, times and split stay the session's (R7). The duration
+    /// before the first correction is kept, and the store records the correction in the org's audit trail.
+    /// </summary>
+    private static TimeEntry Corrected(TimeEntry current, EntryRequest body, string? description, IReadOnlyList<string>? tags, DateTimeOffset now)
+    {
+        if (body.ProjectId is not null || body.StartedAt is not null || body.EndedAt is not null)
+        {
+            throw Refusal.Conflict("entry_locked",
+                "A session's entry keeps its session's project and times (R7); only its description, tags, billable flag and duration can be corrected (R27).");
+        }
+
+        var span = (long)(current.EndedAt - current.StartedAt).TotalMilliseconds / 1000;
+        if (body.DurationSeconds is < 0 || body.DurationSeconds > span)
+        {
+            throw Refusal.Invalid($"duration_seconds must be between 0 and the session's span, {span} seconds.");
+        }
+
+        var corrected = current with
+        {
+            Description = description ?? current.Description,
+            Tags = tags ?? current.Tags,
+            Billable = body.Billable ?? current.Billable,
+            DurationSeconds = body.DurationSeconds ?? current.DurationSeconds,
+        };
+        var changed = corrected.Description != current.Description || corrected.Billable != current.Billable
+            || corrected.DurationSeconds != current.DurationSeconds || !corrected.Tags.SequenceEqual(current.Tags);
+        return !changed
+            ? current
+            : corrected with { OriginalDurationSeconds = current.OriginalDurationSeconds ?? current.DurationSeconds, CorrectedAt = now };
     }
 
     private static async Task<IResult> SummaryAsync(
@@ -270,7 +322,7 @@ public static class TimeEntries
         agent_rate = e.AgentRate,
         amount = e.Amount.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
         invoice_id = (Guid?)null,
-        original_duration_seconds = (long?)null,
-        corrected_at = (DateTimeOffset?)null,
+        original_duration_seconds = e.OriginalDurationSeconds,
+        corrected_at = e.CorrectedAt,
     };
 }

@@ -50,7 +50,9 @@ public sealed record TimeEntry(
     IReadOnlyList<string> Tags,
     DateTimeOffset CreatedAt,
     EntrySplit? Split = null,
-    decimal? AgentRate = null)
+    decimal? AgentRate = null,
+    long? OriginalDurationSeconds = null,
+    DateTimeOffset? CorrectedAt = null)
 {
     /// <summary>R25: the split, a hands-on one unless the entry is a session's.</summary>
     public EntrySplit SplitOrHandsOn => Split ?? EntrySplit.HandsOn(DurationSeconds);

@@ -128,15 +128,25 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                         """
                         UPDATE time_entries SET project_id = $3, description = $4, started_at = $5, ended_at = $6, duration_seconds = $7,
                             billable = $8, rate = $9, currency = $10, tags = $11, updated_at = now(),
-                            active_seconds = $12, agent_seconds = $13, idle_seconds = $14, agent_billed = $15
+                            active_seconds = $12, agent_seconds = $13, idle_seconds = $14, agent_billed = $15,
+                            original_duration_seconds = $16, corrected_at = $17
                         WHERE org_id = $1 AND id = $2
                         """,
                         orgId, entryId, updated.ProjectId, updated.Description, updated.StartedAt, updated.EndedAt, updated.DurationSeconds,
                         updated.Billable, updated.Rate, updated.Currency, updated.Tags.ToArray(), updated.SplitOrHandsOn.ActiveSeconds,
-                        updated.SplitOrHandsOn.AgentSeconds, updated.SplitOrHandsOn.IdleSeconds, updated.SplitOrHandsOn.AgentBilled),
+                        updated.SplitOrHandsOn.AgentSeconds, updated.SplitOrHandsOn.IdleSeconds, updated.SplitOrHandsOn.AgentBilled,
+                        Db.Nullable(updated.OriginalDurationSeconds, NpgsqlDbType.Bigint), Db.Nullable(updated.CorrectedAt, NpgsqlDbType.TimestampTz)),
                 },
             })
             {
+                // R27: a correction of a session's entry is recorded in the org's audit trail, in the same transaction.
+                if (updated.CorrectedAt is { } correctedAt && updated.CorrectedAt != current.CorrectedAt)
+                {
+                    batch.BatchCommands.Add(Db.Command(
+                        "INSERT INTO audit_events (org_id, id, at, actor_user_id, type, subject_id, data) VALUES ($1, $2, $3, $4, 'entry_corrected', $5, $6)",
+                        orgId, Guid.CreateVersion7(correctedAt), correctedAt, userId, entryId, Db.Jsonb(Correction(current, updated))));
+                }
+
                 await batch.ExecuteNonQueryAsync(ct);
             }
 
@@ -144,6 +154,36 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
             changes.Changed(orgId, userId);
             return updated;
         });
+
+    /// <summary>What a correction changed, field by field (from, to), as the audit trail keeps it.</summary>
+    private static string Correction(TimeEntry before, TimeEntry after)
+    {
+        var changes = new Dictionary<string, object>();
+        void Compare<T>(string field, T from, T to)
+        {
+            if (!EqualityComparer<T>.Default.Equals(from, to))
+            {
+                changes[field] = new { from, to };
+            }
+        }
+
+        Compare("description", before.Description, after.Description);
+        Compare("billable", before.Billable, after.Billable);
+        Compare("duration_seconds", before.DurationSeconds, after.DurationSeconds);
+        if (!before.Tags.SequenceEqual(after.Tags))
+        {
+            changes["tags"] = new { from = before.Tags, to = after.Tags };
+        }
+
+        return System.Text.Json.JsonSerializer.Serialize(new { session_id = after.SessionId, changes });
+    }
+
+    /// <summary>The audit trail of one entry (R27's corrections), oldest first.</summary>
+    public Task<IReadOnlyList<AuditEvent>> HistoryAsync(Guid orgId, Guid entryId, CancellationToken ct) =>
+        dataSource.ListAsync(
+            "SELECT type, at, actor_user_id, data::text FROM audit_events WHERE org_id = $1 AND subject_id = $2 ORDER BY at, id",
+            r => new AuditEvent(r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetGuid(2), r.GetString(3)),
+            ct, orgId, entryId);
 
     /// <summary>Deletes one of the user's own entries of the given sources; false when there is none.</summary>
     public Task<bool> DeleteAsync(Guid orgId, Guid userId, Guid entryId, string[] sources, CancellationToken ct) =>
@@ -207,5 +247,10 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
         r.Get<string>("source") == EntrySource.Session
             ? new EntrySplit(r.Get<long>("active_seconds"), r.Get<long>("agent_seconds"), r.Get<long>("idle_seconds"), r.Get<bool>("agent_billed"))
             : null,
-        r.Get<decimal?>("agent_rate"));
+        r.Get<decimal?>("agent_rate"),
+        r.Get<long?>("original_duration_seconds"),
+        r.Get<DateTimeOffset?>("corrected_at"));
 }
+
+/// <summary>One row of the org's audit trail: what happened to a thing, when, by whom (R27).</summary>
+public sealed record AuditEvent(string Type, DateTimeOffset At, Guid ActorUserId, string DataJson);
