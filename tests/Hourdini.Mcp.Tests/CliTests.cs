@@ -71,6 +71,32 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Equal(HttpStatusCode.OK, (await human.GetAsync("/api/v1/time-entries")).Status);
     }
 
+    [Fact]
+    public async Task Entries_correct_corrects_a_sessions_entry_and_explains_a_bad_duration() // R27
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
+        var session = (await human.StartSessionAsync(project, "Portal")).Str("id");
+        await Task.Delay(2200);
+        var entry = (await human.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK)["entry"].Str("id");
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
+
+        var corrected = await Run("entries", "correct", entry, "--duration", "0:00:01", "-d", "Portal, reviewed");
+        Assert.True(corrected.Exit == 0, corrected.Err);
+        Assert.Contains("Entry corrected", corrected.Out);
+        Assert.Contains("Portal, reviewed", corrected.Out);
+        var stored = (await human.GetAsync($"/api/v1/time-entries/{entry}")).Expect(HttpStatusCode.OK)["time_entry"];
+        Assert.Equal(1, stored.Long("duration_seconds"));
+        Assert.NotEqual(JsonValueKind.Null, stored.GetProperty("original_duration_seconds").ValueKind);
+
+        var bad = await Run("entries", "correct", entry, "--duration", "ninety minutes");
+        Assert.NotEqual(0, bad.Exit);
+        Assert.Contains("--duration must be h:mm or h:mm:ss", bad.Err + bad.Out);
+        var tooLong = await Run("entries", "correct", entry, "--duration", "5:00:00");
+        Assert.Equal(1, tooLong.Exit);
+        Assert.Contains("(validation_failed)", tooLong.Err);
+    }
+
     private string ConfigFile => Path.Combine(config, "hourdini", "config.json");
 
     private Task<(int Exit, string Out, string Err)> Run(params string[] args) => Cli.RunAsync(config, args);

@@ -126,6 +126,12 @@
       if (value === '') continue;
       body[field.name] = field.dataset.type === 'number' ? Number(value) : value;
     }
+    if (form.dataset.build === 'correct') {
+      // R27: "1:30:00" or "1:30" (hours and minutes) to the billed duration in seconds.
+      const [h, m, s = 0] = body.duration.split(':').map(Number);
+      body.duration_seconds = h * 3600 + m * 60 + s;
+      delete body.duration;
+    }
     if (form.dataset.build === 'manual') {
       const start = localInstant(body.date, body.start);
       const end = localInstant(body.date, body.end);
@@ -229,7 +235,7 @@
   }
 
   document.addEventListener('click', async (event) => {
-    const element = event.target.closest('[data-call], [data-open], [data-toggle], [data-close], [role=tab], [data-copy], [data-edit-entry]');
+    const element = event.target.closest('[data-call], [data-open], [data-toggle], [data-close], [role=tab], [data-copy], [data-edit-entry], [data-correct-entry]');
     if (!element) return;
     const d = element.dataset;
     if ('open' in d) { openDialog(d.open, d.tab); return; }
@@ -251,6 +257,18 @@
       form.elements.start.value = d.start;
       form.elements.end.value = d.end;
       form.elements.next_day.checked = d.nextDay === 'true';
+      $('.form-error', form).textContent = '';
+      dialog.showModal();
+      return;
+    }
+    if ('correctEntry' in d) {
+      const dialog = document.getElementById('entry-correct');
+      const form = $('form', dialog);
+      form.elements.id.value = d.id;
+      form.elements.description.value = d.description;
+      form.elements.duration.value = d.duration;
+      form.elements.billable.checked = d.billable === 'true';
+      $('#entry-correct-span', dialog).textContent = `At most the session's span, ${d.span}.`;
       $('.form-error', form).textContent = '';
       dialog.showModal();
       return;
