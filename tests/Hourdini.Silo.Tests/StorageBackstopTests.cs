@@ -424,8 +424,8 @@ public class StorageBackstopTests : IAsyncLifetime
     private Task EntryAsync(Guid session) => ExecAsync(
         """
         INSERT INTO time_entries (org_id, id, user_id, project_id, session_id, source, description, started_at, ended_at,
-            duration_seconds, billable, rate, currency, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, 'session', '', $6, $6, 0, true, 10, 'EUR', $6, $6)
+            duration_seconds, billable, rate, currency, created_at, updated_at, active_seconds)
+        VALUES ($1, $2, $3, $4, $5, 'session', '', $6, $6, 0, true, 10, 'EUR', $6, $6, 0)
         """, _org, Guid.NewGuid(), _user, _project, session, T0);
 
     private async Task ExecAsync(string sql, params object?[] values)
