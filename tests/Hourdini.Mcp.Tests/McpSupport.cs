@@ -76,11 +76,15 @@ public static class McpSupport
     private static string Text(CallToolResult result) => Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
 
     /// <summary>A person's view of a session or entry as its agent sees it: without rate and currency (R22).</summary>
+    /// <summary>A person's view less what R22 keeps from agents: money, invoicing and the person's corrections (R25–R27).</summary>
     public static JsonElement WithoutMoney(JsonElement view)
     {
         var node = JsonNode.Parse(view.GetRawText())!.AsObject();
-        node.Remove("rate");
-        node.Remove("currency");
+        foreach (var field in new[] { "rate", "currency", "amount", "agent_rate", "invoice_id", "original_duration_seconds", "corrected_at" })
+        {
+            node.Remove(field);
+        }
+
         return JsonSerializer.SerializeToElement(node);
     }
 
