@@ -186,6 +186,21 @@
     if (action.startsWith('done:')) { origin.reset(); toast(action.slice(5), 'ok'); }
   }
 
+  // Narrow windows: the sidebar is a drawer behind the top bar's Menu button.
+  const app = $('.app');
+  const menu = $('.menu-toggle');
+  const backdrop = $('.nav-backdrop');
+  function setMenu(open) {
+    if (!app || !menu) return;
+    app.classList.toggle('nav-open', open);
+    menu.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (backdrop) backdrop.hidden = !open;
+    if (open) { const first = $('#sidebar a, #sidebar button'); if (first) first.focus(); } else if (document.activeElement && $('#sidebar')?.contains(document.activeElement)) menu.focus();
+  }
+  menu?.addEventListener('click', () => setMenu(!app.classList.contains('nav-open')));
+  backdrop?.addEventListener('click', () => setMenu(false));
+  document.addEventListener('keydown', (event) => { if (event.key === 'Escape' && app?.classList.contains('nav-open')) setMenu(false); });
+
   document.addEventListener('submit', async (event) => {
     const form = event.target.closest('form[data-api]');
     if (!form) return;
