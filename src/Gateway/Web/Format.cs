@@ -17,6 +17,9 @@ public static class Format
 
     public static string Time(DateTimeOffset at) => at.ToString("HH:mm", Culture);
 
+    /// <summary>A moment of a timeline: quick beats a few seconds apart read apart.</summary>
+    public static string TimeWithSeconds(DateTimeOffset at) => at.ToString("HH:mm:ss", Culture);
+
     public static string Day(DateTimeOffset at) => at.ToString("dddd, d MMMM yyyy", Culture);
 
     public static string DateTime(DateTimeOffset at) => at.ToString("d MMM yyyy, HH:mm", Culture);

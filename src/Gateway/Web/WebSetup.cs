@@ -34,6 +34,27 @@ public static class WebSetup
             return Results.Bytes(asset.Content, asset.ContentType, entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{asset.Version}\""));
         }).AllowAnonymous().DisableRateLimiting();
         app.MapGet("/app/events", StreamChangesAsync).RequireAuthorization().DisableRequestTimeout();
+
+        // An address nothing answers: a browser gets a page it can leave; a program still gets the API's problem
+        // (404 not_found, written by the status code pages of Http/Problems.cs).
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            if (context.Response is { StatusCode: 404, HasStarted: false } && context.GetEndpoint() is null
+                && !context.Request.Path.StartsWithSegments("/api") && !context.Request.Path.StartsWithSegments("/mcp")
+                && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync($$"""
+                    <!DOCTYPE html>
+                    <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+                    <title>Page not found · Hourdini</title><link rel="stylesheet" href="{{Assets.Url("app.css")}}"></head>
+                    <body class="bare"><main class="auth-card"><h1>Page not found</h1>
+                    <p>There is no page at this address. It may have moved, or the link is mistyped.</p>
+                    <p><a class="btn primary" href="/">Go to Today</a></p></main></body></html>
+                    """);
+            }
+        });
     }
 
     /// <summary>
