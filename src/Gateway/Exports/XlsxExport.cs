@@ -1,7 +1,7 @@
 using DocumentFormat.OpenXml;
-using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
-using System.IO.Packaging;
+using System.IO.Compression;
+using System.Text;
 
 namespace Hourdini.Gateway.Exports;
 
@@ -9,8 +9,8 @@ namespace Hourdini.Gateway.Exports;
 /// R29 as an XLSX workbook with one sheet: a bold, frozen header row with a filter, then one row per entry with typed
 /// cells: seconds as whole numbers, rates and amounts as numbers shown with two decimals, billable as a boolean, the day
 /// as a date and start and end as date-times in the caller's zone (spreadsheets have no zones: the wall-clock time).
-/// Text is written inline, never as a formula. The sheet is written element by element (SAX) into a write-only
-/// package, so memory stays flat however many rows there are.
+/// Text is written inline, never as a formula. The sheet is written element by element (SAX) straight into the zip, so
+/// memory stays flat however many rows there are.
 /// </summary>
 public static class XlsxExport
 {
@@ -21,17 +21,30 @@ public static class XlsxExport
 
     public static async Task WriteAsync(Stream output, IAsyncEnumerable<ExportRow> rows, CancellationToken ct)
     {
-        using var package = Package.Open(output, FileMode.Create, FileAccess.Write);
-        using var document = SpreadsheetDocument.Create(package, SpreadsheetDocumentType.Workbook);
-        var workbook = document.AddWorkbookPart();
-        var styles = workbook.AddNewPart<WorkbookStylesPart>();
-        styles.Stylesheet = Stylesheet();
-        styles.Stylesheet.Save();
-        var sheet = workbook.AddNewPart<WorksheetPart>();
+        // System.IO.Packaging keeps every part of a package it can read back in memory until it is closed, and refuses to
+        // write a package it cannot read back; so the parts are made by OpenXml and zipped as they are written.
+        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
+        Part(zip, "[Content_Types].xml", """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>
+            """);
+        Part(zip, "_rels/.rels", """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>
+            """);
+        Part(zip, "xl/_rels/workbook.xml.rels", """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>
+            """);
+        Part(zip, "xl/workbook.xml", new Workbook(new Sheets(new Sheet { Id = "rId1", SheetId = 1, Name = "Time entries" })).OuterXml);
+        Part(zip, "xl/styles.xml", Stylesheet().OuterXml);
+
         var columns = ExportColumns.All;
         var count = 0;
-        using (var writer = OpenXmlWriter.Create(sheet))
+        await using (var part = zip.CreateEntry("xl/worksheets/sheet1.xml", CompressionLevel.Fastest).Open())
+        using (var writer = OpenXmlWriter.Create(part))
         {
+            writer.WriteStartDocument(true);
             writer.WriteStartElement(new Worksheet());
             writer.WriteElement(new SheetViews(new SheetView(
                 new Pane { VerticalSplit = 1, TopLeftCell = "A2", ActivePane = PaneValues.BottomLeft, State = PaneStateValues.Frozen })
@@ -67,9 +80,12 @@ public static class XlsxExport
             writer.WriteElement(new AutoFilter { Reference = $"A1:{ColumnName(columns.Count)}{count + 1}" });
             writer.WriteEndElement(); // worksheet
         }
+    }
 
-        workbook.Workbook = new Workbook(new Sheets(new Sheet { Id = workbook.GetIdOfPart(sheet), SheetId = 1, Name = "Time entries" }));
-        workbook.Workbook.Save();
+    private static void Part(ZipArchive zip, string name, string xml)
+    {
+        using var part = new StreamWriter(zip.CreateEntry(name, CompressionLevel.Fastest).Open(), new UTF8Encoding(false));
+        part.Write(xml.StartsWith("<?xml", StringComparison.Ordinal) ? xml : "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>" + xml);
     }
 
     private static Cell Cell(CellKind kind, object? value) => (kind, value) switch
@@ -77,14 +93,14 @@ public static class XlsxExport
         (_, null) => new Cell(),
         (CellKind.Integer, long number) => new Cell { CellValue = new CellValue((decimal)number), DataType = CellValues.Number },
         (CellKind.Money, decimal money) => new Cell { CellValue = new CellValue(money), DataType = CellValues.Number, StyleIndex = MoneyStyle },
-        (CellKind.Boolean, bool flag) => new Cell { CellValue = new CellValue(flag), DataType = CellValues.Boolean },
+        (CellKind.Boolean, bool flag) => new Cell { CellValue = new CellValue(flag ? "1" : "0"), DataType = CellValues.Boolean },
         (CellKind.Day, DateOnly day) => new Cell
         {
             CellValue = new CellValue(day.ToDateTime(TimeOnly.MinValue).ToOADate()), DataType = CellValues.Number, StyleIndex = DayStyle,
         },
         (CellKind.Time, DateTimeOffset at) => new Cell
         {
-            CellValue = new CellValue(Math.Round(at.DateTime.ToOADate(), 8)), DataType = CellValues.Number, StyleIndex = TimeStyle,
+            CellValue = new CellValue(at.DateTime.ToOADate()), DataType = CellValues.Number, StyleIndex = TimeStyle,
         },
         _ => TextCell(ExportColumns.Text(value), 0),
     };
