@@ -45,6 +45,7 @@
       return row;
     }));
     $('[data-field="failed-block"]').hidden = result.failed.length === 0;
+    $('[data-field="failed-heading"]').textContent = dry ? 'Rows that will be skipped' : 'Rows that were skipped';
     commit.hidden = !dry || result.created === 0;
     commit.textContent = `Import ${result.created} ${result.created === 1 ? 'entry' : 'entries'}`;
     $('[data-import="cancel"]').textContent = dry ? 'Cancel' : 'Import another file';
