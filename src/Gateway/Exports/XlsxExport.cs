@@ -96,11 +96,15 @@ public static class XlsxExport
         (CellKind.Boolean, bool flag) => new Cell { CellValue = new CellValue(flag ? "1" : "0"), DataType = CellValues.Boolean },
         (CellKind.Day, DateOnly day) => new Cell
         {
-            CellValue = new CellValue(day.ToDateTime(TimeOnly.MinValue).ToOADate()), DataType = CellValues.Number, StyleIndex = DayStyle,
+            CellValue = new CellValue(day.ToDateTime(TimeOnly.MinValue).ToOADate()),
+            DataType = CellValues.Number,
+            StyleIndex = DayStyle,
         },
         (CellKind.Time, DateTimeOffset at) => new Cell
         {
-            CellValue = new CellValue(at.DateTime.ToOADate()), DataType = CellValues.Number, StyleIndex = TimeStyle,
+            CellValue = new CellValue(at.DateTime.ToOADate()),
+            DataType = CellValues.Number,
+            StyleIndex = TimeStyle,
         },
         _ => TextCell(ExportColumns.Text(value), 0),
     };

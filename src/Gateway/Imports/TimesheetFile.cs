@@ -33,20 +33,40 @@ public static partial class TimesheetFile
     {
         ["toggl"] = new()
         {
-            [Field.Client] = ["Client"], [Field.Project] = ["Project"], [Field.Description] = ["Description"], [Field.Billable] = ["Billable"],
-            [Field.StartDate] = ["Start date"], [Field.StartTime] = ["Start time"], [Field.EndDate] = ["End date"], [Field.EndTime] = ["End time"],
-            [Field.Duration] = ["Duration"], [Field.Tags] = ["Tags"],
+            [Field.Client] = ["Client"],
+            [Field.Project] = ["Project"],
+            [Field.Description] = ["Description"],
+            [Field.Billable] = ["Billable"],
+            [Field.StartDate] = ["Start date"],
+            [Field.StartTime] = ["Start time"],
+            [Field.EndDate] = ["End date"],
+            [Field.EndTime] = ["End time"],
+            [Field.Duration] = ["Duration"],
+            [Field.Tags] = ["Tags"],
         },
         ["clockify"] = new()
         {
-            [Field.Client] = ["Client"], [Field.Project] = ["Project"], [Field.Description] = ["Description"], [Field.Billable] = ["Billable"],
-            [Field.StartDate] = ["Start Date"], [Field.StartTime] = ["Start Time"], [Field.EndDate] = ["End Date"], [Field.EndTime] = ["End Time"],
-            [Field.Duration] = ["Duration (h)", "Duration (decimal)"], [Field.Tags] = ["Tags"],
+            [Field.Client] = ["Client"],
+            [Field.Project] = ["Project"],
+            [Field.Description] = ["Description"],
+            [Field.Billable] = ["Billable"],
+            [Field.StartDate] = ["Start Date"],
+            [Field.StartTime] = ["Start Time"],
+            [Field.EndDate] = ["End Date"],
+            [Field.EndTime] = ["End Time"],
+            [Field.Duration] = ["Duration (h)", "Duration (decimal)"],
+            [Field.Tags] = ["Tags"],
         },
         ["harvest"] = new()
         {
-            [Field.Client] = ["Client"], [Field.Project] = ["Project"], [Field.Description] = ["Notes"], [Field.Billable] = ["Billable?"],
-            [Field.StartDate] = ["Date"], [Field.Duration] = ["Hours"], [Field.Rate] = ["Billable Rate"], [Field.Currency] = ["Currency"],
+            [Field.Client] = ["Client"],
+            [Field.Project] = ["Project"],
+            [Field.Description] = ["Notes"],
+            [Field.Billable] = ["Billable?"],
+            [Field.StartDate] = ["Date"],
+            [Field.Duration] = ["Hours"],
+            [Field.Rate] = ["Billable Rate"],
+            [Field.Currency] = ["Currency"],
         },
     };
 
