@@ -1,6 +1,7 @@
 -- R30: imports. Every imported entry carries the fingerprint of the row it came from, unique within its org, so a file
--- imported twice creates nothing the second time; `imports` keeps what each committed import did.
-CREATE TABLE imports (
+-- imported twice creates nothing the second time; `imports` keeps what each committed import did. Written to run again
+-- harmlessly (IF NOT EXISTS): a test re-runs the migrations from 0011 on a database that has this one already.
+CREATE TABLE IF NOT EXISTS imports (
     org_id           uuid NOT NULL REFERENCES orgs (id),
     id               uuid NOT NULL,
     user_id          uuid NOT NULL,
@@ -16,7 +17,7 @@ CREATE TABLE imports (
 );
 
 ALTER TABLE time_entries
-    ADD COLUMN import_id          uuid,
-    ADD COLUMN import_fingerprint text;
+    ADD COLUMN IF NOT EXISTS import_id          uuid,
+    ADD COLUMN IF NOT EXISTS import_fingerprint text;
 
-CREATE UNIQUE INDEX time_entries_import_fingerprint ON time_entries (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS time_entries_import_fingerprint ON time_entries (org_id, import_fingerprint) WHERE import_fingerprint IS NOT NULL;
