@@ -30,6 +30,17 @@ hd_ensure_browser() {
   [ -x /usr/bin/chromium ] || { echo "Chromium installation failed" >&2; return 1; }
 }
 
+# LibreOffice Calc without a GUI: the export tests open the XLSX Hourdini writes with it (R29).
+hd_ensure_libreoffice() {
+  if command -v libreoffice >/dev/null 2>&1; then return 0; fi
+  echo "==> installing LibreOffice Calc (for the export tests) with apt-get" >&2
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null
+  command -v libreoffice >/dev/null 2>&1 || { echo "LibreOffice installation failed" >&2; return 1; }
+}
+
 # Runs a PostgreSQL tool as the cluster's owner (PostgreSQL refuses to run as root).
 hd_pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the tests: installs PostgreSQL when missing (the tests start their own
 # throw-away cluster from it; HOURDINI_TEST_PG names an existing server instead) and Debian's
-# Chromium for the browser tests (screenshots land in artifacts/screenshots), then runs
+# Chromium for the browser tests (screenshots land in artifacts/screenshots) and LibreOffice Calc for the export
+# tests, then runs
 # `dotnet test Hourdini.sln`, then the benchmark's smoke run (deploy/bench.sh --smoke: a few seconds of
 # load with the ceilings and the database verification, so none of it can rot), then the fault and fuzz
 # suite's short version (deploy/reliability.sh --smoke: three nodes behind nginx, a node killed, PostgreSQL
@@ -12,6 +13,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 hd_ensure_dotnet
 if [ -z "${HOURDINI_TEST_PG:-}" ]; then hd_ensure_postgres; fi
 hd_ensure_browser
+hd_ensure_libreoffice
 
 cd "$root"
 log=$(mktemp)

@@ -24,12 +24,16 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
 
     public Task<JsonElement> PatchAsync(string path, object? body, CancellationToken ct) => SendAsync(HttpMethod.Patch, path, body, ct);
 
+    /// <summary>Posts a CSV file as the body (<c>text/csv</c>).</summary>
+    public Task<JsonElement> PostCsvAsync(string path, string csv, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, path, new StringContent(csv, new System.Text.UTF8Encoding(false), "text/csv"), ct);
+
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
-            request.Content = JsonContent.Create(body);
+            request.Content = body as HttpContent ?? JsonContent.Create(body);
         }
 
         HttpResponseMessage response;

@@ -11,5 +11,6 @@ root.Subcommands.Add(LoginCommand.Create(common));
 root.Subcommands.Add(TimerCommands.Create(common));
 root.Subcommands.Add(SessionCommands.Create(common));
 root.Subcommands.Add(EntriesCommand.Create(common));
+root.Subcommands.Add(ImportCommand.Create(common));
 root.Subcommands.Add(McpCommand.Create(common));
 return await root.Parse(args).InvokeAsync();

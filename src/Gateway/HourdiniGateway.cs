@@ -52,6 +52,8 @@ public static class HourdiniGateway
         api.MapTimer();
         api.MapSessions();
         api.MapTimeEntries();
+        api.MapExports();
+        api.MapImports();
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();

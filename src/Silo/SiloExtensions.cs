@@ -67,6 +67,8 @@ public static class SiloExtensions
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<TrackingQueries>();
         services.AddSingleton<EntryStore>();
+        services.AddSingleton<EntryExport>();
+        services.AddSingleton<Storage.Imports.ImportStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();

@@ -239,7 +239,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
         });
 
     /// <summary>An entry row; only a session's entry keeps a split of its own (R25), any other is all hands-on.</summary>
-    private static TimeEntry Read(NpgsqlDataReader r) => new(
+    internal static TimeEntry Read(NpgsqlDataReader r) => new(
         r.Get<Guid>("id"), r.Get<Guid>("org_id"), r.Get<Guid>("user_id"), r.Get<Guid>("project_id"), r.Get<Guid?>("agent_id"),
         r.Get<Guid?>("session_id"), r.Get<string>("source")!, r.Get<string>("description")!, r.Get<DateTimeOffset>("started_at"),
         r.Get<DateTimeOffset>("ended_at"), r.Get<long>("duration_seconds"), r.Get<bool>("billable"), r.Get<decimal>("rate"),
