@@ -52,6 +52,7 @@ public static class HourdiniGateway
         api.MapTimer();
         api.MapSessions();
         api.MapTimeEntries();
+        api.MapReports();
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();

@@ -15,6 +15,7 @@ using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;
 using Hourdini.Silo.Storage.Idempotency;
+using Hourdini.Silo.Storage.Reports;
 using Hourdini.Silo.Storage.Tracking;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,6 +68,7 @@ public static class SiloExtensions
         services.AddSingleton<CatalogStore>();
         services.AddSingleton<TrackingQueries>();
         services.AddSingleton<EntryStore>();
+        services.AddSingleton<ReportStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();
