@@ -3,7 +3,7 @@ using Hourdini.Cli;
 using Hourdini.Cli.Commands;
 
 // hourdini: the everyday calls from a terminal, and an MCP stdio bridge for desktop agents.
-var root = new RootCommand("Hourdini from the terminal: timers, sessions and entries, and an MCP bridge for desktop agents.");
+var root = new RootCommand("Hourdini from the terminal: timers, sessions, entries and reports, and an MCP bridge for desktop agents.");
 var common = new CommonOptions();
 root.Options.Add(common.Url);
 root.Options.Add(common.Json);
@@ -12,5 +12,6 @@ root.Subcommands.Add(TimerCommands.Create(common));
 root.Subcommands.Add(SessionCommands.Create(common));
 root.Subcommands.Add(EntriesCommand.Create(common));
 root.Subcommands.Add(ImportCommand.Create(common));
+root.Subcommands.Add(ReportCommand.Create(common));
 root.Subcommands.Add(McpCommand.Create(common));
 return await root.Parse(args).InvokeAsync();

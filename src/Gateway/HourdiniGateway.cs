@@ -54,6 +54,7 @@ public static class HourdiniGateway
         api.MapTimeEntries();
         api.MapExports();
         api.MapImports();
+        api.MapReports();
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();

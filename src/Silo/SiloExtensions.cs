@@ -15,6 +15,7 @@ using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;
 using Hourdini.Silo.Storage.Idempotency;
+using Hourdini.Silo.Storage.Reports;
 using Hourdini.Silo.Storage.Tracking;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,6 +70,7 @@ public static class SiloExtensions
         services.AddSingleton<EntryStore>();
         services.AddSingleton<EntryExport>();
         services.AddSingleton<Storage.Imports.ImportStore>();
+        services.AddSingleton<ReportStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();

@@ -95,6 +95,7 @@ public class AgentScopeTests(HourdiniServer server) : IClassFixture<HourdiniServ
             (HttpMethod.Get, "/api/v1/me/orgs", null),
             (HttpMethod.Get, $"/api/v1/time-entries/{entry}", null), // its person's own entry
             (HttpMethod.Get, "/api/v1/time-entries/summary", null),
+            (HttpMethod.Get, "/api/v1/reports/summary?from=2026-11-01&to=2026-11-30", null),
             (HttpMethod.Post, "/api/v1/time-entries", manual),
             (HttpMethod.Patch, $"/api/v1/time-entries/{entry}", new { description = "changed" }),
             (HttpMethod.Delete, $"/api/v1/time-entries/{entry}", null),

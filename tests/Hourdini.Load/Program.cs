@@ -10,6 +10,7 @@ using Hourdini.Load;
 //   report         the table (and chart) from a folder of results, with ratios to the ceilings
 //   faults         the fault scenarios against a deploy/cluster.sh cluster (docs/RELIABILITY.md)
 //   fuzz           the bounded fuzzer: hostile input on every route (docs/RELIABILITY.md)
+//   reports        a year of entries in one org (COPY), then GET /reports/summary timed per grouping (docs/BENCHMARKS.md)
 var command = args.FirstOrDefault() ?? "help";
 var options = Arguments.Parse(args.Skip(1));
 using var cancel = new CancellationTokenSource();
@@ -38,6 +39,9 @@ switch (command)
 
             return result.Missing == 0 && result.UnexpectedErrors <= options.Int("allowed-errors", 0) ? 0 : 1;
         }
+
+    case "reports":
+        return await ReportsBench.RunAsync(options, Console.Out, cancel.Token);
 
     case "suite":
         return await Bench.SuiteAsync(options, Console.Out, cancel.Token);

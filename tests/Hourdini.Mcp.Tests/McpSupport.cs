@@ -14,7 +14,7 @@ public static class McpSupport
     public static readonly string[] ToolNames =
     [
         "session_start", "session_beat", "session_log", "session_end", "session_get", "pull_updates",
-        "timer_start", "timer_stop", "timer_get", "log_time", "list_projects", "list_entries",
+        "timer_start", "timer_stop", "timer_get", "log_time", "list_projects", "list_entries", "report_summary",
     ];
 
     public static Task<McpClient> ConnectHttpAsync(Uri server, string token) =>

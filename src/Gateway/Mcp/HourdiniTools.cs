@@ -8,6 +8,7 @@ using Hourdini.Grains.Common;
 using Hourdini.Grains.Sessions;
 using Hourdini.Silo.Storage.Catalog;
 using Hourdini.Silo.Storage.Entries;
+using Hourdini.Silo.Storage.Reports;
 using Hourdini.Silo.Storage.Tracking;
 using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
@@ -178,6 +179,18 @@ public sealed class HourdiniTools(HttpContext http)
                 limit is null ? null : (int)Math.Clamp(limit.Value, int.MinValue, int.MaxValue)),
             http,
             Service<EntryStore>()));
+
+    [McpServerTool(Name = "report_summary", Title = "Report time by client, project, agent, day…", ReadOnly = true)]
+    [Description(
+        "Sum the time entries that started in a period, grouped by client, project, agent, source, user, day or ISO week (in a time zone), " +
+        "with hands-on (active) and agent seconds apart, billable seconds and amounts per currency (never converted). An owner sees the whole org, " +
+        "a member their own entries, a viewer the clients granted to them. Personal tokens only. Returns {group_by, tz, groups, totals}.")]
+    public Task<CallToolResult> ReportSummary(
+        [Description("The period's start: a date, e.g. \"2026-12-01\" (the whole day in tz), or an RFC 3339 time.")] string from,
+        [Description("The period's end: a date (included) or an RFC 3339 time (excluded); at most 366 days after from.")] string to,
+        [Description("\"client\", \"project\" (default), \"agent\", \"source\", \"user\", \"day\" or \"week\" (ISO, Monday first).")] string? group_by = null,
+        [Description("IANA time zone for dates, days and weeks, e.g. \"Europe/Berlin\"; default UTC.")] string? tz = null) =>
+        Run(() => Reports.SummaryAsync(new Reports.SummaryRequest(from, to, group_by, tz), http, Service<ReportStore>()));
 
     /// <summary>A project argument is an id when it parses as one, otherwise (part of) a name.</summary>
     private static (string? Id, string? Name) Project(string project) =>
