@@ -24,9 +24,9 @@ public sealed class ClarityTests(Browser browser) : IClassFixture<Browser>
         await api.BeatAsync(session, "idle");
 
         await page.GotoAsync("/entries");
-        var duration = page.Locator("li.entry").Filter(new() { HasText = "euro work" }).Locator(".entry-duration");
-        await Expect(duration).ToHaveTextAsync("0:10:00EUR");
-        await Expect(duration).Not.ToContainTextAsync("$");
+        var row = page.Locator("li.entry").Filter(new() { HasText = "euro work" });
+        await Expect(row.Locator(".billable-mark")).ToHaveTextAsync("EUR");
+        await Expect(row).Not.ToContainTextAsync("$");
 
         await page.GotoAsync($"/sessions/{session}");
         var idle = page.Locator(".badge.kind-idle").First;
