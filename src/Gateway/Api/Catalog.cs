@@ -20,9 +20,10 @@ public static class Catalog
 
     public sealed record ClientPatchRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
 
-    public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime);
+    public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime, decimal? AgentRate);
 
-    public sealed record ProjectPatchRequest(string? Name, decimal? Rate, bool? ClearRate, bool? BillAgentTime, bool? Archived);
+    public sealed record ProjectPatchRequest(
+        string? Name, decimal? Rate, bool? ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate, bool? ClearAgentRate);
 
     public static void MapCatalog(this RouteGroupBuilder api)
     {
@@ -96,7 +97,8 @@ public static class Catalog
             var clientId = Validate.Id(Validate.Text(body.ClientId, "client_id", 100), "Client");
             var name = Validate.Text(body.Name, "name", 200);
             var rate = body.Rate is null ? (decimal?)null : Validate.Money(body.Rate, "rate");
-            var project = await catalog.CreateProjectAsync(caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted)
+            var agentRate = body.AgentRate is null ? (decimal?)null : Validate.Money(body.AgentRate, "agent_rate");
+            var project = await catalog.CreateProjectAsync(caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted, agentRate)
                 ?? throw Refusal.NotFound("Client");
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
         });
@@ -124,7 +126,9 @@ public static class Catalog
                 body.Rate is null ? null : Validate.Money(body.Rate, "rate"),
                 body.ClearRate ?? false,
                 body.BillAgentTime,
-                body.Archived);
+                body.Archived,
+                body.AgentRate is null ? null : Validate.Money(body.AgentRate, "agent_rate"),
+                body.ClearAgentRate ?? false);
             var project = await catalog.UpdateProjectAsync(caller.OrgId, Validate.Id(id, "Project"), patch, context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
@@ -188,6 +192,7 @@ public static class Catalog
         effective_rate = p.EffectiveRate,
         currency = p.Currency,
         bill_agent_time = p.BillAgentTime,
+        agent_rate = p.AgentRate,
         archived = p.Archived,
         created_at = p.CreatedAt,
     };

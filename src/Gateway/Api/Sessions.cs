@@ -272,6 +272,7 @@ public static class Sessions
             tasks_completed = s.TasksCompleted.Count,
             metadata = JsonDocument.Parse(s.Metadata).RootElement,
             rate = s.Rate,
+            agent_rate = s.AgentRate,
             currency = s.Currency,
             entry_id = s.EntryId,
         };

@@ -19,10 +19,11 @@ public sealed record Project(
     DateTimeOffset CreatedAt,
     string Currency,
     decimal ClientDefaultRate,
-    bool ClientArchived)
+    bool ClientArchived,
+    decimal? AgentRate = null)
 {
-    /// <summary>R19: what work started now on this project is billed at.</summary>
-    public ProjectTerms Terms => new(Id, ProjectTerms.EffectiveRate(Rate, ClientDefaultRate), Currency, BillAgentTime);
+    /// <summary>R19, R26: what work started now on this project is billed at.</summary>
+    public ProjectTerms Terms => new(Id, ProjectTerms.EffectiveRate(Rate, ClientDefaultRate), Currency, BillAgentTime, AgentRate);
 
     public decimal EffectiveRate => Terms.Rate;
 }

@@ -46,6 +46,7 @@ public sealed class SessionGrain(
             Description = start.Description,
             Status = SessionStatus.Started,
             BillAgentTime = start.Project.BillAgentTime,
+            AgentRate = start.Project.AgentRate,
             Rate = start.Project.Rate,
             Currency = start.Project.Currency,
             StartedAt = start.At,
@@ -213,6 +214,7 @@ public sealed class SessionGrain(
                 Currency: current.Currency,
                 Tags: [],
                 CreatedAt: stoppedAt,
+                AgentRate: current.AgentRate,
                 Split: new EntrySplit(
                     totals.ActiveSeconds,
                     current.BillAgentTime ? billable - totals.ActiveSeconds : totals.AgentSeconds,

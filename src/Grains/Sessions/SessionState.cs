@@ -84,6 +84,10 @@ public sealed record SessionState
     [Id(19)]
     public DateTimeOffset? LastHeardAt { get; init; }
 
+    /// <summary>R26: the project's agent rate when the session started, snapshotted with <see cref="BillAgentTime"/>.</summary>
+    [Id(20)]
+    public decimal? AgentRate { get; init; }
+
     public bool IsStopped => Status == SessionStatus.Stopped;
 
     public BeatTotals TotalsAt(DateTimeOffset now) => Timeline.Totals(Beats, StoppedAt ?? now);

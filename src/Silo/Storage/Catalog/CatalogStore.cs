@@ -7,13 +7,13 @@ namespace Hourdini.Silo.Storage.Catalog;
 
 public sealed record ClientPatch(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
 
-public sealed record ProjectPatch(string? Name, decimal? Rate, bool ClearRate, bool? BillAgentTime, bool? Archived);
+public sealed record ProjectPatch(string? Name, decimal? Rate, bool ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate = null, bool ClearAgentRate = false);
 
 /// <summary>Clients and projects of an org. A viewer (<c>viewerId</c> set) sees only clients granted to them.</summary>
 public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock)
 {
     private const string ProjectColumns = """
-        p.id, p.client_id, p.name, p.rate, p.bill_agent_time, p.archived, p.created_at,
+        p.id, p.client_id, p.name, p.rate, p.bill_agent_time, p.archived, p.created_at, p.agent_rate,
         c.currency, c.default_rate, c.archived AS client_archived
         """;
 
@@ -107,7 +107,8 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
         });
 
     /// <remarks>The id derives from the request's <c>Idempotency-Key</c>, as a client's does.</remarks>
-    public Task<Project?> CreateProjectAsync(Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct) =>
+    public Task<Project?> CreateProjectAsync(
+        Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct, decimal? agentRate = null) =>
         Db.RunAsync(async () =>
         {
             var now = clock.UtcNowMs();
@@ -121,12 +122,12 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             await using var reader = await connection.QueryAsync(
                 $"""
                 WITH p AS (
-                    INSERT INTO projects (org_id, id, client_id, name, rate, bill_agent_time, created_at)
-                    SELECT $1, $2, c.id, $4, $5, $6, $7 FROM clients c WHERE c.org_id = $1 AND c.id = $3
+                    INSERT INTO projects (org_id, id, client_id, name, rate, bill_agent_time, created_at, agent_rate)
+                    SELECT $1, $2, c.id, $4, $5, $6, $7, $8 FROM clients c WHERE c.org_id = $1 AND c.id = $3
                     RETURNING *)
                 SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
                 """,
-                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, now);
+                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, now, Db.Nullable(agentRate, NpgsqlDbType.Numeric));
             return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
         });
 
@@ -171,13 +172,14 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
                 WITH p AS (
                     UPDATE projects SET name = coalesce($3, name),
                         rate = CASE WHEN $4 THEN NULL ELSE coalesce($5, rate) END,
-                        bill_agent_time = coalesce($6, bill_agent_time), archived = coalesce($7, archived)
+                        bill_agent_time = coalesce($6, bill_agent_time), archived = coalesce($7, archived),
+                        agent_rate = CASE WHEN $8 THEN NULL ELSE coalesce($9, agent_rate) END
                     WHERE org_id = $1 AND id = $2 RETURNING *)
                 SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
                 """,
                 ct, orgId, projectId, Db.Nullable(patch.Name, NpgsqlDbType.Text), patch.ClearRate,
                 Db.Nullable(patch.Rate, NpgsqlDbType.Numeric), Db.Nullable(patch.BillAgentTime, NpgsqlDbType.Boolean),
-                Db.Nullable(patch.Archived, NpgsqlDbType.Boolean));
+                Db.Nullable(patch.Archived, NpgsqlDbType.Boolean), patch.ClearAgentRate, Db.Nullable(patch.AgentRate, NpgsqlDbType.Numeric));
             return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
         });
 
@@ -229,5 +231,5 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
     private static Project ReadProject(NpgsqlDataReader r) => new(
         r.Get<Guid>("id"), r.Get<Guid>("client_id"), r.Get<string>("name")!, r.Get<decimal?>("rate"), r.Get<bool>("bill_agent_time"),
         r.Get<bool>("archived"), r.Get<DateTimeOffset>("created_at"), r.Get<string>("currency")!, r.Get<decimal>("default_rate"),
-        r.Get<bool>("client_archived"));
+        r.Get<bool>("client_archived"), r.Get<decimal?>("agent_rate"));
 }

@@ -57,6 +57,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource)
                     Description = reader.Get<string>("description")!,
                     Status = reader.Get<string>("status")!,
                     BillAgentTime = reader.Get<bool>("bill_agent_time"),
+                    AgentRate = reader.Get<decimal?>("agent_rate"),
                     Rate = reader.Get<decimal>("rate"),
                     Currency = reader.Get<string>("currency")!,
                     StartedAt = reader.Get<DateTimeOffset>("started_at"),
@@ -105,7 +106,7 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource)
         {
             var insert = Db.Command(
                 InsertText, state.OrgId, state.Id, state.UserId, Db.Nullable(state.AgentId, NpgsqlDbType.Uuid), state.ProjectId,
-                state.BillAgentTime, state.Rate, state.Currency, state.StartedAt);
+                state.BillAgentTime, state.Rate, state.Currency, state.StartedAt, Db.Nullable(state.AgentRate, NpgsqlDbType.Numeric));
             foreach (var column in Columns)
             {
                 insert.Parameters.Add(column.Parameter(state));
@@ -168,9 +169,9 @@ public sealed class SessionStateStorage(NpgsqlDataSource dataSource)
     ];
 
     private static readonly string InsertText = $"""
-        INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, bill_agent_time, rate, currency, started_at, version,
+        INSERT INTO sessions (org_id, id, user_id, agent_id, project_id, bill_agent_time, rate, currency, started_at, agent_rate, version,
             {string.Join(", ", Columns.Select(c => c.Name))})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, {string.Join(", ", Columns.Select((_, i) => $"${10 + i}"))})
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, {string.Join(", ", Columns.Select((_, i) => $"${11 + i}"))})
         """;
 
     /// <summary>One statement text per set of changed columns, made the first time that set is written.</summary>
