@@ -55,6 +55,7 @@ public static class HourdiniGateway
         api.MapExports();
         api.MapImports();
         api.MapReports();
+        api.MapBudgets();
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();

@@ -71,7 +71,11 @@ public static class Agents
         var caller = context.Caller();
         var agentId = OwnAgent(caller, id);
         var updates = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).PullUpdatesAsync(agentId));
-        return new Answer(UpdatesView(updates));
+
+        // R32: the budget of the project the agent works on now (its open session's), or null.
+        var budgets = context.RequestServices.GetRequiredService<Silo.Storage.Budgets.BudgetStore>();
+        var budget = await Budgets.ForProjectAsync(context, caller.OrgId, await budgets.OpenSessionProjectAsync(caller.OrgId, agentId, context.RequestAborted));
+        return new Answer(new { tasks = updates.Tasks.Select(Tasks.View), messages = updates.Messages.Select(MessageView), budget });
     }
 
     /// <summary>An agent reads only its own inbox; any other id is unknown to it.</summary>

@@ -1,0 +1,76 @@
+using System.Globalization;
+using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Http;
+using Hourdini.Grains.Common;
+using Hourdini.Silo.Storage.Budgets;
+using Hourdini.Silo.Storage.Catalog;
+
+namespace Hourdini.Gateway.Api;
+
+/// <summary>R32: a project's budget (API.md "Budgets"): set, read with what is used, removed.</summary>
+public static class Budgets
+{
+    public sealed record BudgetRequest(string? Kind, decimal? Limit, int? WarnPercent, int? CriticalPercent);
+
+    public static void MapBudgets(this RouteGroupBuilder api)
+    {
+        var budget = api.MapGroup("/projects/{id}/budget").RequireAuthorization();
+        budget.MapPut("", async (string id, BudgetRequest body, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var project = await VisibleProjectAsync(id, context, catalog);
+            var kind = body.Kind is "hours" or "money" ? body.Kind : throw Refusal.Invalid("kind must be \"hours\" or \"money\".");
+            var limit = Validate.Money(body.Limit, "limit");
+            var warn = body.WarnPercent ?? 80;
+            var critical = body.CriticalPercent ?? 100;
+            if (limit <= 0 || warn is < 1 or > 1000 || critical is < 1 or > 1000 || warn > critical)
+            {
+                throw Refusal.Invalid("limit must be above 0; warn_percent and critical_percent between 1 and 1000, warn_percent not above critical_percent.");
+            }
+
+            await budgets.SetAsync(caller.OrgId, project, kind, limit, warn, critical, context.RequestAborted);
+            return Results.Ok(new { budget = View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted)) });
+        });
+        budget.MapGet("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
+        {
+            var project = await VisibleProjectAsync(id, context, catalog);
+            return Results.Ok(new { budget = View(await budgets.StatusAsync(context.Caller().OrgId, project, context.RequestAborted)) });
+        });
+        budget.MapDelete("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
+        {
+            var caller = context.Caller().EnsureCanWrite();
+            var project = await VisibleProjectAsync(id, context, catalog);
+            return await budgets.DeleteAsync(caller.OrgId, project, context.RequestAborted) ? Results.NoContent() : throw Refusal.NotFound("Budget");
+        });
+    }
+
+    /// <summary>What an agent's session start and pull carry about its project's budget (R32): its status, or null.</summary>
+    public static async Task<object?> ForProjectAsync(HttpContext context, Guid orgId, Guid? projectId)
+    {
+        if (projectId is not { } project)
+        {
+            return null;
+        }
+
+        var budgets = context.RequestServices.GetRequiredService<BudgetStore>();
+        return View(await budgets.StatusAsync(orgId, project, context.RequestAborted));
+    }
+
+    public static object? View(BudgetStatus? status) => status is null ? null : new
+    {
+        kind = status.Budget.Kind,
+        limit = status.Budget.Limit,
+        warn_percent = status.Budget.WarnPercent,
+        critical_percent = status.Budget.CriticalPercent,
+        used = status.Used.ToString("0.00", CultureInfo.InvariantCulture),
+        used_percent = status.UsedPercent,
+        status = status.Status,
+    };
+
+    private static async Task<Guid> VisibleProjectAsync(string id, HttpContext context, CatalogStore catalog)
+    {
+        var caller = context.Caller();
+        var project = await catalog.GetProjectAsync(caller.OrgId, Validate.Id(id, "Project"), caller.ViewerScope(), context.RequestAborted);
+        return project?.Id ?? throw Refusal.NotFound("Project");
+    }
+}

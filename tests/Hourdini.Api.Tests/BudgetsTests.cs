@@ -1,0 +1,93 @@
+using System.Net;
+using System.Text.Json;
+using Hourdini.Testing;
+using Npgsql;
+
+namespace Hourdini.Api.Tests;
+
+/// <summary>
+/// R32: a project's budget in hours or money with warning and critical thresholds; usage counts billable entries and
+/// the live billable time of open sessions; each threshold crossed is recorded once; agents see their project's budget
+/// when they start a session and when they pull updates.
+/// </summary>
+public sealed class BudgetsTests(HourdiniServer server) : IClassFixture<HourdiniServer>
+{
+    [Fact]
+    public async Task An_hours_budget_counts_billable_entries_and_records_each_threshold_once()
+    {
+        var (pat, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(), "Budgeted");
+        var path = $"/api/v1/projects/{project}/budget";
+        var set = (await pat.SendAsync(HttpMethod.Put, path, new { kind = "hours", limit = 1 })).Expect(HttpStatusCode.OK)["budget"];
+        Assert.Equal(("hours", 80, 100, "0.00", "ok"), (set.Str("kind"), set.GetProperty("warn_percent").GetInt32(), set.GetProperty("critical_percent").GetInt32(), set.Str("used"), set.Str("status")));
+
+        await EntryAsync(pat, project, 3000, billable: true);
+        await EntryAsync(pat, project, 3600, billable: false); // not billable: does not count
+        var warn = (await pat.GetAsync(path)).Expect(HttpStatusCode.OK)["budget"];
+        Assert.Equal(("0.83", 83.3m, "warn"), (warn.Str("used"), warn.GetProperty("used_percent").GetDecimal(), warn.Str("status")));
+        (await pat.GetAsync(path)).Expect(HttpStatusCode.OK);
+        Assert.Equal(1L, await CrossingsAsync(project, "warn"));
+
+        await EntryAsync(pat, project, 900, billable: true);
+        Assert.Equal("critical", (await pat.GetAsync(path)).Expect(HttpStatusCode.OK)["budget"].Str("status"));
+        (await pat.GetAsync(path)).Expect(HttpStatusCode.OK);
+        Assert.Equal((1L, 1L), (await CrossingsAsync(project, "warn"), await CrossingsAsync(project, "critical")));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await pat.SendAsync(HttpMethod.Delete, path)).Status);
+        Assert.Equal(JsonValueKind.Null, (await pat.GetAsync(path)).Expect(HttpStatusCode.OK)["budget"].ValueKind);
+    }
+
+    [Fact]
+    public async Task A_money_budget_counts_an_open_sessions_live_time_and_the_agent_sees_it_at_start_and_pull()
+    {
+        var (pat, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(rate: 3600m), "Live", billAgentTime: true);
+        (await pat.SendAsync(HttpMethod.Put, $"/api/v1/projects/{project}/budget", new { kind = "money", limit = 10, warn_percent = 50, critical_percent = 90 }))
+            .Expect(HttpStatusCode.OK);
+        var (_, agent) = await pat.CreateAgentAsync();
+
+        var started = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created);
+        Assert.Equal("money", started["budget"].Str("kind"));
+        await Task.Delay(1500); // an agent beat at 1 per second (3600/h): about 1.50 of 10
+
+        var pulled = (await agent.GetAsync($"/api/v1/agents/{started["session"].Str("agent_id")}/updates")).Expect(HttpStatusCode.OK);
+        var used = decimal.Parse(pulled["budget"].Str("used"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(used, 1.4m, 5m);
+        Assert.Equal("ok", pulled["budget"].Str("status"));
+    }
+
+    [Fact]
+    public async Task Without_a_budget_an_agent_sees_null_and_bad_budgets_are_refused()
+    {
+        var (pat, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(), "Free");
+        var (_, agent) = await pat.CreateAgentAsync();
+        var started = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created);
+        Assert.Equal(JsonValueKind.Null, started["budget"].ValueKind);
+
+        var path = $"/api/v1/projects/{project}/budget";
+        foreach (var bad in new object[]
+        {
+            new { kind = "days", limit = 1 }, new { kind = "hours", limit = 0 }, new { kind = "hours", limit = 10, warn_percent = 90, critical_percent = 80 },
+            new { kind = "money", limit = 1.234 },
+        })
+        {
+            (await pat.SendAsync(HttpMethod.Put, path, bad)).ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+        }
+
+        (await agent.GetAsync(path)).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed"); // R22: through its work only
+        (await pat.SendAsync(HttpMethod.Put, $"/api/v1/projects/{Guid.NewGuid()}/budget", new { kind = "hours", limit = 1 }))
+            .ExpectProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    private static async Task EntryAsync(ApiClient pat, string project, int seconds, bool billable) =>
+        (await pat.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-01-05T09:00:00Z", duration_seconds = seconds, billable }))
+            .Expect(HttpStatusCode.Created);
+
+    private async Task<long> CrossingsAsync(string project, string threshold)
+    {
+        await using var connection = await server.OpenDatabaseAsync();
+        await using var command = new NpgsqlCommand($"SELECT count(*) FROM budget_crossings WHERE project_id = '{project}' AND threshold = '{threshold}'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
