@@ -28,8 +28,12 @@ public sealed partial record Shell(
     IReadOnlyList<Client> Clients,
     IReadOnlyDictionary<Guid, string> AgentNames,
     TimeZoneInfo Zone,
-    DateTimeOffset Now)
+    DateTimeOffset Now,
+    IReadOnlyList<Silo.Storage.Budgets.BudgetStatus> Budgets)
 {
+    /// <summary>R32: the project's budget status, if it has a budget.</summary>
+    public Silo.Storage.Budgets.BudgetStatus? BudgetOf(Guid projectId) => Budgets.FirstOrDefault(b => b.Budget.ProjectId == projectId);
+
     public bool CanWrite => Caller.Role.CanWrite();
 
     /// <summary>Projects work can be started on: neither it nor its client archived.</summary>
@@ -65,10 +69,13 @@ public sealed partial record Shell(
         var projects = await catalog.ListProjectsAsync(caller.OrgId, null, includeArchived: true, caller.ViewerScope(), ct);
         var clients = await catalog.ListClientsAsync(caller.OrgId, caller.ViewerScope(), ct);
         var agentNames = (await agents.ListAsync(caller.OrgId, caller.ViewerScope(), ct)).ToDictionary(a => a.Id, a => a.Name);
+        var visible = projects.Select(p => p.Id).ToHashSet();
+        var budgets = (await services.GetRequiredService<Silo.Storage.Budgets.BudgetStore>().StatusesAsync(caller.OrgId, null, ct))
+            .Where(b => visible.Contains(b.Budget.ProjectId)).ToList();
         return new Shell(
             caller, membership.User, membership.Org, orgs, state.Timer, state.FocusedSessionId,
             open.OrderBy(s => s.StartedAt).ToList(), projects, clients, agentNames,
-            ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow());
+            ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow(), budgets);
     }
 
     /// <summary>The instant <paramref name="day"/> begins in the viewer's time zone.</summary>
