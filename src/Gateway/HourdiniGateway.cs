@@ -2,6 +2,7 @@ using Hourdini.Gateway.Api;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Gateway.Mcp;
+using Hourdini.Gateway.Observability;
 using Hourdini.Gateway.Protection;
 using Hourdini.Gateway.Web;
 using Hourdini.Silo;
@@ -31,9 +32,11 @@ public static class HourdiniGateway
         builder.Services.AddHourdiniMcp();
         builder.Services.AddHourdiniWeb();
         builder.AddHourdiniProtection();
+        builder.AddHourdiniMetrics();
 
         var app = builder.Build();
         app.UseTrustedProxies();
+        app.MapHourdiniMetrics();
         app.UseSecurityHeaders();
         app.UseHourdiniProblems();
         app.UseAuthentication();

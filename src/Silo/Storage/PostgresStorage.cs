@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using Orleans.Storage;
 
@@ -133,9 +134,20 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
 
     private async Task CommitGroupAsync(List<PendingWrite> group)
     {
+        var started = StorageMetrics.Now();
+        if (StorageMetrics.GroupWait.Enabled)
+        {
+            foreach (var pending in group)
+            {
+                StorageMetrics.GroupWait.Record(Stopwatch.GetElapsedTime(pending.Queued, started).TotalMilliseconds);
+            }
+        }
+
+        StorageMetrics.GroupSize.Record(group.Count);
         try
         {
             await ExecuteAsync(group.SelectMany(pending => pending.Commands(fresh: false)));
+            StorageMetrics.GroupCommit.Record(StorageMetrics.MillisecondsSince(started));
             foreach (var pending in group)
             {
                 pending.Done.TrySetResult();
@@ -204,6 +216,9 @@ public sealed class PostgresStorage(NpgsqlDataSource dataSource, GroupCommitOpti
     private sealed class PendingWrite(IReadOnlyList<IStagedWrite> writes)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When the write joined the queue (<see cref="StorageMetrics.GroupWait"/>).</summary>
+        public long Queued { get; } = StorageMetrics.Now();
 
         /// <summary>The staged commands; copies of them (with copied parameters) when they already ran in a failed group.</summary>
         public IEnumerable<NpgsqlBatchCommand> Commands(bool fresh) =>
