@@ -57,7 +57,7 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
 
             var code = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var c) ? c.GetString() : null;
             var detail = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            throw new CliException(detail ?? $"The server answered {(int)response.StatusCode}.", code ?? $"http_{(int)response.StatusCode}");
+            throw new CliException(detail ?? $"The server answered {(int)response.StatusCode}.", code ?? $"http_{(int)response.StatusCode}", (int)response.StatusCode);
         }
     }
 

@@ -66,13 +66,33 @@ public sealed record Settings(string? Url, string? Token)
     public static string ResolveToken() =>
         Environment.GetEnvironmentVariable("HOURDINI_TOKEN") is { Length: > 0 } token
             ? token
-            : Load().Token ?? throw new CliException("No token: set HOURDINI_TOKEN or run 'hourdini login --token <token>'.");
+            : Load().Token ?? throw new CliException("No token: set HOURDINI_TOKEN or run 'hourdini login --with-token'.", "no_token");
+
+    /// <summary>Forgets the saved token (the server stays saved).</summary>
+    public static void ForgetToken()
+    {
+        var saved = Load();
+        if (saved.Token is not null)
+        {
+            (saved with { Token = null }).Save();
+        }
+    }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 }
 
 /// <summary>A failure the CLI explains to the user in one line, instead of a stack trace.</summary>
-public sealed class CliException(string message, string? code = null) : Exception(message)
+public sealed class CliException(string message, string? code = null, int status = 0) : Exception(message)
 {
     public string? Code { get; } = code;
+
+    /// <summary>The HTTP status the server answered with, 0 when there was no answer.</summary>
+    public int Status { get; } = status;
+
+    /// <summary>
+    /// The process's exit code: 3 when the credentials are missing or refused (sign in again), 4 when the server could
+    /// not be reached or answered 5xx (try again later), 1 for any other refusal. Usage errors are System.CommandLine's 1…
+    /// and its message.
+    /// </summary>
+    public int ExitCode => Status == 401 || Code is "no_token" ? 3 : Status >= 500 || Code == "server_unreachable" ? 4 : 1;
 }

@@ -15,7 +15,7 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
 
         var refused = await Run("login", "--url", server.BaseAddress.ToString(), "--token", "hd_pat_live_forged00000000000000000000000");
-        Assert.Equal(1, refused.Exit);
+        Assert.Equal(3, refused.Exit); // refused credentials: exit 3, apart from other refusals (1)
         Assert.Contains("unauthorized", refused.Err);
         Assert.False(File.Exists(ConfigFile));
 
@@ -95,6 +95,26 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         var tooLong = await Run("entries", "correct", entry, "--duration", "5:00:00");
         Assert.Equal(1, tooLong.Exit);
         Assert.Contains("(validation_failed)", tooLong.Err);
+    }
+
+    [Fact]
+    public async Task Login_with_a_token_from_stdin_whoami_projects_clients_and_logout() // issue 28
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella", "EUR", 80m), "Vaccine portal", billAgentTime: true);
+
+        var login = await Cli.RunAsync(config, ["login", "--url", server.BaseAddress.ToString(), "--with-token"], stdin: human.Token() + "\n");
+        Assert.True(login.Exit == 0, login.Err);
+        Assert.Contains("Test User", (await Run("whoami")).Out);
+        var projects = await Run("projects");
+        Assert.Contains("Vaccine portal", projects.Out);
+        Assert.Contains("Umbrella", projects.Out); // the client's name, not its id
+        Assert.Contains("80", (await Run("clients")).Out);
+
+        Assert.Equal(0, (await Run("logout")).Exit);
+        var after = await Run("projects");
+        Assert.Equal(3, after.Exit); // sign in again: its own exit code
+        Assert.Contains("(no_token)", after.Err);
     }
 
     private string ConfigFile => Path.Combine(config, "hourdini", "config.json");

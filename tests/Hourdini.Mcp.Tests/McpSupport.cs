@@ -101,7 +101,10 @@ public static class Cli
 
     public static string Dotnet { get; } = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
 
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(string configDir, params string[] args)
+    public static Task<(int Exit, string Out, string Err)> RunAsync(string configDir, params string[] args) => RunAsync(configDir, args, stdin: null);
+
+    /// <summary>Runs the CLI with <paramref name="stdin"/> as its standard input (closed at once when null).</summary>
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(string configDir, string[] args, string? stdin)
     {
         var start = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(Program);
@@ -114,6 +117,11 @@ public static class Cli
         start.Environment.Remove("HOURDINI_TOKEN");
         start.Environment.Remove("HOURDINI_URL");
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

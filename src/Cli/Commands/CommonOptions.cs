@@ -44,7 +44,7 @@ public sealed class CommonOptions
         catch (CliException e)
         {
             Console.Error.WriteLine(e.Code is null ? $"error: {e.Message}" : $"error ({e.Code}): {e.Message}");
-            return 1;
+            return e.ExitCode;
         }
     }
 

@@ -25,8 +25,9 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
                 CREATE TABLE IF NOT EXISTS hd_schema_migrations (
                     version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())
                 """);
-            var applied = await CurrentVersionAsync(connection, cancellationToken);
-            foreach (var (version, name, sql) in Migrations.Where(m => m.Version > applied))
+            // Every migration not yet recorded, in order: one merged after a higher-numbered one still runs.
+            var applied = await AppliedAsync(connection, cancellationToken);
+            foreach (var (version, name, sql) in Migrations.Where(m => !applied.Contains(m.Version)))
             {
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await using (var command = new NpgsqlCommand(sql, connection, transaction))
@@ -48,22 +49,27 @@ public sealed class Migrator(NpgsqlDataSource dataSource)
     public async Task<bool> IsCurrentAsync(CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await CurrentVersionAsync(connection, cancellationToken) >= LatestVersion;
+        return (await AppliedAsync(connection, cancellationToken)).IsSupersetOf(Migrations.Select(m => m.Version));
     }
 
-    private static async Task<int> CurrentVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async Task<HashSet<int>> AppliedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            "SELECT coalesce(max(version), 0) FROM hd_schema_migrations",
-            connection);
+        var versions = new HashSet<int>();
         try
         {
-            return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken));
+            await using var command = new NpgsqlCommand("SELECT version FROM hd_schema_migrations", connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                versions.Add(reader.GetInt32(0));
+            }
         }
         catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.UndefinedTable)
         {
-            return 0;
+            // A database never migrated.
         }
+
+        return versions;
     }
 
     private static async Task Execute(NpgsqlConnection connection, string sql, params object[] parameters)
