@@ -196,7 +196,7 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
             .Expect(HttpStatusCode.Created);
         Assert.StartsWith("whsec_", created["secret"].GetString());
         var webhook = created["webhook"];
-        Assert.Equal(["entry.created", "session.ended"], webhook.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["session.ended", "entry.created"], webhook.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
         var listed = Assert.Single((await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray());
         Assert.Equal(webhook.Str("id"), listed.Str("id"));
         Assert.DoesNotContain("secret", listed.GetRawText(), StringComparison.Ordinal);

@@ -73,7 +73,7 @@ public static class Webhooks
             }
         }
 
-        return [.. events.Distinct().Order(StringComparer.Ordinal)];
+        return [.. WebhookEvents.All.Where(events.Contains)]; // each once, in the list's order
     }
 
     /// <summary>Kept as it is, not hashed: it signs every delivery (R33).</summary>
