@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace Hourdini.Silo.Webhooks;
@@ -18,6 +19,8 @@ public static class WebhookExtensions
         services.AddSingleton(options);
         services.AddSingleton<WebhookAddressGuard>();
         services.AddSingleton<WebhookStore>();
+        // One line per delivery at Information would drown the log; the deliveries list says what happened.
+        services.AddLogging(logging => logging.AddFilter($"System.Net.Http.HttpClient.{WebhookDispatcher.HttpClientName}", LogLevel.Warning));
         services.AddHttpClient(WebhookDispatcher.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
