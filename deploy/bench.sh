@@ -13,6 +13,8 @@
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
+#   HOURDINI_BENCH_WEBHOOK=1   every tenant subscribes one webhook to every event, sent to a receiver on loopback that
+#                              answers 204 (R33's cost on the write path: compare with a run without it)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
@@ -95,12 +97,33 @@ echo "==> ceiling 2, paced: pgbench -N at 80 % of its TPS ($rate), ${seconds} s"
 pgbench_paced pgbench-paced-80 "$rate"
 
 echo "==> Hourdini: one gateway on the same PostgreSQL"
+webhook_env=()
+if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
+  hook_port=$(hd_free_port 5190)
+  python3 -c '
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Hook(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
+' "$hook_port" &
+  pids+=($!)
+  export HOURDINI_BENCH_WEBHOOK_URL="http://127.0.0.1:$hook_port/hook"
+  webhook_env=(Hourdini__Webhooks__AllowLoopback=true)
+  echo "    with one webhook per tenant, every event, to $HOURDINI_BENCH_WEBHOOK_URL"
+fi
 port=$(hd_free_port 5180)
 HOURDINI_DATABASE="$HD_PG_CONNECTION;Maximum Pool Size=100" \
   Logging__LogLevel__Default=Warning \
   Hourdini__Limits__PerCallerPerSecond=1000000 Hourdini__Limits__PerCallerBurst=1000000 \
   Hourdini__Limits__PerAddressPerSecond=1000000 Hourdini__Limits__PerAddressBurst=1000000 \
   Hourdini__Limits__SignInPerMinute=1000000 \
+  env ${webhook_env[@]+"${webhook_env[@]}"} \
   dotnet "$root/src/Gateway/bin/Release/net10.0/Hourdini.Gateway.dll" --urls "http://127.0.0.1:$port" --contentRoot "$root/src/Gateway" &
 gateway=$!
 pids+=($gateway)

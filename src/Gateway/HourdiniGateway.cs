@@ -6,6 +6,7 @@ using Hourdini.Gateway.Observability;
 using Hourdini.Gateway.Protection;
 using Hourdini.Gateway.Web;
 using Hourdini.Silo;
+using Hourdini.Silo.Webhooks;
 
 namespace Hourdini.Gateway;
 
@@ -25,6 +26,7 @@ public static class HourdiniGateway
         // Orleans tells every silo start and membership step at Information; an operator needs its warnings.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Services.AddHourdiniData(builder.Configuration);
+        builder.Services.AddHourdiniWebhooks(builder.Configuration);
         builder.UseHourdiniOrleans();
         builder.Services.AddHourdiniHttp();
         builder.Services.AddHourdiniAuth();
@@ -61,6 +63,7 @@ public static class HourdiniGateway
         api.MapBudgets();
         api.MapAgents();
         api.MapTasks();
+        api.MapWebhooks();
         app.MapMcp();
         app.MapHourdiniWeb();
         return app;

@@ -32,6 +32,16 @@ public static class Tenants
         var project = await SendAsync(person, HttpMethod.Post, "/api/v1/projects",
             new { client_id = client.GetProperty("client").GetProperty("id").GetString(), name = "Platform", bill_agent_time = true }, ct);
 
+        // R33's cost on the write path (deploy/bench.sh, HOURDINI_BENCH_WEBHOOK=1): one webhook for every event.
+        if (Environment.GetEnvironmentVariable("HOURDINI_BENCH_WEBHOOK_URL") is { Length: > 0 } hook)
+        {
+            await SendAsync(person, HttpMethod.Post, "/api/v1/webhooks", new
+            {
+                url = hook,
+                events = new[] { "session.started", "session.ended", "entry.created", "entry.updated", "invoice.issued", "budget.threshold" },
+            }, ct);
+        }
+
         var created = new List<(Guid, string)>();
         for (var a = 0; a < agents; a++)
         {

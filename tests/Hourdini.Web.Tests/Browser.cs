@@ -19,6 +19,7 @@ public sealed class Browser : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Server.Settings["Hourdini:Webhooks:AllowLoopback"] = "true"; // the tests' webhook receivers listen on loopback
         await Server.InitializeAsync();
         _playwright = await Playwright.CreateAsync();
         Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

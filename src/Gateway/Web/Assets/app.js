@@ -120,6 +120,7 @@
     const body = {};
     for (const field of form.elements) {
       if (!field.name || field.disabled) continue;
+      if (field.type === 'checkbox' && 'list' in field.dataset) { if (field.checked) (body[field.name] ??= []).push(field.value); continue; }
       if (field.type === 'checkbox') { body[field.name] = field.checked; continue; }
       if (field.type === 'radio') { if (field.checked) body[field.name] = field.value; continue; }
       const value = field.value.trim();

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hourdini.Silo.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Polly.Timeout;
+
+namespace Hourdini.Silo.Webhooks;
+
+/// <summary>
+/// Sends the outbox (R33), on every node at once. A claim takes due deliveries with FOR UPDATE SKIP LOCKED, so nodes
+/// never take the same one, and leases them by moving <c>next_attempt_at</c> past <see cref="WebhookOptions.ClaimFor"/>:
+/// a node that dies after claiming leaves its deliveries to another node once the lease runs out, and one that dies
+/// before claiming leaves them due. Either way a committed change is delivered at least once; a receiver tells repeats
+/// apart by <c>Hourdini-Delivery</c>. A failed attempt is retried with exponential backoff and jitter, the schedule kept in
+/// the table (it outlives any node), until <see cref="WebhookOptions.RetryFor"/> after the event, then marked failed.
+/// The HTTP call itself only has a timeout (the client's resilience pipeline, <see cref="WebhookExtensions"/>).
+/// </summary>
+public sealed class WebhookDispatcher(
+    NpgsqlDataSource dataSource,
+    IHttpClientFactory httpClients,
+    WebhookOptions options,
+    TimeProvider clock,
+    ILogger<WebhookDispatcher> logger) : BackgroundService
+{
+    public const string HttpClientName = "hourdini-webhooks";
+
+    private sealed record Claimed(Guid OrgId, Guid Id, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var sent = 0;
+            try
+            {
+                sent = await DispatchOnceAsync(stoppingToken);
+            }
+            catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(error, "Webhook dispatch failed; the next round retries.");
+            }
+
+            if (sent < options.BatchSize)
+            {
+                await Task.Delay(options.PollInterval, clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    /// <summary>Claims one batch of due deliveries and sends them; returns how many it claimed.</summary>
+    public async Task<int> DispatchOnceAsync(CancellationToken ct)
+    {
+        var claimed = await ClaimAsync(ct);
+        await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
+        return claimed.Count;
+    }
+
+    private Task<IReadOnlyList<Claimed>> ClaimAsync(CancellationToken ct) => dataSource.ListAsync(
+        """
+        UPDATE webhook_deliveries d SET next_attempt_at = now() + $2
+        FROM (SELECT org_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+              ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, webhooks w
+        WHERE d.org_id = due.org_id AND d.id = due.id AND w.org_id = d.org_id AND w.id = d.webhook_id
+        RETURNING d.org_id, d.id, d.event, d.data::text, d.created_at, d.attempts, w.url, w.secret
+        """,
+        r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
+            r.GetString(6), r.GetString(7)),
+        ct, options.BatchSize, options.ClaimFor);
+
+    private async Task SendAsync(Claimed delivery, CancellationToken ct)
+    {
+        int? statusCode = null;
+        string? error = null;
+        try
+        {
+            var body = Body(delivery);
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            request.Headers.Add("Hourdini-Event", delivery.Event);
+            request.Headers.Add("Hourdini-Delivery", delivery.Id.ToString());
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(delivery.Secret, clock.GetUtcNow().ToUnixTimeSeconds(), body));
+            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Hourdini-Webhooks", "1"));
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            statusCode = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode)
+            {
+                error = $"The receiver answered {statusCode}.";
+            }
+        }
+        catch (TimeoutRejectedException)
+        {
+            error = $"No answer within {options.Timeout.TotalSeconds:0.#} s.";
+        }
+        catch (HttpRequestException failed) when (FindRefusal(failed) is { } refused)
+        {
+            error = $"{WebhookAddressGuard.RefusedCode}: {refused.Message}";
+        }
+        catch (HttpRequestException failed)
+        {
+            error = failed.Message;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return; // this node is stopping: the lease runs out and another node sends it
+        }
+
+        await RecordAsync(delivery, statusCode, error, ct);
+    }
+
+    private static WebhookAddressRefusedException? FindRefusal(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is WebhookAddressRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>API.md: <c>{id, event, created_at, data}</c>, the same bytes on every attempt but for the signature's time.</summary>
+    private static byte[] Body(Claimed delivery)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + delivery.Data.Length);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", delivery.Id);
+            json.WriteString("event", delivery.Event);
+            json.WriteString("created_at", delivery.CreatedAt.UtcDateTime);
+            json.WritePropertyName("data");
+            json.WriteRawValue(delivery.Data, skipInputValidation: true);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private Task RecordAsync(Claimed delivery, int? statusCode, string? error, CancellationToken ct) => Db.RunAsync(async () =>
+    {
+        var delivered = error is null;
+        var backoff = delivered ? TimeSpan.Zero : Backoff(delivery.Attempts + 1);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(
+            """
+            UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(), last_status_code = $3, last_error = $4,
+                status = CASE WHEN $5 THEN 'delivered' WHEN created_at + $6 <= now() + $7 THEN 'failed' ELSE 'pending' END,
+                delivered_at = CASE WHEN $5 THEN now() END,
+                next_attempt_at = now() + $7
+            WHERE org_id = $1 AND id = $2 AND status = 'pending'
+            """,
+            ct, delivery.OrgId, delivery.Id, Db.Nullable(statusCode, NpgsqlTypes.NpgsqlDbType.Integer),
+            Db.Nullable(error is null ? null : error[..Math.Min(error.Length, 500)], NpgsqlTypes.NpgsqlDbType.Text),
+            delivered, options.RetryFor, backoff);
+    });
+
+    /// <summary>The wait before attempt <paramref name="attempt"/> + 1: doubling from the first, capped, with half of it random.</summary>
+    public TimeSpan Backoff(int attempt)
+    {
+        var doubled = options.FirstBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        var capped = Math.Min(doubled, options.MaxBackoff.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped / 2 + (Random.Shared.NextDouble() * capped / 2));
+    }
+}

@@ -1,0 +1,34 @@
+namespace Hourdini.Silo.Webhooks;
+
+/// <summary>R33's settings, <c>Hourdini:Webhooks:*</c>. The defaults are production's; tests shorten the schedule.</summary>
+public sealed class WebhookOptions
+{
+    /// <summary>Loopback receivers (127.0.0.0/8, ::1) are allowed: development and tests only. Private ranges never are.</summary>
+    public bool AllowLoopback { get; set; }
+
+    /// <summary>Whether this node sends deliveries. Every node does by default; they share the work through the outbox.</summary>
+    public bool Dispatch { get; set; } = true;
+
+    /// <summary>How often an idle dispatcher looks for due deliveries.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many deliveries one claim takes, and sends at once.</summary>
+    public int BatchSize { get; set; } = 16;
+
+    /// <summary>A claimed delivery is another node's to take after this long: the claiming node died while sending it.</summary>
+    public TimeSpan ClaimFor { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>API.md: a 2xx answer within 10 s is delivered.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The wait after the first failed attempt; it doubles with each attempt, up to <see cref="MaxBackoff"/>, with jitter.</summary>
+    public TimeSpan FirstBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>R33: how long after its event a delivery is retried before it is marked failed.</summary>
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How many endpoints one org may register.</summary>
+    public int MaxPerOrg { get; set; } = 20;
+}

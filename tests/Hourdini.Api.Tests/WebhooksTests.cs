@@ -1,0 +1,433 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Hourdini.Silo.Webhooks;
+using Hourdini.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Hourdini.Api.Tests;
+
+/// <summary>
+/// R33: signed webhooks from a transactional outbox. Each test's receiver is a real HTTP server on loopback (allowed by
+/// <c>Hourdini:Webhooks:AllowLoopback</c>); the retry schedule is shortened by settings, not by a fake clock.
+/// </summary>
+public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTests.Node>
+{
+    /// <summary>A node with loopback receivers allowed and a schedule of milliseconds.</summary>
+    public sealed class Node : IAsyncLifetime
+    {
+        public HourdiniServer Server { get; } = new();
+
+        public async Task InitializeAsync()
+        {
+            foreach (var (key, value) in FastSchedule)
+            {
+                Server.Settings[key] = value;
+            }
+
+            await Server.InitializeAsync();
+        }
+
+        public Task DisposeAsync() => Server.DisposeAsync();
+    }
+
+    private static readonly Dictionary<string, string?> FastSchedule = new()
+    {
+        ["Hourdini:Webhooks:AllowLoopback"] = "true",
+        ["Hourdini:Webhooks:PollInterval"] = "00:00:00.050",
+        ["Hourdini:Webhooks:FirstBackoff"] = "00:00:00.100",
+        ["Hourdini:Webhooks:MaxBackoff"] = "00:00:00.400",
+        ["Hourdini:Webhooks:ClaimFor"] = "00:00:02",
+        ["Hourdini:Webhooks:Timeout"] = "00:00:02",
+    };
+
+    private HourdiniServer Server => node.Server;
+
+    [Fact]
+    public async Task Every_event_reaches_the_receiver_once_with_a_signature_it_verifies() // R33
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Hooked");
+        var secret = await RegisterAsync(api, receiver.Url, WebhookEvents.All.ToArray());
+
+        var session = (await api.StartSessionAsync(project)).Str("id");
+        await Task.Delay(1050); // a session shorter than a second leaves no entry
+        var sessionEntry = (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK)["entry"].Str("id");
+        var manual = (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-11-02T09:00:00Z", duration_seconds = 3600 }))
+            .Expect(HttpStatusCode.Created)["time_entry"].Str("id");
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/time-entries/{manual}", new { description = "renamed" })).Expect(HttpStatusCode.OK);
+
+        var got = await receiver.WaitForAsync(5);
+        Assert.Equal(
+            ["entry.created", "entry.created", "entry.updated", "session.ended", "session.started"],
+            got.Select(r => r.Event).Order(StringComparer.Ordinal));
+        Assert.All(got, r =>
+        {
+            Assert.True(WebhookSignature.Verify(secret, r.Signature, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)), r.Signature);
+            Assert.False(WebhookSignature.Verify("whsec_wrong", r.Signature, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5)));
+            using var body = JsonDocument.Parse(r.Body);
+            Assert.Equal(r.DeliveryId, body.RootElement.Str("id"));
+            Assert.Equal(r.Event, body.RootElement.Str("event"));
+            Assert.True(body.RootElement.TryGetProperty("created_at", out _));
+        });
+        Assert.Equal(got.Count, got.Select(r => r.DeliveryId).Distinct().Count()); // exactly once each
+
+        var ended = JsonDocument.Parse(got.Single(r => r.Event == "session.ended").Body).RootElement.GetProperty("data").GetProperty("session");
+        Assert.Equal((session, "stopped", sessionEntry), (ended.Str("id"), ended.Str("status"), ended.Str("entry_id")));
+        var updated = JsonDocument.Parse(got.Single(r => r.Event == "entry.updated").Body).RootElement.GetProperty("data").GetProperty("entry");
+        Assert.Equal((manual, "renamed"), (updated.Str("id"), updated.Str("description")));
+
+        // The list says so too, and nothing more arrives.
+        var deliveries = await DeliveriesAsync(api);
+        Assert.Equal(5, deliveries.Count);
+        Assert.All(deliveries, d => Assert.Equal(("delivered", 1, 200), (d.Str("status"), d.GetProperty("attempts").GetInt32(), d.GetProperty("last_status_code").GetInt32())));
+        await Task.Delay(300);
+        Assert.Equal(5, receiver.Got.Count);
+    }
+
+    [Fact]
+    public async Task A_receiver_answering_500_keeps_getting_the_same_delivery_until_it_answers_2xx() // R33
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Answer = attempt => attempt <= 3 ? 500 : 204;
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Flaky");
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+
+        await api.StartSessionAsync(project);
+
+        var got = await receiver.WaitForAsync(4);
+        Assert.Single(got.Select(r => r.DeliveryId).Distinct());
+        Assert.Equal([500, 500, 500, 204], got.Select(r => r.Answered));
+        var delivery = Assert.Single(await DeliveriesAsync(api, d => d.Str("status") == "delivered"));
+        Assert.Equal((4, 204), (delivery.GetProperty("attempts").GetInt32(), delivery.GetProperty("last_status_code").GetInt32()));
+    }
+
+    [Fact]
+    public async Task A_receiver_that_was_down_gets_everything_once_it_is_back() // R33
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Outage");
+        await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
+        await receiver.StopAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var session = (await api.StartSessionAsync(project, $"while down {i}")).Str("id");
+            (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+        }
+
+        // Down for a while: attempts fail and are rescheduled, none is lost.
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).Count(d => d.GetProperty("attempts").GetInt32() >= 2) == 6);
+        var pending = await DeliveriesAsync(api);
+        Assert.All(pending, d => Assert.Equal("pending", d.Str("status")));
+        Assert.All(pending, d => Assert.False(string.IsNullOrEmpty(d.Str("last_error"))));
+
+        await receiver.StartAgainAsync();
+        var got = await receiver.WaitForAsync(6);
+        Assert.Equal(6, got.Select(r => r.DeliveryId).Distinct().Count());
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).All(d => d.Str("status") == "delivered"));
+    }
+
+    [Fact]
+    public async Task A_rolled_back_change_sends_nothing() // R33
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Undone");
+        await RegisterAsync(api, receiver.Url, ["entry.updated", "entry.created"]);
+        var entry = (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-11-02T09:00:00Z", duration_seconds = 60 }))
+            .Expect(HttpStatusCode.Created)["time_entry"].Str("id");
+        await receiver.WaitForAsync(1);
+
+        // The change writes its outbox row in its own transaction, and the rollback takes both away.
+        await using (var db = await Server.OpenDatabaseAsync())
+        {
+            await using var transaction = await db.BeginTransactionAsync();
+            await Sql(db, $"UPDATE time_entries SET description = 'never' WHERE id = '{entry}'");
+            Assert.Equal(1L, await Sql(db, $"SELECT count(*) FROM webhook_deliveries WHERE event = 'entry.updated' AND data->'entry'->>'id' = '{entry}'"));
+            await transaction.RollbackAsync();
+            Assert.Equal(0L, await Sql(db, $"SELECT count(*) FROM webhook_deliveries WHERE event = 'entry.updated' AND data->'entry'->>'id' = '{entry}'"));
+        }
+
+        // A later change is delivered, and nothing of the rolled-back one came before it.
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/time-entries/{entry}", new { description = "kept" })).Expect(HttpStatusCode.OK);
+        var got = await receiver.WaitForAsync(2);
+        Assert.Equal(["entry.created", "entry.updated"], got.Select(r => r.Event));
+        Assert.DoesNotContain(got, r => Encoding.UTF8.GetString(r.Body).Contains("never", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("http://10.1.2.3/hook")]
+    [InlineData("http://172.16.0.9/hook")]
+    [InlineData("https://192.168.1.1/hook")]
+    [InlineData("http://169.254.169.254/latest/meta-data/")]
+    [InlineData("http://[fd00::1]/hook")]
+    [InlineData("http://[fe80::1]/hook")]
+    [InlineData("http://[::ffff:10.0.0.1]/hook")]
+    [InlineData("http://0.0.0.0/hook")]
+    [InlineData("http://224.0.0.1/hook")]
+    public async Task Private_link_local_and_reserved_addresses_are_refused_at_registration(string url) // R33: no SSRF
+    {
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        (await api.PostAsync("/api/v1/webhooks", new { url, events = new[] { "session.started" } }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, WebhookAddressGuard.RefusedCode);
+        Assert.Empty((await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Registration_checks_the_url_and_the_events_and_shows_the_secret_once() // R33
+    {
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        (await api.PostAsync("/api/v1/webhooks", new { url = "ftp://example.com/x", events = new[] { "session.started" } }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+        (await api.PostAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/x", events = new[] { "entry.deleted" } }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, "unknown_event");
+        (await api.PostAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/x", events = Array.Empty<string>() }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+
+        var created = (await api.PostAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/x", events = new[] { "entry.created", "session.ended", "entry.created" } }))
+            .Expect(HttpStatusCode.Created);
+        Assert.StartsWith("whsec_", created["secret"].GetString());
+        var webhook = created["webhook"];
+        Assert.Equal(["session.ended", "entry.created"], webhook.GetProperty("events").EnumerateArray().Select(e => e.GetString()));
+        var listed = Assert.Single((await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray());
+        Assert.Equal(webhook.Str("id"), listed.Str("id"));
+        Assert.DoesNotContain("secret", listed.GetRawText(), StringComparison.Ordinal);
+
+        (await api.SendAsync(HttpMethod.Delete, $"/api/v1/webhooks/{webhook.Str("id")}")).Expect(HttpStatusCode.NoContent);
+        (await api.SendAsync(HttpMethod.Delete, $"/api/v1/webhooks/{webhook.Str("id")}")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Only_an_owner_manages_webhooks_and_only_their_orgs() // R33
+    {
+        var (owner, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var id = (await owner.PostAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/x", events = new[] { "session.started" } }))
+            .Expect(HttpStatusCode.Created)["webhook"].Str("id");
+        var (member, _, _) = await owner.AddPersonAsync("member");
+        var (viewer, _, _) = await owner.AddPersonAsync("viewer");
+        var (_, agent) = await owner.CreateAgentAsync();
+        foreach (var caller in new[] { member, viewer, agent })
+        {
+            (await caller.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.Forbidden);
+            (await caller.PostAsync("/api/v1/webhooks", new { url = "http://127.0.0.1:9/x", events = new[] { "session.started" } })).Expect(HttpStatusCode.Forbidden);
+            (await caller.GetAsync($"/api/v1/webhooks/{id}/deliveries")).Expect(HttpStatusCode.Forbidden);
+            (await caller.SendAsync(HttpMethod.Delete, $"/api/v1/webhooks/{id}")).Expect(HttpStatusCode.Forbidden);
+        }
+
+        var (stranger, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        Assert.Empty((await stranger.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray());
+        (await stranger.GetAsync($"/api/v1/webhooks/{id}/deliveries")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+        (await stranger.SendAsync(HttpMethod.Delete, $"/api/v1/webhooks/{id}")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+        Assert.Single((await owner.GetAsync("/api/v1/webhooks"))["webhooks"].EnumerateArray());
+    }
+
+    [Fact]
+    public async Task An_address_that_is_refused_at_delivery_is_never_reached() // R33: DNS rebinding
+    {
+        // A node that does not allow loopback, and a webhook that points there anyway: as if its name resolved to a
+        // public address when it was registered and to this host now.
+        await using var strict = await HourdiniServer.StartNodeAsync(
+            await (await PostgresCluster.GetAsync()).CreateDatabaseAsync(),
+            new(FastSchedule) { ["Hourdini:Webhooks:AllowLoopback"] = "false" });
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(strict.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Rebound");
+        (await api.PostAsync("/api/v1/webhooks", new { url = receiver.Url, events = new[] { "session.started" } }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, WebhookAddressGuard.RefusedCode);
+        await using (var db = await strict.OpenDatabaseAsync())
+        {
+            await Sql(db, $"""
+                INSERT INTO webhooks (org_id, id, url, events, secret, created_by, created_at)
+                SELECT org_id, gen_random_uuid(), '{receiver.Url}', ARRAY['session.started'], 'whsec_x', user_id, now() FROM memberships
+                """);
+        }
+
+        await api.StartSessionAsync(project);
+
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).Any(d => d.GetProperty("attempts").GetInt32() >= 2));
+        var delivery = Assert.Single(await DeliveriesAsync(api));
+        Assert.Equal("pending", delivery.Str("status"));
+        Assert.StartsWith(WebhookAddressGuard.RefusedCode, delivery.Str("last_error"));
+        Assert.Empty(receiver.Got);
+    }
+
+    [Fact]
+    public async Task Deliveries_still_failing_after_the_retry_period_are_marked_failed() // R33
+    {
+        await using var node = await HourdiniServer.StartNodeAsync(
+            await (await PostgresCluster.GetAsync()).CreateDatabaseAsync(),
+            new(FastSchedule) { ["Hourdini:Webhooks:RetryFor"] = "00:00:01" });
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Answer = _ => 503;
+        var (api, _, _) = await ApiClient.SignUpAsync(node.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Hopeless");
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+
+        await api.StartSessionAsync(project);
+
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).SingleOrDefault().ValueKind == JsonValueKind.Object
+            && (await DeliveriesAsync(api)).Single().Str("status") == "failed");
+        var failed = (await DeliveriesAsync(api)).Single();
+        Assert.Equal(503, failed.GetProperty("last_status_code").GetInt32());
+        Assert.True(failed.GetProperty("attempts").GetInt32() >= 2);
+        var attempts = receiver.Got.Count;
+        await Task.Delay(500);
+        Assert.Equal(attempts, receiver.Got.Count); // failed is final
+    }
+
+    [Fact]
+    public async Task A_node_stopped_between_commit_and_delivery_loses_no_event() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var receiver = await Receiver.StartAsync();
+
+        // The first node looks for deliveries once, at start, and then not for an hour: what it commits after that is
+        // still in the outbox when it stops.
+        var first = await HourdiniServer.StartNodeAsync(database, new(FastSchedule) { ["Hourdini:Webhooks:PollInterval"] = "01:00:00" });
+        var (api, _, _) = await ApiClient.SignUpAsync(first.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Crash");
+        var secret = await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
+        var session = (await api.StartSessionAsync(project)).Str("id");
+        (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+        await first.DisposeAsync();
+        Assert.Empty(receiver.Got);
+
+        await using var second = await HourdiniServer.StartNodeAsync(database, FastSchedule);
+        var got = await receiver.WaitForAsync(2);
+        Assert.Equal(["session.ended", "session.started"], got.Select(r => r.Event).Order(StringComparer.Ordinal));
+        Assert.All(got, r => Assert.True(WebhookSignature.Verify(secret, r.Signature, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5))));
+    }
+
+    [Fact]
+    public async Task A_delivery_whose_node_stopped_while_sending_is_sent_by_another_once_its_claim_runs_out() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Hold = true; // the first attempt gets no answer: its node stops while waiting
+
+        var first = await HourdiniServer.StartNodeAsync(database, FastSchedule);
+        var (api, _, _) = await ApiClient.SignUpAsync(first.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Mid-send");
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        await api.StartSessionAsync(project);
+        await receiver.WaitForAsync(1);
+        await first.DisposeAsync();
+
+        receiver.Hold = false;
+        await using var second = await HourdiniServer.StartNodeAsync(database, FastSchedule);
+        var got = await receiver.WaitForAsync(2);
+        Assert.Single(got.Select(r => r.DeliveryId).Distinct()); // the same delivery, which the receiver can tell apart
+        using var db = await second.OpenDatabaseAsync();
+        await EventuallyAsync(async () => await Sql(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") is 1L);
+    }
+
+    private static async Task<string> RegisterAsync(ApiClient api, string url, string[] events) =>
+        (await api.PostAsync("/api/v1/webhooks", new { url, events })).Expect(HttpStatusCode.Created)["secret"].GetString()!;
+
+    /// <summary>The deliveries of the caller's only webhook.</summary>
+    private static async Task<List<JsonElement>> DeliveriesAsync(ApiClient api, Func<JsonElement, bool>? where = null)
+    {
+        var webhook = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single().Str("id");
+        var deliveries = (await api.GetAsync($"/api/v1/webhooks/{webhook}/deliveries")).Expect(HttpStatusCode.OK)["deliveries"];
+        return [.. deliveries.EnumerateArray().Select(d => d.Clone()).Where(where ?? (_ => true))];
+    }
+
+    private static async Task<object?> Sql(Npgsql.NpgsqlConnection db, string sql)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, db);
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The condition did not hold within 20 s.");
+            await Task.Delay(50);
+        }
+    }
+
+    public sealed record Received(string DeliveryId, string Event, string Signature, byte[] Body, int Answered);
+
+    /// <summary>A webhook receiver on a loopback port that survives a restart, recording every request it gets.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        private WebApplication? _app;
+        private readonly ConcurrentDictionary<string, int> _attempts = new();
+
+        public ConcurrentQueue<Received> Got { get; } = new();
+
+        /// <summary>The status for the n-th request of one delivery id.</summary>
+        public Func<int, int> Answer { get; set; } = _ => 200;
+
+        /// <summary>Requests get no answer while this is set.</summary>
+        public bool Hold { get; set; }
+
+        public int Port { get; private set; }
+
+        public string Url => $"http://127.0.0.1:{Port}/hook";
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var receiver = new Receiver();
+            await receiver.StartOnAsync(0);
+            return receiver;
+        }
+
+        public Task StartAgainAsync() => StartOnAsync(Port);
+
+        private async Task StartOnAsync(int port)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            app.MapPost("/hook", async (HttpContext context) =>
+            {
+                using var buffer = new MemoryStream();
+                await context.Request.Body.CopyToAsync(buffer);
+                var id = context.Request.Headers["Hourdini-Delivery"].ToString();
+                var status = Answer(_attempts.AddOrUpdate(id, 1, (_, n) => n + 1));
+                Got.Enqueue(new Received(id, context.Request.Headers["Hourdini-Event"].ToString(),
+                    context.Request.Headers[WebhookSignature.Header].ToString(), buffer.ToArray(), Hold ? 0 : status));
+                while (Hold && !context.RequestAborted.IsCancellationRequested)
+                {
+                    await Task.Delay(20);
+                }
+
+                return Results.StatusCode(status);
+            });
+            await app.StartAsync();
+            _app = app;
+            Port = new Uri(app.Urls.First()).Port;
+        }
+
+        public async Task StopAsync()
+        {
+            if (_app is { } app)
+            {
+                _app = null;
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+
+        /// <summary>Waits until <paramref name="count"/> requests came, and returns them in order of arrival.</summary>
+        public async Task<List<Received>> WaitForAsync(int count)
+        {
+            await EventuallyAsync(() => Task.FromResult(Got.Count >= count));
+            return [.. Got];
+        }
+
+        public ValueTask DisposeAsync() => new(StopAsync());
+    }
+}
