@@ -55,6 +55,7 @@ public static class HourdiniGateway
         api.MapExports();
         api.MapImports();
         api.MapReports();
+        api.MapInvoices();
         api.MapAgents();
         api.MapTasks();
         app.MapMcp();

@@ -71,6 +71,7 @@ public static class SiloExtensions
         services.AddSingleton<EntryExport>();
         services.AddSingleton<Storage.Imports.ImportStore>();
         services.AddSingleton<ReportStore>();
+        services.AddSingleton<Storage.Invoices.InvoiceStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();
