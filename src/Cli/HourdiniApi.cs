@@ -28,6 +28,31 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
     public Task<JsonElement> PostCsvAsync(string path, string csv, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, path, new StringContent(csv, new System.Text.UTF8Encoding(false), "text/csv"), ct);
 
+    /// <summary>A file the API answers with (a PDF, an export), whole; a refusal as for JSON.</summary>
+    public async Task<byte[]> GetBytesAsync(string path, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.GetAsync(path, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"Cannot reach Hourdini at {baseUrl}: {e.Message}", "server_unreachable");
+        }
+
+        using (response)
+        {
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadAsByteArrayAsync(ct);
+            }
+        }
+
+        await SendAsync(HttpMethod.Get, path, null, ct); // reads the refusal again, as JSON, and throws it
+        throw new CliException($"The server refused {path}.");
+    }
+
     private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);

@@ -17,5 +17,6 @@ root.Subcommands.Add(SessionCommands.Create(common));
 root.Subcommands.Add(EntriesCommand.Create(common));
 root.Subcommands.Add(ImportCommand.Create(common));
 root.Subcommands.Add(ReportCommand.Create(common));
+root.Subcommands.Add(InvoiceCommands.Create(common));
 root.Subcommands.Add(McpCommand.Create(common));
 return await root.Parse(args).InvokeAsync();

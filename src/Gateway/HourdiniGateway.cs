@@ -61,6 +61,7 @@ public static class HourdiniGateway
         api.MapImports();
         api.MapReports();
         api.MapBudgets();
+        api.MapInvoices();
         api.MapAgents();
         api.MapTasks();
         api.MapWebhooks();

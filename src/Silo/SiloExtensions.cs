@@ -72,6 +72,7 @@ public static class SiloExtensions
         services.AddSingleton<Storage.Imports.ImportStore>();
         services.AddSingleton<ReportStore>();
         services.AddSingleton<Storage.Budgets.BudgetStore>();
+        services.AddSingleton<Storage.Invoices.InvoiceStore>();
         services.AddSingleton<IdempotencyStore>();
         services.AddSingleton<DataProtectionKeys>();
         services.AddSingleton<AgentStore>();

@@ -104,7 +104,9 @@ public static class TimeEntries
             }
 
             var entry = await store.GetAsync(caller.OrgId, entryId, context.RequestAborted);
-            throw entry is not null && entry.UserId == caller.UserId ? Locked() : Refusal.NotFound("Time entry");
+            throw entry is null || entry.UserId != caller.UserId ? Refusal.NotFound("Time entry")
+                : entry.InvoiceId is not null ? EntryStore.Invoiced()
+                : Locked();
         });
     }
 
@@ -321,7 +323,7 @@ public static class TimeEntries
         agent_billed = e.SplitOrHandsOn.AgentBilled,
         agent_rate = e.AgentRate,
         amount = e.Amount.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
-        invoice_id = (Guid?)null,
+        invoice_id = e.InvoiceId,
         original_duration_seconds = e.OriginalDurationSeconds,
         corrected_at = e.CorrectedAt,
     };

@@ -29,7 +29,8 @@ public sealed record EntrySplit(
 
 /// <summary>
 /// A billed piece of work. Rate and currency are the ones locked in when the work started. <see cref="Split"/> is set for
-/// a session's entry only: any other entry is all hands-on, whatever its duration becomes.
+/// a session's entry only: any other entry is all hands-on, whatever its duration becomes. <see cref="InvoiceId"/> is the
+/// issued invoice that locks it (R31).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("hd.TimeEntry")]
 public sealed record TimeEntry(
@@ -52,7 +53,8 @@ public sealed record TimeEntry(
     EntrySplit? Split = null,
     decimal? AgentRate = null,
     long? OriginalDurationSeconds = null,
-    DateTimeOffset? CorrectedAt = null)
+    DateTimeOffset? CorrectedAt = null,
+    Guid? InvoiceId = null)
 {
     /// <summary>R25: the split, a hands-on one unless the entry is a session's.</summary>
     public EntrySplit SplitOrHandsOn => Split ?? EntrySplit.HandsOn(DurationSeconds);

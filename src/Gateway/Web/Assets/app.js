@@ -183,7 +183,8 @@
       await refresh();
       return;
     }
-    if (action.startsWith('go:')) { location.href = action.slice(3); return; }
+    // go:/path/{a.b} fills {a.b} from the answer (e.g. the id of what was just created).
+    if (action.startsWith('go:')) { location.href = action.slice(3).replace(/\{([\w.]+)\}/g, (_, p) => encodeURIComponent(p.split('.').reduce((o, k) => o?.[k], data))); return; }
     if (action.startsWith('done:')) { origin.reset(); toast(action.slice(5), 'ok'); }
   }
 

@@ -1,3 +1,4 @@
+using Hourdini.Grains.Common;
 using Hourdini.Grains.Entries;
 using Hourdini.Silo.Storage.Tracking;
 using Hourdini.Silo.Live;
@@ -119,6 +120,11 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                 current = Read(reader);
             }
 
+            if (current.InvoiceId is not null)
+            {
+                throw Invoiced();
+            }
+
             var updated = await change(current);
             await using (var batch = new NpgsqlBatch(connection, transaction)
             {
@@ -147,7 +153,14 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
                         orgId, Guid.CreateVersion7(correctedAt), correctedAt, userId, entryId, Db.Jsonb(Correction(current, updated))));
                 }
 
-                await batch.ExecuteNonQueryAsync(ct);
+                try
+                {
+                    await batch.ExecuteNonQueryAsync(ct);
+                }
+                catch (PostgresException locked) when (locked.SqlState == InvoicedState)
+                {
+                    throw Invoiced();
+                }
             }
 
             await transaction.CommitAsync(ct);
@@ -185,13 +198,20 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
             r => new AuditEvent(r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetGuid(2), r.GetString(3)),
             ct, orgId, entryId);
 
-    /// <summary>Deletes one of the user's own entries of the given sources; false when there is none.</summary>
+    /// <summary>The database's refusal to change an invoiced entry (migration 0016's trigger, the backstop of R31).</summary>
+    private const string InvoicedState = "HD431";
+
+    /// <summary>R27, R31: an entry on an issued invoice cannot change at all until the invoice is voided.</summary>
+    public static Refusal Invoiced() =>
+        Refusal.Conflict("entry_invoiced", "This entry is on an issued invoice and cannot change; void the invoice first (R31).");
+
+    /// <summary>Deletes one of the user's own entries of the given sources; false when there is none (or it is invoiced).</summary>
     public Task<bool> DeleteAsync(Guid orgId, Guid userId, Guid entryId, string[] sources, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var command = new NpgsqlCommand(
-                "DELETE FROM time_entries WHERE org_id = $1 AND id = $2 AND user_id = $3 AND source = ANY($4)", connection);
+                "DELETE FROM time_entries WHERE org_id = $1 AND id = $2 AND user_id = $3 AND source = ANY($4) AND invoice_id IS NULL", connection);
             foreach (var value in new object[] { orgId, entryId, userId, sources })
             {
                 command.Parameters.Add(Db.Parameter(value));
@@ -249,7 +269,8 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
             : null,
         r.Get<decimal?>("agent_rate"),
         r.Get<long?>("original_duration_seconds"),
-        r.Get<DateTimeOffset?>("corrected_at"));
+        r.Get<DateTimeOffset?>("corrected_at"),
+        r.Get<Guid?>("invoice_id"));
 }
 
 /// <summary>One row of the org's audit trail: what happened to a thing, when, by whom (R27).</summary>

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Hourdini.Cli.Commands;
+
+/// <summary>
+/// <c>hourdini invoice draft|issue|pdf</c> (R31): draft an invoice from a client's billable time in a period, issue it
+/// (it takes the org's next number and locks its entries), and save its PDF.
+/// </summary>
+public static class InvoiceCommands
+{
+    public static Command Create(CommonOptions common)
+    {
+        var command = new Command("invoice", "Draft, issue and download invoices.");
+        command.Subcommands.Add(Draft(common));
+        command.Subcommands.Add(Issue(common));
+        command.Subcommands.Add(Pdf(common));
+        return command;
+    }
+
+    private static Command Draft(CommonOptions common)
+    {
+        var client = new Option<string>("--client") { Description = "The client, by name or id.", Required = true };
+        var from = new Option<string>("--from") { Description = "The first day, e.g. 2026-11-01.", Required = true };
+        var to = new Option<string>("--to") { Description = "The last day, included, e.g. 2026-11-30.", Required = true };
+        var tax = new Option<decimal?>("--tax") { Description = "Tax percentage, e.g. 19." };
+        var notes = new Option<string?>("--notes") { Description = "A note printed on the invoice." };
+        var draft = new Command("draft", "Draft an invoice from a client's billable, uninvoiced time in a period (days in UTC).") { client, from, to, tax, notes };
+        common.Action(draft, async (parse, api, ct) => await api.PostAsync("invoices", new
+        {
+            client_id = await ClientIdAsync(api, parse.GetValue(client)!, ct),
+            from = parse.GetValue(from),
+            to = parse.GetValue(to),
+            tax_percent = parse.GetValue(tax),
+            notes = parse.GetValue(notes),
+        }, ct), body => Show(body.GetProperty("invoice")));
+        return draft;
+    }
+
+    private static Command Issue(CommonOptions common)
+    {
+        var id = new Argument<string>("invoice") { Description = "The draft's id (hourdini invoice draft prints it)." };
+        var issue = new Command("issue", "Issue a draft: it takes the next number and its entries can no longer change.") { id };
+        common.Action(issue, (parse, api, ct) => api.PostAsync($"invoices/{Uri.EscapeDataString(parse.GetValue(id)!)}/issue", null, ct),
+            body => Show(body.GetProperty("invoice")));
+        return issue;
+    }
+
+    private static Command Pdf(CommonOptions common)
+    {
+        var id = new Argument<string>("invoice") { Description = "The invoice's id." };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to save it (default: NUMBER.pdf here)." };
+        var pdf = new Command("pdf", "Save an issued invoice's PDF.") { id, output };
+        pdf.SetAction(async (parse, ct) => await CommonOptions.RunAsync(async () =>
+        {
+            using var api = new HourdiniApi(Settings.ResolveUrl(parse.GetValue(common.Url)), Settings.ResolveToken());
+            var invoiceId = Uri.EscapeDataString(parse.GetValue(id)!);
+            var invoice = (await api.GetAsync($"invoices/{invoiceId}", ct)).GetProperty("invoice");
+            var bytes = await api.GetBytesAsync($"invoices/{invoiceId}/pdf", ct);
+            var path = parse.GetValue(output) ?? $"{Output.Str(invoice, "number")}.pdf";
+            await File.WriteAllBytesAsync(path, bytes, ct);
+            Output.Line($"Saved {Output.Str(invoice, "number")} to {path} ({bytes.Length:N0} bytes).");
+        }));
+        return pdf;
+    }
+
+    /// <summary>A client id as given, or the id of the one client whose name matches (case-insensitive).</summary>
+    private static async Task<string> ClientIdAsync(HourdiniApi api, string client, CancellationToken ct)
+    {
+        if (Guid.TryParse(client, out _))
+        {
+            return client;
+        }
+
+        var clients = (await api.GetAsync("clients", ct)).GetProperty("clients").EnumerateArray()
+            .Where(c => string.Equals(Output.Str(c, "name").Trim(), client.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
+        return clients.Count switch
+        {
+            1 => Output.Str(clients[0], "id"),
+            0 => throw new CliException($"No client is called \"{client}\".", "not_found"),
+            _ => throw new CliException($"Several clients are called \"{client}\"; give its id.", "ambiguous"),
+        };
+    }
+
+    public static void Show(JsonElement invoice)
+    {
+        var currency = Output.Str(invoice, "currency");
+        var status = Output.Str(invoice, "status");
+        var period = invoice.GetProperty("period");
+        Output.Line($"{(status == "draft" ? "Draft" : Output.Str(invoice, "number"))} · {Output.Str(invoice, "client_name")} · " +
+            $"{Output.Str(period, "from")} to {Output.Str(period, "to")} · {status} · id {Output.Str(invoice, "id")}");
+        var rows = invoice.GetProperty("lines").EnumerateArray().Select(l => new[]
+        {
+            Output.Str(l, "project_name"),
+            Output.Str(l, "kind") == "agent_run" ? "Agent run" : "Hands-on",
+            Output.Duration(l, "seconds"),
+            $"{Output.Str(l, "rate")}/h",
+            Output.Str(l, "amount"),
+        }).ToList();
+        rows.Add(["Subtotal", "", Output.Duration(invoice, "seconds"), "", Output.Str(invoice, "subtotal")]);
+        var tax = invoice.GetProperty("tax_percent");
+        rows.Add([tax.ValueKind == JsonValueKind.Number ? $"Tax {tax.GetDecimal().ToString("0.##", CultureInfo.InvariantCulture)} %" : "Tax", "", "", "", Output.Str(invoice, "tax")]);
+        rows.Add([$"Total {currency}", "", "", "", Output.Str(invoice, "total")]);
+        Output.Table(["Project", "Kind", "Hours", "Rate", $"Amount {currency}"], rows);
+        if (status == "draft")
+        {
+            Output.Line($"Issue it with: hourdini invoice issue {Output.Str(invoice, "id")}");
+        }
+    }
+}

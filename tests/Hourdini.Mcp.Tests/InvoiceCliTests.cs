@@ -1,0 +1,45 @@
+using System.Net;
+using Hourdini.Testing;
+
+namespace Hourdini.Mcp.Tests;
+
+/// <summary>R31 from the terminal: <c>hourdini invoice draft --client NAME --from D --to D</c>, <c>issue ID</c>, <c>pdf ID -o FILE</c>.</summary>
+public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<HourdiniServer>, IDisposable
+{
+    private readonly string config = Directory.CreateTempSubdirectory("hourdini-cli-invoice-").FullName;
+
+    [Fact]
+    public async Task An_invoice_is_drafted_by_client_name_issued_and_saved_as_a_pdf()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Vandelay Industries", "EUR", 80m), "Latex");
+        (await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-10-05T09:00:00Z", duration_seconds = 5400 }))
+            .Expect(HttpStatusCode.Created);
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
+
+        var draft = await Run("invoice", "draft", "--client", "vandelay industries", "--from", "2026-10-01", "--to", "2026-10-31", "--tax", "10");
+        Assert.True(draft.Exit == 0, draft.Err);
+        Assert.Contains("Latex", draft.Out);
+        Assert.Contains("120.00", draft.Out); // 1.5 h at 80
+        Assert.Contains("132.00", draft.Out); // with 10 % tax
+        var id = (await human.GetAsync("/api/v1/invoices")).Expect(HttpStatusCode.OK)["invoices"][0].Str("id");
+
+        var issue = await Run("invoice", "issue", id);
+        Assert.True(issue.Exit == 0, issue.Err);
+        var number = $"INV-{DateTime.UtcNow.Year}-0001";
+        Assert.Contains(number, issue.Out);
+
+        var file = Path.Combine(config, "invoice.pdf");
+        var pdf = await Run("invoice", "pdf", id, "-o", file);
+        Assert.True(pdf.Exit == 0, pdf.Err);
+        Assert.StartsWith("%PDF-", System.Text.Encoding.ASCII.GetString((await File.ReadAllBytesAsync(file)).AsSpan(0, 5)));
+
+        var unknown = await Run("invoice", "draft", "--client", "Nobody", "--from", "2026-10-01", "--to", "2026-10-31");
+        Assert.NotEqual(0, unknown.Exit);
+        Assert.Contains("not_found", unknown.Err);
+    }
+
+    private Task<(int Exit, string Out, string Err)> Run(params string[] args) => Cli.RunAsync(config, args);
+
+    public void Dispose() => Directory.Delete(config, recursive: true);
+}
