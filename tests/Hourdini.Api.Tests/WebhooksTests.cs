@@ -329,6 +329,38 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         await EventuallyAsync(async () => await Sql(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'") is 1L);
     }
 
+    [Fact]
+    public async Task A_budget_threshold_is_sent_once_per_threshold_and_an_issued_invoice_once() // R32, R31, R33
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var client = await api.CreateClientAsync("Billed Co");
+        var project = await api.CreateProjectAsync(client, "Budgeted");
+        await RegisterAsync(api, receiver.Url, ["budget.threshold", "invoice.issued"]);
+        (await api.SendAsync(HttpMethod.Put, $"/api/v1/projects/{project}/budget", new { kind = "hours", limit = 1 })).Expect(HttpStatusCode.OK);
+
+        (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-11-02T09:00:00Z", duration_seconds = 3000 }))
+            .Expect(HttpStatusCode.Created);
+        (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK);
+        (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK);
+        (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-11-03T09:00:00Z", duration_seconds = 1200 }))
+            .Expect(HttpStatusCode.Created);
+        (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK);
+        (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK);
+
+        var invoice = (await api.PostAsync("/api/v1/invoices", new { client_id = client, from = "2026-11-01", to = "2026-11-30" })).Expect(HttpStatusCode.Created)["invoice"];
+        (await api.PostAsync($"/api/v1/invoices/{invoice.Str("id")}/issue")).Expect(HttpStatusCode.OK);
+
+        var got = await receiver.WaitForAsync(3);
+        await Task.Delay(500);
+        Assert.Equal(3, receiver.Got.Count);
+        var thresholds = got.Where(r => r.Event == "budget.threshold")
+            .Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("budget").Str("threshold")).Order().ToList();
+        Assert.Equal(["critical", "warn"], thresholds);
+        var issued = JsonDocument.Parse(got.Single(r => r.Event == "invoice.issued").Body).RootElement.GetProperty("data").GetProperty("invoice");
+        Assert.Matches(@"^INV-\d{4}-0001$", issued.Str("number"));
+    }
+
     private static async Task<string> RegisterAsync(ApiClient api, string url, string[] events) =>
         (await api.PostAsync("/api/v1/webhooks", new { url, events })).Expect(HttpStatusCode.Created)["secret"].GetString()!;
 

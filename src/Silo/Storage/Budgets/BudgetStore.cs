@@ -111,20 +111,41 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                     continue;
                 }
 
+                // The crossing and its budget.threshold webhook row (R33) commit together, once.
                 var crossed = new List<string>();
-                await using var record = await connection.QueryAsync(
+                var status = statuses[i];
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                await using (var record = await connection.QueryAsync(
                     """
                     INSERT INTO budget_crossings (org_id, budget_id, project_id, threshold, used, crossed_at)
                     SELECT $1, $2, $3, t, $4, $5 FROM unnest($6::text[]) t
                     ON CONFLICT DO NOTHING RETURNING threshold
                     """,
-                    ct, orgId, statuses[i].Budget.Id, statuses[i].Budget.ProjectId, statuses[i].Used, now, reached);
-                while (await record.ReadAsync(ct))
+                    ct, orgId, status.Budget.Id, status.Budget.ProjectId, status.Used, now, reached))
                 {
-                    crossed.Add(record.GetString(0));
+                    while (await record.ReadAsync(ct))
+                    {
+                        crossed.Add(record.GetString(0));
+                    }
                 }
 
-                statuses[i] = statuses[i] with { NewlyCrossed = crossed };
+                foreach (var threshold in crossed)
+                {
+                    await using var _ = await connection.QueryAsync(
+                        "SELECT hd_webhook_enqueue($1, 'budget.threshold', $2)", ct, orgId, Db.Jsonb(System.Text.Json.JsonSerializer.Serialize(new
+                        {
+                            budget = new
+                            {
+                                project_id = status.Budget.ProjectId, kind = status.Budget.Kind, limit = status.Budget.Limit, threshold,
+                                percent = threshold == BudgetStatus.Critical ? status.Budget.CriticalPercent : status.Budget.WarnPercent,
+                                used = status.Used.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), used_percent = status.UsedPercent,
+                                crossed_at = now,
+                            },
+                        })));
+                }
+
+                await transaction.CommitAsync(ct);
+                statuses[i] = status with { NewlyCrossed = crossed };
             }
 
             return statuses;

@@ -215,6 +215,18 @@ public sealed class InvoiceStore(NpgsqlDataSource dataSource, ChangeNotifier cha
                 """,
                 ct, orgId, id, year, seq, Invoice.FormatNumber(year, seq), now, Db.Jsonb(LinesJson(totals.Lines)));
             var issued = await ReadAsync(connection, orgId, id, InvoiceScope.WholeOrg, forUpdate: false, ct);
+
+            // R33: the invoice.issued outbox row commits with the issue itself (or not at all).
+            await connection.ExecuteAsync(
+                "SELECT hd_webhook_enqueue($1, 'invoice.issued', $2)",
+                ct, orgId, Db.Jsonb(System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    invoice = new
+                    {
+                        id, number = issued!.Number, client_id = issued.ClientId, currency = issued.Currency, issued_at = issued.IssuedAt,
+                        total = (issued.Totals.TotalCents / 100m).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture),
+                    },
+                })));
             await transaction.CommitAsync(ct);
             changes.Changed(orgId, draft.CreatedBy);
             return issued;
