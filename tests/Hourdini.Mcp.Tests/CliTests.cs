@@ -111,6 +111,15 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Contains("Umbrella", projects.Out); // the client's name, not its id
         Assert.Contains("80", (await Run("clients")).Out);
 
+        // R26: the agent rate (and Bill agent time) from the terminal, by part of the project's name.
+        var set = await Run("projects", "set", "vaccine", "--agent-rate", "40", "--bill-agent-time", "true");
+        Assert.True(set.Exit == 0, set.Err);
+        Assert.Contains("at 40", set.Out);
+        var stored = (await human.GetAsync("/api/v1/projects?q=vaccine")).Expect(HttpStatusCode.OK)["projects"][0];
+        Assert.Equal(40m, stored.GetProperty("agent_rate").GetDecimal());
+        Assert.Contains("at the rate", (await Run("projects", "set", "vaccine", "--agent-rate", "none")).Out);
+        Assert.NotEqual(0, (await Run("projects", "set", "vaccine", "--agent-rate", "forty")).Exit);
+
         Assert.Equal(0, (await Run("logout")).Exit);
         var after = await Run("projects");
         Assert.Equal(3, after.Exit); // sign in again: its own exit code

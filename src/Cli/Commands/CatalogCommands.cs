@@ -9,7 +9,7 @@ public static class CatalogCommands
     public static Command Projects(CommonOptions common)
     {
         var query = new Argument<string?>("name") { Description = "Only projects whose name contains this.", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("projects", "List the org's projects with their client and rates.") { query };
+        var command = new Command("projects", "List the org's projects with their client and rates; change a project's rates.") { query, Set(common) };
         common.Action(
             command,
             async (parse, api, ct) =>
@@ -33,6 +33,71 @@ public static class CatalogCommands
                 })));
         return command;
     }
+
+    /// <summary><c>hourdini projects set PROJECT</c>: a project's rate, agent rate (R26) and Bill agent time (R5).</summary>
+    private static Command Set(CommonOptions common)
+    {
+        var project = new Argument<string>("project") { Description = "The project's id, or part of its name (one project)." };
+        var rate = new Option<string?>("--rate") { Description = "Hourly rate, or 'none' to use the client's default rate." };
+        var agentRate = new Option<string?>("--agent-rate") { Description = "Hourly rate for billed agent time (R26), or 'none' to bill it at the rate." };
+        var billAgentTime = new Option<bool?>("--bill-agent-time") { Description = "true or false: whether time an agent works on its own is billable (R5)." };
+        var set = new Command("set", "Change a project's rate, agent rate or Bill agent time; sessions already started keep theirs.") { project, rate, agentRate, billAgentTime };
+        set.Validators.Add(result =>
+        {
+            foreach (var option in new[] { rate, agentRate })
+            {
+                if (result.GetValue(option) is { } text && text != "none" && Money(text) is null)
+                {
+                    result.AddError($"{option.Name} must be an amount like 85 or 85.50, or 'none'.");
+                }
+            }
+        });
+        common.Action(
+            set,
+            async (parse, api, ct) =>
+            {
+                var id = await ResolveAsync(api, parse.GetValue(project)!, ct);
+                var (rateText, agentText) = (parse.GetValue(rate), parse.GetValue(agentRate));
+                return await api.PatchAsync($"projects/{id}", new
+                {
+                    rate = rateText is null or "none" ? null : Money(rateText),
+                    clear_rate = rateText == "none" ? true : (bool?)null,
+                    agent_rate = agentText is null or "none" ? null : Money(agentText),
+                    clear_agent_rate = agentText == "none" ? true : (bool?)null,
+                    bill_agent_time = parse.GetValue(billAgentTime),
+                }, ct);
+            },
+            body =>
+            {
+                var p = body.GetProperty("project");
+                var agent = p.TryGetProperty("agent_rate", out var a) && a.ValueKind == JsonValueKind.Number ? $"{a}/h" : "the rate";
+                Output.Line($"{Output.Str(p, "name")}: {p.GetProperty("effective_rate")}/h {Output.Str(p, "currency")}, agent time billed: " +
+                    $"{(p.GetProperty("bill_agent_time").GetBoolean() ? $"yes, at {agent}" : "no")}.");
+            });
+        return set;
+    }
+
+    /// <summary>A project named by id, or by part of its name when exactly one project matches.</summary>
+    private static async Task<string> ResolveAsync(HourdiniApi api, string project, CancellationToken ct)
+    {
+        if (Guid.TryParse(project, out _))
+        {
+            return project;
+        }
+
+        var found = (await api.GetAsync("projects" + CommonOptions.Query(("q", project)), ct)).GetProperty("projects").EnumerateArray()
+            .Where(p => !(p.TryGetProperty("archived", out var archived) && archived.GetBoolean())).ToList();
+        var exact = found.Where(p => string.Equals(Output.Str(p, "name"), project, StringComparison.OrdinalIgnoreCase)).ToList();
+        return (exact.Count == 1 ? exact : found) switch
+        {
+            [var one] => Output.Str(one, "id"),
+            [] => throw new CliException($"No project matches '{project}'.", "not_found"),
+            var many => throw new CliException($"'{project}' matches {many.Count} projects: {string.Join(", ", many.Select(p => Output.Str(p, "name")))}. Be more precise.", "project_ambiguous"),
+        };
+    }
+
+    private static decimal? Money(string text) =>
+        decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
 
     public static Command Clients(CommonOptions common)
     {

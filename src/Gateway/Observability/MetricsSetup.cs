@@ -12,6 +12,9 @@ public sealed class MetricsOptions
 
     /// <summary>A bearer token that lets a scraper from another address in; none by default (loopback only).</summary>
     public string? Token { get; set; }
+
+    /// <summary>Off: no meters are listened to and <c>/metrics</c> is not served (for an A/B of their cost).</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>
@@ -24,9 +27,16 @@ public static class MetricsSetup
 {
     public const string Path = "/metrics";
 
+    private static bool Enabled(IConfiguration configuration) => configuration.GetValue($"{MetricsOptions.Section}:Enabled", true);
+
     public static WebApplicationBuilder AddHourdiniMetrics(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<MetricsOptions>(builder.Configuration.GetSection(MetricsOptions.Section));
+        if (!Enabled(builder.Configuration))
+        {
+            return builder;
+        }
+
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
@@ -39,6 +49,11 @@ public static class MetricsSetup
 
     public static void MapHourdiniMetrics(this WebApplication app)
     {
+        if (!Enabled(app.Configuration))
+        {
+            return;
+        }
+
         var token = app.Configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>()?.Token;
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (context, next) =>
         {
