@@ -165,19 +165,4 @@ public sealed class ConsistencyAcrossGrainsTests : IAsyncLifetime
         var value = await command.ExecuteScalarAsync();
         return value is null or DBNull ? default! : (T)value;
     }
-
-    /// <summary>Fails the next turn that reaches <see cref="At"/>, once, as a crash of its process there would.</summary>
-    private sealed class CrashAt : ITurnSteps
-    {
-        public string? At { get; set; }
-
-        public void Reached(string step)
-        {
-            if (step == At)
-            {
-                At = null;
-                throw new InvalidOperationException($"Simulated crash after {step}.");
-            }
-        }
-    }
 }

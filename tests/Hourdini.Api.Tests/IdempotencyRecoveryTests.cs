@@ -209,18 +209,4 @@ public sealed class IdempotencyRecoveryTests : IAsyncLifetime
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
-
-    private sealed class CrashAt : ITurnSteps
-    {
-        public string? At { get; set; }
-
-        public void Reached(string step)
-        {
-            if (step == At)
-            {
-                At = null;
-                throw new InvalidOperationException($"Simulated crash after {step}.");
-            }
-        }
-    }
 }

@@ -203,6 +203,19 @@
   backdrop?.addEventListener('click', () => setMenu(false));
   document.addEventListener('keydown', (event) => { if (event.key === 'Escape' && app?.classList.contains('nav-open')) setMenu(false); });
 
+  // Fills a dialog's form (booleans tick checkboxes), clears its last error, and opens it.
+  function openForm(dialogId, values) {
+    const dialog = document.getElementById(dialogId);
+    const form = $('form', dialog);
+    for (const [name, value] of Object.entries(values)) {
+      const field = form.elements[name];
+      if (field.type === 'checkbox') field.checked = value; else field.value = value;
+    }
+    $('.form-error', form).textContent = '';
+    dialog.showModal();
+    return dialog;
+  }
+
   document.addEventListener('submit', async (event) => {
     const form = event.target.closest('form[data-api]');
     if (!form) return;
@@ -265,29 +278,12 @@
       return;
     }
     if ('editEntry' in d) {
-      const dialog = document.getElementById('entry-edit');
-      const form = $('form', dialog);
-      form.elements.id.value = d.id;
-      form.elements.project_id.value = d.project;
-      form.elements.description.value = d.description;
-      form.elements.date.value = d.date;
-      form.elements.start.value = d.start;
-      form.elements.end.value = d.end;
-      form.elements.next_day.checked = d.nextDay === 'true';
-      $('.form-error', form).textContent = '';
-      dialog.showModal();
+      openForm('entry-edit', { id: d.id, project_id: d.project, description: d.description, date: d.date, start: d.start, end: d.end, next_day: d.nextDay === 'true' });
       return;
     }
     if ('correctEntry' in d) {
-      const dialog = document.getElementById('entry-correct');
-      const form = $('form', dialog);
-      form.elements.id.value = d.id;
-      form.elements.description.value = d.description;
-      form.elements.duration.value = d.duration;
-      form.elements.billable.checked = d.billable === 'true';
+      const dialog = openForm('entry-correct', { id: d.id, description: d.description, duration: d.duration, billable: d.billable === 'true' });
       $('#entry-correct-span', dialog).textContent = `At most the session's span, ${d.span}.`;
-      $('.form-error', form).textContent = '';
-      dialog.showModal();
       return;
     }
     if (d.confirm && !window.confirm(d.confirm)) return;

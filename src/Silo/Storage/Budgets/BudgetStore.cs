@@ -56,17 +56,24 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
             return await command.ExecuteNonQueryAsync(ct) == 1;
         });
 
-    /// <summary>The statuses of the budgets of <paramref name="projectIds"/> (all of the org's when null) that exist.</summary>
-    public Task<IReadOnlyList<BudgetStatus>> StatusesAsync(Guid orgId, IReadOnlyCollection<Guid>? projectIds, CancellationToken ct) =>
+    /// <summary>
+    /// The statuses of the budgets of <paramref name="projectIds"/> (all of the org's when null) that exist; with
+    /// <paramref name="ofAgent"/>, only the budget of the project that agent's open session works on (its pulls carry it).
+    /// One round trip, and a write only when a threshold is crossed for the first time.
+    /// </summary>
+    public Task<IReadOnlyList<BudgetStatus>> StatusesAsync(
+        Guid orgId, IReadOnlyCollection<Guid>? projectIds, CancellationToken ct, Guid? ofAgent = null) =>
         Db.RunAsync<IReadOnlyList<BudgetStatus>>(async () =>
         {
             var now = clock.GetUtcNow();
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             var statuses = new List<BudgetStatus>();
+            var recorded = new List<string[]>();
             await using (var reader = await connection.QueryAsync(
                 """
                 SELECT b.id, b.project_id, b.kind, b.limit_value, b.warn_percent, b.critical_percent,
-                       coalesce(e.seconds, 0) + coalesce(l.seconds, 0) AS seconds, coalesce(e.amount, 0) + coalesce(l.amount, 0) AS amount
+                       coalesce(e.seconds, 0) + coalesce(l.seconds, 0) AS seconds, coalesce(e.amount, 0) + coalesce(l.amount, 0) AS amount,
+                       ARRAY(SELECT c.threshold FROM budget_crossings c WHERE c.org_id = b.org_id AND c.budget_id = b.id) AS recorded
                 FROM project_budgets b
                 LEFT JOIN LATERAL (
                     SELECT sum(duration_seconds) FILTER (WHERE billable) AS seconds, sum(amount) FILTER (WHERE billable) AS amount
@@ -83,8 +90,11 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                         FROM beats bt WHERE bt.org_id = s.org_id AND bt.session_id = s.id) x
                     WHERE s.org_id = b.org_id AND s.project_id = b.project_id AND s.stopped_at IS NULL) l ON true
                 WHERE b.org_id = $1 AND ($2::uuid[] IS NULL OR b.project_id = ANY($2))
+                  AND ($4::uuid IS NULL OR b.project_id = (
+                      SELECT s.project_id FROM sessions s WHERE s.org_id = $1 AND s.agent_id = $4 AND s.stopped_at IS NULL LIMIT 1))
                 """,
-                ct, orgId, Db.Nullable(projectIds?.ToArray(), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid), now))
+                ct, orgId, Db.Nullable(projectIds?.ToArray(), NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid), now,
+                Db.Nullable(ofAgent, NpgsqlTypes.NpgsqlDbType.Uuid)))
             {
                 while (await reader.ReadAsync(ct))
                 {
@@ -94,19 +104,20 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                     var percent = Math.Round(exact * 100m / budget.Limit, 1, MidpointRounding.ToEven);
                     var status = percent >= budget.CriticalPercent ? BudgetStatus.Critical : percent >= budget.WarnPercent ? BudgetStatus.Warn : BudgetStatus.Ok;
                     statuses.Add(new BudgetStatus(budget, used, percent, status, []));
+                    recorded.Add(reader.GetFieldValue<string[]>(8));
                 }
             }
 
             // Each threshold reached is recorded once: the first status read that sees it inserts the row.
             for (var i = 0; i < statuses.Count; i++)
             {
-                var reached = statuses[i].Status switch
+                var reached = (statuses[i].Status switch
                 {
                     BudgetStatus.Critical => new[] { BudgetStatus.Warn, BudgetStatus.Critical },
                     BudgetStatus.Warn => [BudgetStatus.Warn],
                     _ => [],
-                };
-                if (reached.Length == 0)
+                }).Except(recorded[i]).ToArray();
+                if (reached.Length == 0) // nothing new: a read writes nothing
                 {
                     continue;
                 }
@@ -154,15 +165,9 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
     public async Task<BudgetStatus?> StatusAsync(Guid orgId, Guid projectId, CancellationToken ct) =>
         (await StatusesAsync(orgId, [projectId], ct)).SingleOrDefault();
 
-    /// <summary>The project of the agent's open session, if it has one (its pulls carry that project's budget).</summary>
-    public Task<Guid?> OpenSessionProjectAsync(Guid orgId, Guid agentId, CancellationToken ct) =>
-        Db.RunAsync<Guid?>(async () =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var reader = await connection.QueryAsync(
-                "SELECT project_id FROM sessions WHERE org_id = $1 AND agent_id = $2 AND stopped_at IS NULL LIMIT 1", ct, orgId, agentId);
-            return await reader.ReadAsync(ct) ? reader.GetGuid(0) : null;
-        });
+    /// <summary>The budget of the project the agent's open session works on, if it has a session and the project a budget.</summary>
+    public async Task<BudgetStatus?> StatusForAgentAsync(Guid orgId, Guid agentId, CancellationToken ct) =>
+        (await StatusesAsync(orgId, null, ct, ofAgent: agentId)).SingleOrDefault();
 
     /// <summary>Every crossing recorded for a project, oldest first (what webhooks and audits report).</summary>
     public Task<IReadOnlyList<(string Threshold, decimal Used, DateTimeOffset At)>> CrossingsAsync(Guid orgId, Guid projectId, CancellationToken ct) =>
