@@ -41,6 +41,23 @@ hd_ensure_libreoffice() {
   command -v libreoffice >/dev/null 2>&1 || { echo "LibreOffice installation failed" >&2; return 1; }
 }
 
+# The third-party tools the tests drive (tests/node/package.json, pinned by its lockfile): Redocly CLI,
+# openapi-typescript, TypeScript, axe-core. Node.js and npm come from the distribution when missing.
+hd_ensure_node_tools() {
+  local dir="$1/tests/node"
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "==> installing Node.js and npm (for the test tools) with apt-get" >&2
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "==> installing the test tools: npm ci in tests/node" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "npm ci failed in tests/node" >&2; return 1; }
+  fi
+}
+
 # Runs a PostgreSQL tool as the cluster's owner (PostgreSQL refuses to run as root).
 hd_pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -14,6 +14,7 @@ hd_ensure_dotnet
 if [ -z "${HOURDINI_TEST_PG:-}" ]; then hd_ensure_postgres; fi
 hd_ensure_browser
 hd_ensure_libreoffice
+hd_ensure_node_tools "$root"
 
 cd "$root"
 log=$(mktemp)
