@@ -39,8 +39,8 @@ public static class CatalogCommands
     {
         var project = new Argument<string>("project") { Description = "The project's id, or part of its name (one project)." };
         var rate = new Option<string?>("--rate") { Description = "Hourly rate, or 'none' to use the client's default rate." };
-        var agentRate = new Option<string?>("--agent-rate") { Description = "Hourly rate for billed agent time (R26), or 'none' to bill it at the rate." };
-        var billAgentTime = new Option<bool?>("--bill-agent-time") { Description = "true or false: whether time an agent works on its own is billable (R5)." };
+        var agentRate = new Option<string?>("--agent-rate") { Description = "Hourly rate for billed agent time, or 'none' to bill it at the rate." };
+        var billAgentTime = new Option<bool?>("--bill-agent-time") { Description = "true or false: whether time an agent works on its own is billable." };
         var set = new Command("set", "Change a project's rate, agent rate or Bill agent time; sessions already started keep theirs.") { project, rate, agentRate, billAgentTime };
         set.Validators.Add(result =>
         {

@@ -78,7 +78,7 @@ public static partial class Reports
     {
         if (caller.IsAgent)
         {
-            throw AgentScope.Refused("Reports show rates and amounts; agent tokens cannot read them (R22).");
+            throw AgentScope.Refused("Reports show rates and amounts; agent tokens cannot read them.");
         }
 
         IReadOnlyList<ReportRow> rows;

@@ -49,7 +49,7 @@ public static class Sessions
             return holder is not { } session || !IsOwn(caller, session.UserId, session.AgentId)
                 ? throw Refusal.NotFound("Session")
                 : session.Stopped
-                    ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
+                    ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change.")
                     : Results.NoContent();
         });
         sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
@@ -145,7 +145,7 @@ public static class Sessions
         // so the person's timer keeps running and their focus stays where it is.
         if (kind == BeatKind.Active && caller.IsAgent)
         {
-            throw AgentScope.Refused("An agent token may set only the agent and idle beats; active means a person is driving (R21).");
+            throw AgentScope.Refused("An agent token may set only the agent and idle beats; active means a person is driving.");
         }
 
         var sessionId = Validate.Id(id, "Session");

@@ -71,7 +71,7 @@ public static class TimeEntries
 
             // R22: its person's other entries are known to the agent's owner, and refused to the agent.
             return caller.IsAgent && !WrittenBy(entry!, caller.AgentId)
-                ? throw AgentScope.Refused("An agent reads only the entries its own sessions wrote (R22).")
+                ? throw AgentScope.Refused("An agent reads only the entries its own sessions wrote.")
                 : Results.Ok(new { time_entry = View(entry!, caller) });
         }).AllowAgents(AgentEntries);
         entries.MapPatch("/{id}", PatchAsync);
@@ -179,7 +179,7 @@ public static class TimeEntries
         if (body.ProjectId is not null || body.StartedAt is not null || body.EndedAt is not null)
         {
             throw Refusal.Conflict("entry_locked",
-                "A session's entry keeps its session's project and times (R7); only its description, tags, billable flag and duration can be corrected (R27).");
+                "A session's entry keeps its session's project and times; only its description, tags, billable flag and duration can be corrected.");
         }
 
         var span = (long)(current.EndedAt - current.StartedAt).TotalMilliseconds / 1000;
@@ -245,7 +245,7 @@ public static class TimeEntries
     }
 
     private static Refusal Locked() =>
-        Refusal.Conflict("entry_locked", "A session's entry is part of the session's permanent record and cannot be edited or deleted (R7).");
+        Refusal.Conflict("entry_locked", "A session's entry is part of the session's permanent record and cannot be edited or deleted.");
 
     private static DateTimeOffset EndOf(DateTimeOffset startedAt, DateTimeOffset? endedAt, long? durationSeconds) => (endedAt, durationSeconds) switch
     {

@@ -42,6 +42,6 @@ public static class BeatKinds
     /// </summary>
     public static BeatKind EnsurePersonDrives(this BeatKind kind, Guid? agentId) =>
         kind == BeatKind.Active && agentId is not null
-            ? throw Refusal.Forbidden("An agent may set only the agent and idle beats; active means a person is driving (R21).", "agent_not_allowed")
+            ? throw Refusal.Forbidden("An agent may set only the agent and idle beats; active means a person is driving.", "agent_not_allowed")
             : kind;
 }

@@ -286,7 +286,7 @@ public sealed class SessionGrain(
         }
 
         return session.State.IsStopped
-            ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
+            ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change.")
             : session.State;
     }
 

@@ -11,12 +11,12 @@ public static class FocusRules
     {
         if (user.FocusedSessionId is not null)
         {
-            throw Refusal.Conflict("session_active", "A session is active; pause or end it before starting the timer (R3).");
+            throw Refusal.Conflict("session_active", "A session is active; pause or end it before starting the timer.");
         }
 
         if (user.Timer is not null && !replace)
         {
-            throw Refusal.Conflict("timer_running", "A timer is already running; stop it or ask to replace it (R3).");
+            throw Refusal.Conflict("timer_running", "A timer is already running; stop it or ask to replace it.");
         }
     }
 

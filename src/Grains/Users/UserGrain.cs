@@ -51,7 +51,7 @@ public sealed class UserGrain(
 
             if (user.State.AgentSessions.TryGetValue(agentId, out open) && open != sessionId)
             {
-                throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another (R8).");
+                throw Refusal.Conflict("agent_session_open", "This agent already has an open session; stop it before starting another.");
             }
         }
         else
@@ -368,7 +368,7 @@ public sealed class UserGrain(
         }
 
         return session.IsStopped
-            ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change (R7).")
+            ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change.")
             : session;
     }
 

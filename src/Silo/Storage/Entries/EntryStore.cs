@@ -203,7 +203,7 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
 
     /// <summary>R27, R31: an entry on an issued invoice cannot change at all until the invoice is voided.</summary>
     public static Refusal Invoiced() =>
-        Refusal.Conflict("entry_invoiced", "This entry is on an issued invoice and cannot change; void the invoice first (R31).");
+        Refusal.Conflict("entry_invoiced", "This entry is on an issued invoice and cannot change; void the invoice first.");
 
     /// <summary>Deletes one of the user's own entries of the given sources; false when there is none (or it is invoiced).</summary>
     public Task<bool> DeleteAsync(Guid orgId, Guid userId, Guid entryId, string[] sources, CancellationToken ct) =>

@@ -93,7 +93,7 @@ public sealed class ImportStore(NpgsqlDataSource dataSource, ChangeNotifier chan
                 if (row.Currency is { } fileCurrency && fileCurrency != client.Currency)
                 {
                     failed.Add(new ImportFailure(row.Line, "currency_mismatch",
-                        $"The row is in {fileCurrency}, but the client \"{row.ClientName}\" bills in {client.Currency} (R20: never converted)."));
+                        $"The row is in {fileCurrency}, but the client \"{row.ClientName}\" bills in {client.Currency}, and amounts are never converted between currencies."));
                     continue;
                 }
 

@@ -63,7 +63,7 @@ public sealed class TrackingGrainStorage(
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        throw new NotSupportedException("Users and sessions are never deleted; a session stops and stays (R7).");
+        throw new NotSupportedException("Users and sessions are never deleted; a session stops and stays.");
 
     private PendingRows Rows() =>
         contexts.GrainContext?.ActivationServices.GetRequiredService<PendingRows>()
