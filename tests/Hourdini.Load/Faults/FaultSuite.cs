@@ -23,6 +23,7 @@ public sealed class FaultSuite
     private readonly TimeSpan _outage;
     private readonly TimeSpan _requestTimeout;
     private readonly TimeSpan _claimLease;
+    private readonly TimeSpan _webhookClaim;
     private readonly double _rate;
     private readonly int _users;
     private readonly TextWriter _log;
@@ -37,6 +38,7 @@ public sealed class FaultSuite
         _outage = TimeSpan.FromSeconds(options.Double("outage", Math.Min(3, _duration.TotalSeconds / 3)));
         _requestTimeout = TimeSpan.FromSeconds(options.Double("request-timeout", 30));
         _claimLease = TimeSpan.FromSeconds(options.Double("claim-lease", 45));
+        _webhookClaim = TimeSpan.FromSeconds(options.Double("webhook-claim", 60));
         _rate = options.Double("rate", 300);
         _users = options.Int("users", 10);
         _log = log;
@@ -45,7 +47,7 @@ public sealed class FaultSuite
     public static async Task<IReadOnlyList<FaultResult>> RunAsync(Arguments options, TextWriter log, CancellationToken ct)
     {
         var suite = new FaultSuite(options, log);
-        var only = options.Find("only")?.Split(',') ?? ["node-crash", "database-restart", "cross-node", "agent-and-node-crash", "keyed-retry"];
+        var only = options.Find("only")?.Split(',') ?? ["node-crash", "database-restart", "cross-node", "agent-and-node-crash", "keyed-retry", "webhook-crash"];
         log.WriteLine($"==> faults: {suite._users} people with 3 agents each, {suite._rate:F0} agent calls/s through {suite._entry}, {suite._duration.TotalSeconds:F0} s per scenario");
         var tenants = await LoadRun.SetUpAsync(suite._entry, suite._users + 1, 3, log, ct);
         var load = tenants.Take(suite._users).ToList();
@@ -62,6 +64,8 @@ public sealed class FaultSuite
                 "agent-and-node-crash" => await suite.AgentAndNodeCrashAsync(spare, ct),
                 "keyed-retry" => await new KeyedRetry(suite._nodes[0], suite._nodes[1], suite._database, suite._cluster, 1, log)
                     .RunAsync(spare, suite._warmup, suite._claimLease, ct),
+                "webhook-crash" => await new WebhookCrash(suite._nodes, suite._database, suite._cluster, 2, log)
+                    .RunAsync(spare, TimeSpan.FromSeconds(3), suite._webhookClaim, ct),
                 _ => throw new ArgumentException($"Unknown scenario '{name}'."),
             };
             result.Print(log);
