@@ -23,8 +23,12 @@ public static class HourdiniGateway
         });
         configure?.Invoke(builder);
 
-        // Orleans tells every silo start and membership step at Information; an operator needs its warnings.
+        // Orleans tells every silo start and membership step at Information, Polly every grain placement it retries for
+        // Orleans, ASP.NET Core every endpoint and result it runs (the default template's level for it is Warning too):
+        // an operator needs their warnings. /metrics counts the requests.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddHourdiniData(builder.Configuration);
         builder.Services.AddHourdiniWebhooks(builder.Configuration);
         builder.UseHourdiniOrleans();
@@ -66,6 +70,7 @@ public static class HourdiniGateway
         api.MapTasks();
         api.MapWebhooks();
         app.MapMcp();
+        app.MapHourdiniDashboard();
         app.MapHourdiniWeb();
         return app;
     }

@@ -18,6 +18,7 @@ using Hourdini.Silo.Storage.Idempotency;
 using Hourdini.Silo.Storage.Reports;
 using Hourdini.Silo.Storage.Tracking;
 using Microsoft.Extensions.Configuration;
+using Orleans.Dashboard;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -139,6 +140,11 @@ public static class SiloExtensions
         });
         silo.Configure<SiloMessagingOptions>(options =>
             options.ResponseTimeout = orleans.GetValue("ResponseTimeout", TimeSpan.FromSeconds(5)));
+        if (DashboardEnabled(configuration))
+        {
+            silo.AddDashboard(options => options.HideTrace = true); // the gateway maps it, for operators only
+        }
+
         return silo.AddHourdiniGrains(configuration);
     }
 
@@ -185,6 +191,9 @@ public static class SiloExtensions
     }
 
     /// <summary>A client of a silo cluster: finds the silos' gateways in the same membership table.</summary>
+    /// <summary><c>Hourdini:Dashboard:Enabled</c>: the Orleans Dashboard's silo and client parts (off by default: it adds a filter to every grain call).</summary>
+    public static bool DashboardEnabled(IConfiguration configuration) => configuration.GetValue("Hourdini:Dashboard:Enabled", false);
+
     public static IClientBuilder AddHourdiniClient(this IClientBuilder client, IConfiguration configuration)
     {
         var connectionString = ConnectionString(configuration);
@@ -199,6 +208,11 @@ public static class SiloExtensions
             options.ResponseTimeout = orleans.GetValue("ResponseTimeout", TimeSpan.FromSeconds(5)));
         client.Configure<GatewayOptions>(options =>
             options.GatewayListRefreshPeriod = orleans.GetValue("TableRefreshTimeout", TimeSpan.FromSeconds(5)));
+
+        if (DashboardEnabled(configuration))
+        {
+            client.AddDashboard(options => options.HideTrace = true); // the silos add it too (same setting)
+        }
 
         // The gateway may start before any silo: keep trying instead of failing the process.
         client.UseConnectionRetryFilter(async (_, cancellationToken) =>

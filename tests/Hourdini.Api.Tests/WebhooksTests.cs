@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Hourdini.Silo.Webhooks;
 using Hourdini.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -106,6 +108,35 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         Assert.Equal([500, 500, 500, 204], got.Select(r => r.Answered));
         var delivery = Assert.Single(await DeliveriesAsync(api, d => d.Str("status") == "delivered"));
         Assert.Equal((4, 204), (delivery.GetProperty("attempts").GetInt32(), delivery.GetProperty("last_status_code").GetInt32()));
+    }
+
+    [Fact]
+    public async Task The_outbox_depth_and_each_attempts_outcome_are_scraped_at_metrics() // R33, issue 28 item 3
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Answer = _ => 500;
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Measured hooks");
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        await api.StartSessionAsync(project);
+        await receiver.WaitForAsync(2);
+
+        using var scraper = new HttpClient { BaseAddress = Server.BaseAddress };
+        async Task<double?> Figure(string pattern)
+        {
+            var text = await scraper.GetStringAsync("/metrics");
+            var match = Regex.Match(text, "^" + pattern + @"(\{[^}]*\})? ([0-9.e+]+)", RegexOptions.Multiline);
+            return match.Success ? double.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture) : null;
+        }
+
+        // While the receiver fails, its delivery waits in the outbox and every attempt counts as a retry.
+        await EventuallyAsync(async () => await Figure("hourdini_webhooks_outbox_pending") >= 1);
+        await EventuallyAsync(async () => await Figure(@"hourdini_webhooks_attempts_total\{[^}]*outcome=""retry""[^}]*\}") >= 1);
+        Assert.NotNull(await Figure("hourdini_webhooks_outbox_due"));
+        Assert.NotNull(await Figure("hourdini_webhooks_outbox_oldest_due_age_seconds"));
+
+        receiver.Answer = _ => 204;
+        await EventuallyAsync(async () => await Figure(@"hourdini_webhooks_attempts_total\{[^}]*outcome=""delivered""[^}]*\}") >= 1);
     }
 
     [Fact]

@@ -29,6 +29,8 @@ public sealed class WebhookDispatcher(
 
     private sealed record Claimed(Guid OrgId, Guid Id, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret);
 
+    private long _depthSampledAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -37,6 +39,11 @@ public sealed class WebhookDispatcher(
             try
             {
                 sent = await DispatchOnceAsync(stoppingToken);
+                if (clock.GetElapsedTime(_depthSampledAt) >= TimeSpan.FromSeconds(1))
+                {
+                    _depthSampledAt = clock.GetTimestamp();
+                    WebhookMetrics.Record(await MeasureDepthAsync(stoppingToken));
+                }
             }
             catch (Exception error) when (!stoppingToken.IsCancellationRequested)
             {
@@ -57,6 +64,15 @@ public sealed class WebhookDispatcher(
         await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
         return claimed.Count;
     }
+
+    /// <summary>The outbox's depth across every org, for <see cref="WebhookMetrics"/>: the partial index on pending rows answers it.</summary>
+    private async Task<WebhookMetrics.Depth> MeasureDepthAsync(CancellationToken ct) => (await dataSource.ListAsync(
+        """
+        SELECT count(*), count(*) FILTER (WHERE next_attempt_at <= now()),
+               coalesce(extract(epoch FROM now() - min(next_attempt_at) FILTER (WHERE next_attempt_at <= now())), 0)::float8
+        FROM webhook_deliveries WHERE status = 'pending'
+        """,
+        r => new WebhookMetrics.Depth(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2)), ct))[0];
 
     private Task<IReadOnlyList<Claimed>> ClaimAsync(CancellationToken ct) => dataSource.ListAsync(
         """
@@ -141,23 +157,27 @@ public sealed class WebhookDispatcher(
         return buffer.WrittenSpan.ToArray();
     }
 
-    private Task RecordAsync(Claimed delivery, int? statusCode, string? error, CancellationToken ct) => Db.RunAsync(async () =>
+    private async Task RecordAsync(Claimed delivery, int? statusCode, string? error, CancellationToken ct)
     {
         var delivered = error is null;
         var backoff = delivered ? TimeSpan.Zero : Backoff(delivery.Attempts + 1);
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(
+        var outcome = await dataSource.ListAsync(
             """
             UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(), last_status_code = $3, last_error = $4,
                 status = CASE WHEN $5 THEN 'delivered' WHEN created_at + $6 <= now() + $7 THEN 'failed' ELSE 'pending' END,
                 delivered_at = CASE WHEN $5 THEN now() END,
                 next_attempt_at = now() + $7
             WHERE org_id = $1 AND id = $2 AND status = 'pending'
+            RETURNING CASE status WHEN 'pending' THEN 'retry' ELSE status END
             """,
-            ct, delivery.OrgId, delivery.Id, Db.Nullable(statusCode, NpgsqlTypes.NpgsqlDbType.Integer),
+            r => r.GetString(0), ct, delivery.OrgId, delivery.Id, Db.Nullable(statusCode, NpgsqlTypes.NpgsqlDbType.Integer),
             Db.Nullable(error is null ? null : error[..Math.Min(error.Length, 500)], NpgsqlTypes.NpgsqlDbType.Text),
             delivered, options.RetryFor, backoff);
-    });
+        foreach (var status in outcome)
+        {
+            WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", status));
+        }
+    }
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: doubling from the first, capped, with half of it random.</summary>
     public TimeSpan Backoff(int attempt)
