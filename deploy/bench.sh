@@ -15,6 +15,8 @@
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
 #   HOURDINI_BENCH_WEBHOOK=1   every tenant subscribes one webhook to every event, sent to a receiver on loopback that
 #                              answers 204 (R33's cost on the write path: compare with a run without it)
+#   deploy/bench.sh --webhook-ab   only the ceilings 1-2 and closed-1000 with and without one webhook, interleaved
+#                              A B B A A B on one gateway (issue 26: B within 5 % of A), in artifacts/bench/webhook-ab.txt
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
@@ -25,6 +27,8 @@ seconds=${HOURDINI_BENCH_SECONDS:-20}
 read -r -a suite_args <<<"${HOURDINI_BENCH_ARGS:-}"
 headline_users=200
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
+mode=full
+if [ "${1:-}" = "--webhook-ab" ]; then mode=webhook-ab; fi
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3
   headline_users=2
@@ -88,17 +92,10 @@ tps=$(grep -Eo 'tps = [0-9.]+' "$work/pgbench.txt" | head -n 1 | awk '{ print $3
 latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ print $4 }')
 echo "  pgbench -N: $tps TPS, latency average $latency ms"
 printf '{"tps": %s, "clients": %s, "seconds": %s, "latency_ms": %s}\n' "$tps" "$pgbench_clients" "$seconds" "${latency:-0}" >"$out/pgbench.json"
-pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log
-  "${load[@]}" pgbench-paced --pgbench "$bin/pgbench" --port "$HD_PG_PORT" --db pgbench --clients "$pgbench_clients" \
-    --seconds "$seconds" --name "$1" --rate "$2" --json "$out/$1.json"
-}
-rate=$(awk -v tps="$tps" 'BEGIN { printf "%.0f", tps * 0.8 }')
-echo "==> ceiling 2, paced: pgbench -N at 80 % of its TPS ($rate), ${seconds} s"
-pgbench_paced pgbench-paced-80 "$rate"
 
-echo "==> Hourdini: one gateway on the same PostgreSQL"
-webhook_env=()
-if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
+# A webhook receiver on loopback that answers 204 to everything (R33's cost on the write path); sets $webhook_url.
+start_webhook_receiver() {
+  local hook_port
   hook_port=$(hd_free_port 5190)
   python3 -c '
 import sys
@@ -113,21 +110,70 @@ class Hook(BaseHTTPRequestHandler):
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
 ' "$hook_port" &
   pids+=($!)
-  export HOURDINI_BENCH_WEBHOOK_URL="http://127.0.0.1:$hook_port/hook"
+  webhook_url="http://127.0.0.1:$hook_port/hook"
+}
+
+# A gateway on the private cluster with the limits out of the way; extra VAR=value settings first. Sets $port, $gateway.
+start_gateway() {
+  port=$(hd_free_port 5180)
+  env HOURDINI_DATABASE="$HD_PG_CONNECTION;Maximum Pool Size=100" \
+    Logging__LogLevel__Default=Warning \
+    Hourdini__Limits__PerCallerPerSecond=1000000 Hourdini__Limits__PerCallerBurst=1000000 \
+    Hourdini__Limits__PerAddressPerSecond=1000000 Hourdini__Limits__PerAddressBurst=1000000 \
+    Hourdini__Limits__SignInPerMinute=1000000 \
+    "$@" \
+    dotnet "$root/src/Gateway/bin/Release/net10.0/Hourdini.Gateway.dll" --urls "http://127.0.0.1:$port" --contentRoot "$root/src/Gateway" &
+  gateway=$!
+  pids+=($gateway)
+  wait_for_port "$port"
+}
+
+if [ "$mode" = webhook-ab ]; then
+  # Issue 26: the write path with and without one webhook subscribed to every event, side by side on one gateway and
+  # one PostgreSQL: closed-1000 runs alternating A B B A A B (so a drift of the machine falls on both), each on its own
+  # new tenants, which subscribe (B) or not (A).
+  start_webhook_receiver
+  start_gateway Hourdini__Webhooks__AllowLoopback=true
+  declare -A runs=([A]=0 [B]=0)
+  for config in A B B A A B; do
+    runs[$config]=$((runs[$config] + 1))
+    name="ab-$config-${runs[$config]}"
+    echo "==> $name: closed loop, 1000 agents, $([ "$config" = B ] && echo "one webhook per tenant on every event" || echo "no webhook"), ${seconds} s"
+    if [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
+    "${load[@]}" run --name "$name" --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
+      --duration "$seconds" --json "$out/$name.json" | tail -n 3
+  done
+  echo
+  echo "==> write path with one webhook (B) against none (A), pgbench -N $tps TPS in this run:"
+  for f in "$out"/ab-*.json; do
+    printf '%s %s\n' "$(basename "$f" .json)" "$(grep -Eo '"durable_per_second": [0-9.]+' "$f" | awk '{ print $2 }')"
+  done | sort | awk -v tps="$tps" '
+    { split($1, p, "-"); sum[p[2]] += $2; n[p[2]]++; runs[p[2]] = runs[p[2]] sprintf(" %.0f", $2) }
+    END {
+      a = sum["A"] / n["A"]; b = sum["B"] / n["B"]
+      printf "  A, no webhook:  durable ops/s%s, mean %.0f = %.2fx pgbench -N\n", runs["A"], a, a / tps
+      printf "  B, one webhook: durable ops/s%s, mean %.0f = %.2fx pgbench -N\n", runs["B"], b, b / tps
+      printf "  B / A = %.3f (issue 26: within 5 %%, i.e. >= 0.95)\n", b / a
+    }' | tee "$out/webhook-ab.txt"
+  exit 0
+fi
+pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log
+  "${load[@]}" pgbench-paced --pgbench "$bin/pgbench" --port "$HD_PG_PORT" --db pgbench --clients "$pgbench_clients" \
+    --seconds "$seconds" --name "$1" --rate "$2" --json "$out/$1.json"
+}
+rate=$(awk -v tps="$tps" 'BEGIN { printf "%.0f", tps * 0.8 }')
+echo "==> ceiling 2, paced: pgbench -N at 80 % of its TPS ($rate), ${seconds} s"
+pgbench_paced pgbench-paced-80 "$rate"
+
+echo "==> Hourdini: one gateway on the same PostgreSQL"
+webhook_env=()
+if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
+  start_webhook_receiver
+  export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"
   webhook_env=(Hourdini__Webhooks__AllowLoopback=true)
   echo "    with one webhook per tenant, every event, to $HOURDINI_BENCH_WEBHOOK_URL"
 fi
-port=$(hd_free_port 5180)
-HOURDINI_DATABASE="$HD_PG_CONNECTION;Maximum Pool Size=100" \
-  Logging__LogLevel__Default=Warning \
-  Hourdini__Limits__PerCallerPerSecond=1000000 Hourdini__Limits__PerCallerBurst=1000000 \
-  Hourdini__Limits__PerAddressPerSecond=1000000 Hourdini__Limits__PerAddressBurst=1000000 \
-  Hourdini__Limits__SignInPerMinute=1000000 \
-  env ${webhook_env[@]+"${webhook_env[@]}"} \
-  dotnet "$root/src/Gateway/bin/Release/net10.0/Hourdini.Gateway.dll" --urls "http://127.0.0.1:$port" --contentRoot "$root/src/Gateway" &
-gateway=$!
-pids+=($gateway)
-wait_for_port "$port"
+start_gateway ${webhook_env[@]+"${webhook_env[@]}"}
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
   --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}
 kill "$gateway"
