@@ -61,7 +61,17 @@ public static class Output
     /// What happened, or a hint ("Timer started.", how to get the next page): beside a table on standard output; on
     /// standard error when the output is for a script, so that standard output holds only the data.
     /// </summary>
-    public static void Note(string text) => (Format == OutputFormat.Table ? Console.Out : Console.Error).WriteLine(text);
+    public static void Note(string text)
+    {
+        if (Format == OutputFormat.Table)
+        {
+            AnsiConsole.Write(new Text(text + "\n")); // wrapped at the terminal's width
+        }
+        else
+        {
+            Console.Error.WriteLine(text);
+        }
+    }
 
     /// <summary>A table whose cells read the same to people and scripts.</summary>
     public static void Table(IReadOnlyList<Column> columns, IEnumerable<IEnumerable<string>> rows) =>
@@ -83,8 +93,7 @@ public static class Output
         var lines = rows.Select(row => shown.Select(i => row[i].Text.Split('\n')).ToArray()).ToList();
         var widths = Fit(shown.Select(i => columns[i]).ToArray(), lines);
         var header = string.Join(Gap, shown.Select((i, c) => Pad(columns[i].Header, widths[c], columns[i].Right))).TrimEnd();
-        AnsiConsole.Write(new Text(header + "\n", new Style(decoration: Decoration.Bold)));
-        var text = new StringBuilder();
+        var text = new StringBuilder(AnsiConsole.Profile.Capabilities.Ansi ? $"\e[1m{header}\e[0m\n" : header + "\n");
         foreach (var row in lines)
         {
             for (var l = 0; l < row.Max(cell => cell.Length); l++)

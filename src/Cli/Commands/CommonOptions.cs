@@ -12,11 +12,7 @@ public sealed class CommonOptions
         Recursive = true,
     };
 
-    public Option<OutputFormat?> Format { get; } = new("--format")
-    {
-        Description = "table, tsv or json (default: a table in a terminal, tab-separated values when piped).",
-        Recursive = true,
-    };
+    public Option<string?> Format { get; } = FormatOption();
 
     public Option<bool> Json { get; } = new("--json")
     {
@@ -35,7 +31,7 @@ public sealed class CommonOptions
     private void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show, bool withNames) =>
         command.SetAction(async (parse, ct) => await RunAsync(async () =>
         {
-            Output.Format = parse.GetValue(Json) ? OutputFormat.Json : parse.GetValue(Format) ?? Output.Format;
+            Output.Format = parse.GetValue(Json) ? OutputFormat.Json : parse.GetValue(Format) is { } format ? Enum.Parse<OutputFormat>(format, ignoreCase: true) : Output.Format;
             using var api = new HourdiniApi(Settings.ResolveUrl(parse.GetValue(Url)), Settings.ResolveToken());
             var body = await call(parse, api, ct);
             if (Output.Format == OutputFormat.Json)
@@ -47,6 +43,17 @@ public sealed class CommonOptions
                 show(body, withNames ? await Names.LoadAsync(api, ct) : Names.None);
             }
         }));
+
+    private static Option<string?> FormatOption()
+    {
+        var format = new Option<string?>("--format")
+        {
+            Description = "table, tsv or json (default: a table in a terminal, tab-separated values without a header when piped).",
+            Recursive = true,
+        };
+        format.AcceptOnlyFromAmong("table", "tsv", "json");
+        return format;
+    }
 
     public static async Task<int> RunAsync(Func<Task> work)
     {

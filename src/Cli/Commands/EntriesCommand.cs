@@ -53,11 +53,11 @@ public static partial class EntriesCommand
         fields.AddTo(add);
         add.Validators.Add(result =>
         {
-            if (result.GetValue(fields.Start) is null)
+            if (result.GetResult(fields.Start) is null)
             {
                 result.AddError("--start is required, e.g. --start \"2026-12-07 09:00\" or --start 09:00 (today).");
             }
-            else if ((result.GetValue(fields.End) is null) == (result.GetValue(fields.Duration) is null))
+            else if ((result.GetResult(fields.End) is null) && (result.GetResult(fields.Duration) is null))
             {
                 result.AddError("Give either --end or --duration.");
             }
@@ -146,7 +146,7 @@ public static partial class EntriesCommand
 
             command.Validators.Add(result =>
             {
-                if (result.GetValue(End) is not null && result.GetValue(Duration) is not null)
+                if (result.GetResult(End) is not null && result.GetResult(Duration) is not null)
                 {
                     result.AddError("Give --end or --duration, not both.");
                 }

@@ -43,7 +43,9 @@ public sealed class PagedList(string collection, string what)
     {
         if (Output.Str(body, "next_cursor") is { Length: > 0 } cursor)
         {
-            Output.Note($"More {what}: run the same command with --cursor {cursor} (or --all for every page).");
+            // On a line of its own: a cursor is long, and a terminal must not break it.
+            Output.Note($"More {what}. For the next page, add to the same command (or use --all):");
+            Output.Note($"  --cursor {cursor}");
         }
     }
 

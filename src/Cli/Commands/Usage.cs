@@ -56,7 +56,9 @@ public static class Usage
         }
 
         // The parser's own messages are sentences ("Option '--from' expects a single argument…"); the first says enough.
-        var message = parse.Errors[0].Message.Trim();
+        // A list it puts on lines of their own ("Must be one of:\n\t'active'\n\t'agent'…") goes on the one line.
+        var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines[1..])}";
         return message.EndsWith('.') ? message : message + ".";
     }
 
