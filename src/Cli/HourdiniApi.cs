@@ -38,7 +38,11 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CliException($"Cannot reach Hourdini at {baseUrl}: {e.Message}", "server_unreachable");
+            throw Unreachable(e.Message);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw Unreachable($"no answer within {http.Timeout.TotalSeconds:0} s");
         }
 
         using (response)
@@ -68,7 +72,11 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new CliException($"Cannot reach Hourdini at {baseUrl}: {e.Message}", "server_unreachable");
+            throw Unreachable(e.Message);
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw Unreachable($"no answer within {http.Timeout.TotalSeconds:0} s");
         }
 
         using (response)
@@ -82,9 +90,15 @@ public sealed class HourdiniApi(Uri baseUrl, string token) : IDisposable
 
             var code = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("code", out var c) ? c.GetString() : null;
             var detail = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("detail", out var d) ? d.GetString() : null;
-            throw new CliException(detail ?? $"The server answered {(int)response.StatusCode}.", code ?? $"http_{(int)response.StatusCode}", (int)response.StatusCode);
+            throw new CliException(
+                detail ?? ((int)response.StatusCode >= 500 ? $"The server answered {(int)response.StatusCode}; try again in a moment." : $"The server answered {(int)response.StatusCode}."),
+                code ?? $"http_{(int)response.StatusCode}",
+                (int)response.StatusCode);
         }
     }
+
+    private CliException Unreachable(string why) => new(
+        $"Cannot reach Hourdini at {baseUrl} ({why}). Check the address (--url or HOURDINI_URL) and that the server is running.", "server_unreachable");
 
     public void Dispose() => http.Dispose();
 }

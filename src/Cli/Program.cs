@@ -1,11 +1,11 @@
 using System.CommandLine;
-using Hourdini.Cli;
 using Hourdini.Cli.Commands;
 
 // hourdini: the everyday calls from a terminal, and an MCP stdio bridge for desktop agents.
 var root = new RootCommand("Hourdini from the terminal: timers, sessions, entries and reports, and an MCP bridge for desktop agents.");
 var common = new CommonOptions();
 root.Options.Add(common.Url);
+root.Options.Add(common.Format);
 root.Options.Add(common.Json);
 root.Subcommands.Add(LoginCommand.Create(common));
 root.Subcommands.Add(LoginCommand.WhoAmI(common));
@@ -19,4 +19,6 @@ root.Subcommands.Add(ImportCommand.Create(common));
 root.Subcommands.Add(ReportCommand.Create(common));
 root.Subcommands.Add(InvoiceCommands.Create(common));
 root.Subcommands.Add(McpCommand.Create(common));
-return await root.Parse(args).InvokeAsync();
+root.Subcommands.Add(CompletionCommand.Create());
+Usage.HelpForGroups(root);
+return await Usage.RunAsync(root, args);

@@ -60,7 +60,7 @@ public sealed record Settings(string? Url, string? Token)
         var text = option ?? Environment.GetEnvironmentVariable("HOURDINI_URL") ?? Load().Url ?? DefaultUrl;
         return Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
             ? url
-            : throw new CliException($"'{text}' is not an http(s) URL.");
+            : throw new CliException($"'{text}' is not an http(s) URL; give one like {DefaultUrl}.", "invalid_url");
     }
 
     public static string ResolveToken() =>
@@ -91,8 +91,8 @@ public sealed class CliException(string message, string? code = null, int status
 
     /// <summary>
     /// The process's exit code: 3 when the credentials are missing or refused (sign in again), 4 when the server could
-    /// not be reached or answered 5xx (try again later), 1 for any other refusal. Usage errors are System.CommandLine's 1…
-    /// and its message.
+    /// not be reached or answered 5xx (try again later), 1 for any other refusal. A command line the parser cannot take
+    /// exits 2 (<see cref="Commands.Usage"/>).
     /// </summary>
     public int ExitCode => Status == 401 || Code is "no_token" ? 3 : Status >= 500 || Code == "server_unreachable" ? 4 : 1;
 }

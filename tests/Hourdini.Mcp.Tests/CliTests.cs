@@ -37,11 +37,11 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
         Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
 
-        Assert.Contains("No timer is running", (await Run("timer", "status")).Out);
+        Assert.Contains("No timer is running", (await Run("timer", "status")).Err); // piped: a note, on stderr
         var started = await Run("timer", "start", "vaccine", "-d", "Kickoff");
         Assert.True(started.Exit == 0, started.Err);
         Assert.Contains("Kickoff", started.Out);
-        Assert.Contains("Kickoff", (await Run("timer", "status")).Out);
+        Assert.Contains("Kickoff", (await Run("--format", "table", "timer", "status")).Out);
         var stopped = await Run("timer", "stop");
         Assert.Contains("timer", stopped.Out);
         Assert.Equal(1, (await Run("timer", "stop")).Exit);
@@ -59,13 +59,13 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.NotEqual(0, (await Run("session", "beat", sessionId, "sideways")).Exit); // not one of active, agent, idle
 
         var ended = await Run("session", "end", sessionId);
-        Assert.Contains("Session ended", ended.Out);
+        Assert.Contains("Session ended", ended.Err);
         Assert.Contains("stopped", (await Run("--json", "session", "list")).Out);
 
         var entries = await Run("--json", "entries", "--limit", "10");
         var listed = JsonDocument.Parse(entries.Out).RootElement.GetProperty("time_entries").EnumerateArray().ToList();
         Assert.Contains(listed, e => e.Str("source") == "timer" && e.Str("description") == "Kickoff");
-        var table = await Run("entries");
+        var table = await Run("--format", "table", "entries");
         Assert.Contains("Kickoff", table.Out);
         Assert.Contains("Duration", table.Out);
         Assert.Equal(HttpStatusCode.OK, (await human.GetAsync("/api/v1/time-entries")).Status);
@@ -83,7 +83,7 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
 
         var corrected = await Run("entries", "correct", entry, "--duration", "0:00:01", "-d", "Portal, reviewed");
         Assert.True(corrected.Exit == 0, corrected.Err);
-        Assert.Contains("Entry corrected", corrected.Out);
+        Assert.Contains("Entry corrected", corrected.Err);
         Assert.Contains("Portal, reviewed", corrected.Out);
         var stored = (await human.GetAsync($"/api/v1/time-entries/{entry}")).Expect(HttpStatusCode.OK)["time_entry"];
         Assert.Equal(1, stored.Long("duration_seconds"));

@@ -24,7 +24,7 @@ public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<Hourd
         Assert.Contains("132.00", draft.Out); // with 10 % tax
         var id = (await human.GetAsync("/api/v1/invoices")).Expect(HttpStatusCode.OK)["invoices"][0].Str("id");
 
-        var issue = await Run("invoice", "issue", id);
+        var issue = await Run("--format", "table", "invoice", "issue", id);
         Assert.True(issue.Exit == 0, issue.Err);
         var number = $"INV-{DateTime.UtcNow.Year}-0001";
         Assert.Contains(number, issue.Out);

@@ -42,10 +42,10 @@ public sealed class ReportToolTests(HourdiniServer server) : IClassFixture<Hourd
         await LogAsync(human, euro, DateTimeOffset.UtcNow.AddHours(-2).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"), 900);
         Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
 
-        var byClient = await Run("report", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "client", "--tz", "Europe/Berlin");
+        var byClient = await Run("--format", "table", "report", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "client", "--tz", "Europe/Berlin");
         Assert.True(byClient.Exit == 0, byClient.Err);
         Assert.Contains("Hands-on", byClient.Out);
-        Assert.Contains("Umbrella Corporation In…", byClient.Out); // clipped to keep 80 columns
+        Assert.Contains("Umbrella Corporation International", byClient.Out); // room enough: whole
         Assert.Contains("1:30", byClient.Out);
         Assert.Contains("120.00 EUR", byClient.Out);
         Assert.Contains("Total USD", byClient.Out);

@@ -20,17 +20,17 @@ public static class CatalogCommands
                 return JsonSerializer.SerializeToElement(new { projects = projects.GetProperty("projects"), clients = clients.GetProperty("clients") });
             },
             body => Output.Table(
-                ["Project", "Client", "Rate", "Agents billed", "Id"],
-                body.GetProperty("projects").EnumerateArray().Select(p => new[]
-                {
-                    Output.Str(p, "name") + (p.TryGetProperty("archived", out var archived) && archived.GetBoolean() ? " (archived)" : ""),
+                [new("Project", Flex: true), new("Client", Flex: true), new("Rate", Right: true), "Agents billed", new("Id", TsvOnly: true)],
+                body.GetProperty("projects").EnumerateArray().Select(p => (IReadOnlyList<Field>)
+                [
+                    Output.Str(p, "name") + (Names.Archived(p) ? " (archived)" : ""),
                     body.GetProperty("clients").EnumerateArray().FirstOrDefault(c => Output.Str(c, "id") == Output.Str(p, "client_id")) is { ValueKind: JsonValueKind.Object } client
                         ? Output.Str(client, "name")
                         : "",
                     p.TryGetProperty("effective_rate", out var rate) ? $"{rate}/h {Output.Str(p, "currency")}" : "",
                     p.GetProperty("bill_agent_time").GetBoolean() ? "yes" : "no",
                     Output.Str(p, "id"),
-                })));
+                ])));
         return command;
     }
 
@@ -78,7 +78,7 @@ public static class CatalogCommands
     }
 
     /// <summary>A project named by id, or by part of its name when exactly one project matches.</summary>
-    private static async Task<string> ResolveAsync(HourdiniApi api, string project, CancellationToken ct)
+    public static async Task<string> ResolveAsync(HourdiniApi api, string project, CancellationToken ct)
     {
         if (Guid.TryParse(project, out _))
         {
@@ -106,14 +106,14 @@ public static class CatalogCommands
             command,
             (_, api, ct) => api.GetAsync("clients", ct),
             body => Output.Table(
-                ["Client", "Currency", "Default rate", "Id"],
-                body.GetProperty("clients").EnumerateArray().Select(c => new[]
-                {
-                    Output.Str(c, "name") + (c.TryGetProperty("archived", out var archived) && archived.ValueKind == JsonValueKind.True ? " (archived)" : ""),
+                [new("Client", Flex: true), "Currency", new("Default rate", Right: true), new("Id", TsvOnly: true)],
+                body.GetProperty("clients").EnumerateArray().Select(c => (IReadOnlyList<Field>)
+                [
+                    Output.Str(c, "name") + (Names.Archived(c) ? " (archived)" : ""),
                     Output.Str(c, "currency"),
                     c.GetProperty("default_rate").ToString(),
                     Output.Str(c, "id"),
-                })));
+                ])));
         return command;
     }
 }

@@ -12,27 +12,48 @@ public sealed class CommonOptions
         Recursive = true,
     };
 
+    public Option<string?> Format { get; } = FormatOption();
+
     public Option<bool> Json { get; } = new("--json")
     {
-        Description = "Print the API's JSON instead of a table.",
+        Description = "Print the API's JSON (same as --format json).",
         Recursive = true,
     };
 
     /// <summary>Runs an API call with the resolved server and token; refusals print their code and exit 1.</summary>
     public void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement> show) =>
+        Action(command, call, (body, _) => show(body), withNames: false);
+
+    /// <summary>As <see cref="Action(Command, Func{ParseResult, HourdiniApi, CancellationToken, Task{JsonElement}}, Action{JsonElement})"/>, for tables that name projects.</summary>
+    public void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show) =>
+        Action(command, call, show, withNames: true);
+
+    private void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show, bool withNames) =>
         command.SetAction(async (parse, ct) => await RunAsync(async () =>
         {
+            Output.Format = parse.GetValue(Json) ? OutputFormat.Json : parse.GetValue(Format) is { } format ? Enum.Parse<OutputFormat>(format, ignoreCase: true) : Output.Format;
             using var api = new HourdiniApi(Settings.ResolveUrl(parse.GetValue(Url)), Settings.ResolveToken());
             var body = await call(parse, api, ct);
-            if (parse.GetValue(Json))
+            if (Output.Format == OutputFormat.Json)
             {
                 Output.Json(body);
             }
             else
             {
-                show(body);
+                show(body, withNames ? await Names.LoadAsync(api, ct) : Names.None);
             }
         }));
+
+    private static Option<string?> FormatOption()
+    {
+        var format = new Option<string?>("--format")
+        {
+            Description = "table, tsv or json (default: a table in a terminal, tab-separated values without a header when piped).",
+            Recursive = true,
+        };
+        format.AcceptOnlyFromAmong("table", "tsv", "json");
+        return format;
+    }
 
     public static async Task<int> RunAsync(Func<Task> work)
     {

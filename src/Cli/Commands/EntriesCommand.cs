@@ -1,60 +1,196 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Hourdini.Cli.Commands;
 
-/// <summary><c>hourdini entries</c>: your time entries, newest first.</summary>
-public static class EntriesCommand
+/// <summary><c>hourdini entries</c>: your time entries, newest first, a page at a time; add, edit and delete them.</summary>
+public static partial class EntriesCommand
 {
+    private static readonly PagedList List = new("time_entries", "entries");
+
     public static Command Create(CommonOptions common)
     {
         var from = new Option<DateTimeOffset?>("--from") { Description = "Entries starting at or after this time (e.g. 2026-11-01 or 2026-11-01T09:00Z)." };
         var to = new Option<DateTimeOffset?>("--to") { Description = "Entries starting before this time." };
-        var project = new Option<string?>("--project-id") { Description = "Only this project's entries." };
-        var limit = new Option<int?>("--limit") { Description = "How many (1 to 200)." };
-        var command = new Command("entries", "List your time entries, newest first; correct a session's entry.") { from, to, project, limit, Correct(common) };
-        common.Action(command, (parse, api, ct) => api.GetAsync("time-entries" + CommonOptions.Query(
-            ("from", Time(parse.GetValue(from))),
-            ("to", Time(parse.GetValue(to))),
-            ("project_id", parse.GetValue(project)),
-            ("limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture))), ct),
-            body => Output.Entries(body.GetProperty("time_entries").EnumerateArray()));
+        var project = new Option<string?>("--project") { Description = "Only this project's entries (its id, or part of its name)." };
+        project.Aliases.Add("--project-id");
+        var source = new Option<string?>("--source") { Description = "Only entries from timer, session, manual or import." };
+        source.AcceptOnlyFromAmong("timer", "session", "manual", "import");
+        var command = new Command("entries", "List your time entries, newest first; add, edit or delete one.")
+        {
+            from, to, project, source, Add(common), Edit(common), Delete(common),
+        };
+        foreach (var option in List.Options)
+        {
+            command.Options.Add(option);
+        }
+
+        common.Action(
+            command,
+            async (parse, api, ct) => await List.GetAsync(parse, api, "time-entries",
+            [
+                ("from", Time(parse.GetValue(from))),
+                ("to", Time(parse.GetValue(to))),
+                ("project_id", parse.GetValue(project) is { } p ? await CatalogCommands.ResolveAsync(api, p, ct) : null),
+                ("source", parse.GetValue(source)),
+            ], ct),
+            (body, names) =>
+            {
+                Output.Entries(body.GetProperty("time_entries").EnumerateArray(), names);
+                List.Hint(body);
+            });
         return command;
     }
 
-    /// <summary>
-    /// <c>hourdini entries correct ID</c>: R27, a session's entry corrected (its description, billable flag or billed
-    /// duration, from 0 to the session's span); the session itself stays as it was.
-    /// </summary>
-    private static Command Correct(CommonOptions common)
+    /// <summary><c>hourdini entries add PROJECT --start … (--end … | --duration h:mm)</c>: time worked away from a timer (R18).</summary>
+    private static Command Add(CommonOptions common)
     {
-        var id = new Argument<string>("entry") { Description = "The entry's id (hourdini entries lists them)." };
-        var duration = new Option<string?>("--duration") { Description = "The billed duration, h:mm or h:mm:ss (at most the session's span)." };
-        var description = new Option<string?>("--description", "-d") { Description = "A new description." };
-        var billable = new Option<bool?>("--billable") { Description = "true or false." };
-        var correct = new Command("correct", "Correct the entry a session wrote: description, billable or billed duration.") { id, duration, description, billable };
-        correct.Validators.Add(result =>
+        var project = new Argument<string>("project") { Description = "The project's id, or part of its name (one project)." };
+        var fields = new EntryFields();
+        var add = new Command("add", "Add an entry by hand, at the project's current rate.") { project };
+        fields.AddTo(add);
+        add.Validators.Add(result =>
         {
-            if (result.GetValue(duration) is { } text && Seconds(text) is null)
+            if (result.GetResult(fields.Start) is null)
             {
-                result.AddError("--duration must be h:mm or h:mm:ss, e.g. 1:30 or 0:45:10.");
+                result.AddError("--start is required, e.g. --start \"2026-12-07 09:00\" or --start 09:00 (today).");
+            }
+            else if ((result.GetResult(fields.End) is null) && (result.GetResult(fields.Duration) is null))
+            {
+                result.AddError("Give either --end or --duration.");
             }
         });
         common.Action(
-            correct,
-            (parse, api, ct) => api.PatchAsync($"time-entries/{Uri.EscapeDataString(parse.GetValue(id)!)}", new
+            add,
+            async (parse, api, ct) => await api.PostAsync("time-entries", fields.Body(parse, await CatalogCommands.ResolveAsync(api, parse.GetValue(project)!, ct)), ct),
+            (body, names) =>
             {
-                description = parse.GetValue(description),
-                billable = parse.GetValue(billable),
-                duration_seconds = parse.GetValue(duration) is { } text ? Seconds(text) : null,
-            }, ct),
-            body =>
-            {
-                Output.Line("Entry corrected.");
-                Output.Entries([body.GetProperty("time_entry")]);
+                Output.Note("Entry added.");
+                Output.Entries([body.GetProperty("time_entry")], names);
             });
-        return correct;
+        return add;
     }
+
+    /// <summary>
+    /// <c>hourdini entries edit ID</c> (also <c>correct</c>): any field of a manual, timer or imported entry; of a session's
+    /// entry only its description, tags, billable flag and billed duration, from 0 to the session's span (R27).
+    /// </summary>
+    private static Command Edit(CommonOptions common)
+    {
+        var id = new Argument<string>("entry") { Description = "The entry's id, as hourdini entries shows it." };
+        var project = new Option<string?>("--project") { Description = "Move it to this project (its id, or part of its name)." };
+        var fields = new EntryFields();
+        var edit = new Command("edit", "Change an entry; a session's entry only its description, tags, billable flag or billed duration.") { id, project };
+        edit.Aliases.Add("correct");
+        fields.AddTo(edit);
+        common.Action(
+            edit,
+            async (parse, api, ct) =>
+            {
+                var entry = await List.ResolveAsync(api, "time-entries", parse.GetValue(id)!, ct);
+                var projectId = parse.GetValue(project) is { } p ? await CatalogCommands.ResolveAsync(api, p, ct) : null;
+                return await api.PatchAsync($"time-entries/{Uri.EscapeDataString(entry)}", fields.Body(parse, projectId), ct);
+            },
+            (body, names) =>
+            {
+                var entry = body.GetProperty("time_entry");
+                Output.Note(Output.Str(entry, "source") == "session" ? "Entry corrected; its session stays as it was." : "Entry updated.");
+                Output.Entries([entry], names);
+            });
+        return edit;
+    }
+
+    private static Command Delete(CommonOptions common)
+    {
+        var id = new Argument<string>("entry") { Description = "The entry's id, as hourdini entries shows it." };
+        var delete = new Command("delete", "Delete a manual, timer or imported entry (a session's entry stays; an invoiced one too).") { id };
+        common.Action(
+            delete,
+            async (parse, api, ct) =>
+            {
+                var entry = await List.ResolveAsync(api, "time-entries", parse.GetValue(id)!, ct);
+                await api.DeleteAsync($"time-entries/{Uri.EscapeDataString(entry)}", ct);
+                return JsonSerializer.SerializeToElement(new { deleted = entry });
+            },
+            body => Output.Line($"Entry {Output.Str(body, "deleted")} deleted."));
+        return delete;
+    }
+
+    /// <summary>The options <c>add</c> and <c>edit</c> share, and the request body they make.</summary>
+    private sealed class EntryFields
+    {
+        public Option<DateTimeOffset?> Start { get; } = When("--start", "When it started: 2026-12-07 09:00, or 09:00 for today (this computer's time zone), or RFC 3339.");
+
+        public Option<DateTimeOffset?> End { get; } = When("--end", "When it ended (as --start); or give --duration.");
+
+        public Option<long?> Duration { get; } = new("--duration")
+        {
+            Description = "How long, h:mm or h:mm:ss, e.g. 1:30.",
+            CustomParser = result => Seconds(result.Tokens[0].Value) ?? Refuse<long?>(result, "--duration must be h:mm or h:mm:ss, e.g. 1:30 or 0:45:10."),
+        };
+
+        public Option<string?> Description { get; } = new("--description", "-d") { Description = "What the time was for." };
+
+        public Option<bool?> Billable { get; } = new("--billable") { Description = "true or false (a new entry is billable)." };
+
+        public Option<string[]> Tags { get; } = new("--tag") { Description = "A tag; repeat for several (on edit: replaces the tags).", AllowMultipleArgumentsPerToken = false };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Start, End, Duration, Description, Billable, Tags })
+            {
+                command.Options.Add(option);
+            }
+
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(End) is not null && result.GetResult(Duration) is not null)
+                {
+                    result.AddError("Give --end or --duration, not both.");
+                }
+            });
+        }
+
+        public object Body(ParseResult parse, string? projectId) => new
+        {
+            project_id = projectId,
+            started_at = parse.GetValue(Start)?.ToUniversalTime(),
+            ended_at = parse.GetValue(End)?.ToUniversalTime(),
+            duration_seconds = parse.GetValue(Duration),
+            description = parse.GetValue(Description),
+            billable = parse.GetValue(Billable),
+            tags = parse.GetValue(Tags) is { Length: > 0 } tags ? tags : null,
+        };
+    }
+
+    /// <summary>A time as people type it: a date and time or a time today in this computer's zone, or RFC 3339.</summary>
+    private static Option<DateTimeOffset?> When(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value.Trim();
+            if (ClockTime().IsMatch(text) && TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out var time))
+            {
+                return new DateTimeOffset(DateTime.Today.Add(time.ToTimeSpan()));
+            }
+
+            return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at)
+                ? at
+                : Refuse<DateTimeOffset?>(result, $"{name} must be a date and time like \"2026-12-07 09:00\", or a time like 09:00 for today.");
+        },
+    };
+
+    private static T? Refuse<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return default;
+    }
+
+    [GeneratedRegex(@"^\d{1,2}:\d{2}$")]
+    private static partial Regex ClockTime();
 
     private static long? Seconds(string text)
     {

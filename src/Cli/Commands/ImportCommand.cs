@@ -42,7 +42,7 @@ public static class ImportCommand
         var failed = import.GetProperty("failed").EnumerateArray().ToList();
         if (failed.Count > 0)
         {
-            Output.Table(["Line", "Code", "Problem"], failed.Select(f => new[] { f.GetProperty("line").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), Output.Str(f, "code"), Output.Str(f, "detail") }));
+            Output.Table([new("Line", Right: true), "Code", new("Problem", Flex: true)], failed.Select(f => new[] { f.GetProperty("line").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), Output.Str(f, "code"), Output.Str(f, "detail") }));
         }
     }
 

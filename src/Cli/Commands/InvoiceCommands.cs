@@ -88,7 +88,7 @@ public static class InvoiceCommands
         var currency = Output.Str(invoice, "currency");
         var status = Output.Str(invoice, "status");
         var period = invoice.GetProperty("period");
-        Output.Line($"{(status == "draft" ? "Draft" : Output.Str(invoice, "number"))} · {Output.Str(invoice, "client_name")} · " +
+        Output.Note($"{(status == "draft" ? "Draft" : Output.Str(invoice, "number"))} · {Output.Str(invoice, "client_name")} · " +
             $"{Output.Str(period, "from")} to {Output.Str(period, "to")} · {status} · id {Output.Str(invoice, "id")}");
         var rows = invoice.GetProperty("lines").EnumerateArray().Select(l => new[]
         {
@@ -102,10 +102,10 @@ public static class InvoiceCommands
         var tax = invoice.GetProperty("tax_percent");
         rows.Add([tax.ValueKind == JsonValueKind.Number ? $"Tax {tax.GetDecimal().ToString("0.##", CultureInfo.InvariantCulture)} %" : "Tax", "", "", "", Output.Str(invoice, "tax")]);
         rows.Add([$"Total {currency}", "", "", "", Output.Str(invoice, "total")]);
-        Output.Table(["Project", "Kind", "Hours", "Rate", $"Amount {currency}"], rows);
+        Output.Table([new("Project", Flex: true), "Kind", new("Hours", Right: true), new("Rate", Right: true), new($"Amount {currency}", Right: true)], rows);
         if (status == "draft")
         {
-            Output.Line($"Issue it with: hourdini invoice issue {Output.Str(invoice, "id")}");
+            Output.Note($"Issue it with: hourdini invoice issue {Output.Str(invoice, "id")}");
         }
     }
 }

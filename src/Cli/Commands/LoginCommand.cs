@@ -18,7 +18,7 @@ public static class LoginCommand
             if (string.IsNullOrWhiteSpace(secret))
             {
                 secret = Console.IsInputRedirected
-                    ? throw new CliException("Give --token or set HOURDINI_TOKEN.")
+                    ? throw new CliException("No token on standard input: pipe one in with --with-token, or set HOURDINI_TOKEN.", "no_token")
                     : AnsiConsole.Prompt(new TextPrompt<string>("Token:").Secret());
             }
 
@@ -39,12 +39,17 @@ public static class LoginCommand
     public static Command WhoAmI(CommonOptions common)
     {
         var command = new Command("whoami", "Show who the token signs in as, and in which org.");
-        common.Action(command, (_, api, ct) => api.GetAsync("me", ct), me =>
+        Uri? url = null;
+        common.Action(command, (parse, api, ct) =>
+        {
+            url = Settings.ResolveUrl(parse.GetValue(common.Url));
+            return api.GetAsync("me", ct);
+        }, me =>
         {
             var who = me.TryGetProperty("agent", out var a) && a.ValueKind == System.Text.Json.JsonValueKind.Object
                 ? $"agent {Output.Str(a, "name")} of {Output.Str(me.GetProperty("user"), "name")}"
                 : $"{Output.Str(me.GetProperty("user"), "name")} <{Output.Str(me.GetProperty("user"), "email")}>";
-            Output.Line($"{who} in {Output.Str(me.GetProperty("org"), "name")} ({Output.Str(me, "role")}) at {Settings.ResolveUrl(null)}");
+            Output.Line($"{who} in {Output.Str(me.GetProperty("org"), "name")} ({Output.Str(me, "role")}) at {url}");
         });
         return command;
     }

@@ -32,7 +32,7 @@ public static class McpCommand
             catch (CliException e)
             {
                 await Console.Error.WriteLineAsync($"hourdini mcp: {e.Message}");
-                return 2;
+                return e.ExitCode;
             }
 
             await using var remote = new RemoteServer(url, token);

@@ -11,8 +11,6 @@ namespace Hourdini.Cli.Commands;
 /// </summary>
 public static partial class ReportCommand
 {
-    private const int NameWidth = 24;
-
     public static Command Create(CommonOptions common)
     {
         var week = new Option<bool>("--week") { Description = "This week, Monday to Sunday (the default)." };
@@ -59,13 +57,13 @@ public static partial class ReportCommand
         var groups = report.GetProperty("groups").EnumerateArray().ToList();
         if (groups.Count == 0)
         {
-            Output.Line($"No time recorded in this period ({zone}).");
+            Output.Note($"No time recorded in this period ({zone}).");
             return;
         }
 
         var rows = groups.Select(g => new[]
         {
-            Clip(Output.Str(g, "label")),
+            Output.Str(g, "label"),
             Hours(g, "active_seconds"),
             Hours(g, "agent_seconds"),
             Hours(g, "billable_seconds"),
@@ -78,8 +76,13 @@ public static partial class ReportCommand
             Hours(t, "billable_seconds"),
             Money(t),
         }));
-        Output.Table([CultureInfo.InvariantCulture.TextInfo.ToTitleCase(groupBy), "Hands-on", "Agent", "Billable", "Amount"], rows);
-        Output.Line($"Times in {zone}; hours as h:mm.");
+        Output.Table(
+            [
+                new(CultureInfo.InvariantCulture.TextInfo.ToTitleCase(groupBy), Flex: true), new("Hands-on", Right: true), new("Agent", Right: true),
+                new("Billable", Right: true), new("Amount", Right: true),
+            ],
+            rows);
+        Output.Note($"Times in {zone}; hours as h:mm.");
     }
 
     /// <summary>This week (Monday first) or this month, as dates.</summary>
@@ -103,8 +106,6 @@ public static partial class ReportCommand
     private static partial Regex IanaName();
 
     private static string Date(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    private static string Clip(string text) => text.Length <= NameWidth ? text : text[..(NameWidth - 1)] + "…";
 
     private static string Hours(JsonElement e, string property)
     {

@@ -17,29 +17,29 @@ public static class TimerCommands
         {
             var (id, name) = CommonOptions.Project(parse.GetValue(project)!);
             return api.PutAsync("timer", new { project_id = id, project_name = name, description = parse.GetValue(description), replace = parse.GetValue(replace) }, ct);
-        }, body =>
+        }, (body, names) =>
         {
-            Output.Line("Timer started.");
-            Output.Timer(body.GetProperty("timer"));
+            Output.Note("Timer started.");
+            Output.Timer(body.GetProperty("timer"), names);
         });
 
         var stop = new Command("stop", "Stop the running timer; its time becomes an entry.");
-        common.Action(stop, (_, api, ct) => api.DeleteAsync("timer", ct), body =>
+        common.Action(stop, (_, api, ct) => api.DeleteAsync("timer", ct), (body, names) =>
         {
-            Output.Line("Timer stopped.");
-            Output.Entries([body.GetProperty("entry")]);
+            Output.Note("Timer stopped.");
+            Output.Entries([body.GetProperty("entry")], names);
         });
 
         var status = new Command("status", "Show the running timer.");
-        common.Action(status, (_, api, ct) => api.GetAsync("timer", ct), body =>
+        common.Action(status, (_, api, ct) => api.GetAsync("timer", ct), (body, names) =>
         {
             if (body.GetProperty("timer").ValueKind == JsonValueKind.Null)
             {
-                Output.Line("No timer is running.");
+                Output.Note("No timer is running.");
             }
             else
             {
-                Output.Timer(body.GetProperty("timer"));
+                Output.Timer(body.GetProperty("timer"), names);
             }
         });
 
