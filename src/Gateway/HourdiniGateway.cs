@@ -65,7 +65,7 @@ public static class HourdiniGateway
         api.MapAgents();
         api.MapTasks();
         api.MapWebhooks();
-        app.MapMcp();
+        app.MapHourdiniMcp();
         app.MapHourdiniWeb();
         return app;
     }
