@@ -34,13 +34,13 @@ public sealed class HourdiniTools(HttpContext http)
 
     private const string SessionIdArgument = "The session's id, as returned by session_start or list_sessions.";
 
-    private const string Previous = "What the person's previously focused session (or running timer's place) drops to: \"idle\" (default) or \"agent\".";
+    private const string Previous = "what the person's previously focused session (or running timer's place) drops to: \"idle\" (default) or \"agent\".";
 
     private T Service<T>()
         where T : notnull => http.RequestServices.GetRequiredService<T>();
 
     [AllowAgents("starts its own session, in an agent beat (R2)")]
-    [McpServerTool(Name = "session_start", Title = "Start a work session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "session_start", Title = "Start a work session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Start a work session on a project: call it once when a block of work for the user begins. " +
         "From an agent token the session starts in agent time (you are working on your own); an agent may have only one open session " +
@@ -60,7 +60,7 @@ public sealed class HourdiniTools(HttpContext http)
             http, Service<CatalogStore>(), Service<IGrainFactory>(), Service<TimeProvider>()));
 
     [AllowAgents("its own sessions, agent and idle only (R21)")]
-    [McpServerTool(Name = "session_beat", Title = "Change who is working in a session", ReadOnly = false, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "session_beat", Title = "Change who is working in a session", ReadOnly = false, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Record who is driving a session from now on: kind=\"idle\" when your run pauses and you wait for the user, kind=\"agent\" when you resume on your own. " +
         "An agent may beat only its own sessions, and only agent or idle: kind=\"active\" means the human is working, and from an agent token it is refused as agent_not_allowed. " +
@@ -77,7 +77,7 @@ public sealed class HourdiniTools(HttpContext http)
             body => (body["session"] as JsonObject)?.Remove("beats"));
 
     [AllowAgents("its own sessions")]
-    [McpServerTool(Name = "session_log", Title = "Log progress in a session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "session_log", Title = "Log progress in a session", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Write a line to the session's timeline: what you did, decided or found. Call it at meaningful steps (not for every keystroke). " +
         "Pass task_id when the line is about one of your tasks. Returns {event} with its sequence number.")]
@@ -88,7 +88,7 @@ public sealed class HourdiniTools(HttpContext http)
         Run(() => Sessions.LogAsync(session_id, new Sessions.EventRequest(SessionEventTypes.Log, message, task_id), http, Service<IGrainFactory>()));
 
     [AllowAgents("its own sessions")]
-    [McpServerTool(Name = "session_end", Title = "End a session", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "session_end", Title = "End a session", ReadOnly = false, Destructive = true, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "End a session when its block of work is finished. This cannot be undone: the session stops for good and writes one time entry with its billable time " +
         "(none if nothing was billable). Returns {session, entry}. Ending an already stopped session is refused as session_stopped.")]
@@ -96,7 +96,7 @@ public sealed class HourdiniTools(HttpContext http)
         Run(() => Sessions.EndAsync(session_id, http, Service<IGrainFactory>(), Service<TimeProvider>()));
 
     [AllowAgents("its own sessions, without rates")]
-    [McpServerTool(Name = "session_get", Title = "Show a session", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "session_get", Title = "Show a session", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Show a session: its status, current beat, the beats so far and the active/agent/idle/billable totals in seconds. " +
         "Without session_id it shows the session you work in now: an agent's open session, or the person's focused one. Returns {session}.")]
@@ -106,7 +106,7 @@ public sealed class HourdiniTools(HttpContext http)
             : Sessions.GetAsync(session_id, http, Service<TrackingQueries>(), Service<TimeProvider>()));
 
     [AllowAgents("its own sessions, without rates")]
-    [McpServerTool(Name = "list_sessions", Title = "List sessions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "list_sessions", Title = "List sessions", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "List your sessions, newest first (an agent sees only the sessions it started), optionally only open or stopped ones, or one project's. " +
         "Each comes without its list of beats (session_get has it). Returns {sessions, next_cursor}; pass next_cursor back as cursor for the next page.")]
@@ -120,7 +120,7 @@ public sealed class HourdiniTools(HttpContext http)
             WithoutBeats("sessions"));
 
     [AllowAgents("its own sessions")]
-    [McpServerTool(Name = "session_timeline", Title = "Read a session's timeline", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "session_timeline", Title = "Read a session's timeline", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Read a session's timeline in order: its start, the lines logged with session_log, pulls and its end, each with a sequence number. " +
         "Returns {events, next_after}; pass next_after back as after for the next page (null when there is none).")]
@@ -131,14 +131,14 @@ public sealed class HourdiniTools(HttpContext http)
         Run(() => Sessions.TimelineAsync(session_id, (int?)after, Limit(limit), http, Service<TrackingQueries>(), Service<AgentStore>()));
 
     [AllowAgents("its own tasks and messages")]
-    [McpServerTool(Name = "pull_updates", Title = "Pull new tasks and messages", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "pull_updates", Title = "Pull new tasks and messages", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Fetch the tasks assigned to you and the messages sent to you since your last pull; each is delivered exactly once, so act on or remember what you get. " +
         "Call it between runs, or when told there is news. Agent tokens only (a personal token is refused as agent_token_required). Returns {tasks, messages, budget}.")]
     public Task<CallToolResult> PullUpdates() => Run(() => Agents.PullUpdatesAsync(null, http, Service<IGrainFactory>()));
 
     [AllowAgents("only the status of a task assigned to the agent")]
-    [McpServerTool(Name = "task_update", Title = "Update a task", ReadOnly = false, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "task_update", Title = "Update a task", ReadOnly = false, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Move a task on: status=\"in_progress\" when you start on it, \"done\" when it is finished (it then counts on the session you work in), \"open\" to hand it back. " +
         "An agent may change only the status of a task assigned to it (anything else is refused as agent_not_allowed, another's task is not_found); " +
@@ -149,7 +149,7 @@ public sealed class HourdiniTools(HttpContext http)
         [Description("A new title (persons only)."), MaxLength(500)] string? title = null) =>
         Run(() => Tasks.UpdateAsync(task_id, new Tasks.PatchRequest(title, status, null, null), http, Service<AgentStore>(), Service<IGrainFactory>()));
 
-    [McpServerTool(Name = "timer_start", Title = "Start the timer", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "timer_start", Title = "Start the timer", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Start the person's plain timer on a project (not a session). Only one timer runs at a time: if one is running this is refused as timer_running unless replace=true, " +
         "which stops it into an entry first (returned as replaced_entry). Personal tokens only. Returns {timer, replaced_entry}.")]
@@ -162,15 +162,15 @@ public sealed class HourdiniTools(HttpContext http)
             new Timer.StartRequest(ProjectId(project), ProjectName(project), description, tags, replace),
             http, Service<CatalogStore>(), Service<IGrainFactory>(), Service<TimeProvider>()));
 
-    [McpServerTool(Name = "timer_stop", Title = "Stop the timer", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "timer_stop", Title = "Stop the timer", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description("Stop the running timer; its time becomes a time entry. Refused as not_found when none runs. Personal tokens only. Returns {entry}.")]
     public Task<CallToolResult> TimerStop() => Run(() => Timer.StopAsync(http, Service<IGrainFactory>()));
 
-    [McpServerTool(Name = "timer_get", Title = "Show the timer", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "timer_get", Title = "Show the timer", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description("Show the running timer with its elapsed seconds, or {\"timer\": null} when none runs. Personal tokens only. Returns {timer}.")]
     public Task<CallToolResult> TimerGet() => Run(() => Timer.GetAsync(http, Service<TrackingQueries>(), Service<TimeProvider>()));
 
-    [McpServerTool(Name = "log_time", Title = "Log time after the fact", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false)]
+    [McpServerTool(Name = "log_time", Title = "Log time after the fact", ReadOnly = false, Destructive = false, Idempotent = false, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Backfill a manual time entry for work already done, at the project's current rate. Give started_at and either ended_at or duration_seconds; " +
         "an entry spans at most 7 days and lies between the year 2000 and tomorrow. Personal tokens only. Returns {time_entry}.")]
@@ -192,7 +192,7 @@ public sealed class HourdiniTools(HttpContext http)
         });
 
     [AllowAgents("the org's non-archived projects without rates")]
-    [McpServerTool(Name = "list_projects", Title = "List projects", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "list_projects", Title = "List projects", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "List the org's projects by name with their ids and whether agent time is billed (a person also sees rates and currency; an agent sees the client's name and only projects that take work). " +
         "Use it to find the project for session_start, timer_start or log_time. Returns {projects, next_cursor}; pass next_cursor back as cursor for the next page.")]
@@ -204,7 +204,7 @@ public sealed class HourdiniTools(HttpContext http)
         Run(async () => ProjectPages.Page(await Catalog.ListProjectsAsync(query, include_archived, http, Service<CatalogStore>()), cursor, Limit(limit)));
 
     [AllowAgents("only the entries its own sessions wrote, without rates or amounts")]
-    [McpServerTool(Name = "list_entries", Title = "List time entries", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "list_entries", Title = "List time entries", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "List time entries, newest first, optionally between two times and for one project or source. An agent sees only the entries its own sessions wrote, without rates. " +
         "Returns {time_entries, next_cursor}; pass next_cursor back as cursor for the next page.")]
@@ -220,7 +220,7 @@ public sealed class HourdiniTools(HttpContext http)
             http,
             Service<EntryStore>()));
 
-    [McpServerTool(Name = "report_summary", Title = "Report time by client, project, agent, day…", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false)]
+    [McpServerTool(Name = "report_summary", Title = "Report time by client, project, agent, day…", ReadOnly = true, Destructive = false, Idempotent = true, OpenWorld = false, UseStructuredContent = true)]
     [Description(
         "Sum the time entries that started in a period, grouped by client, project, agent, source, user, day or ISO week (in a time zone), " +
         "with hands-on (active) and agent seconds apart, billable seconds and amounts per currency (never converted). An owner sees the whole org, " +

@@ -62,6 +62,7 @@ public static class ToolSchemas
             ["repository"] = Str("The repository you work in."),
             ["branch"] = Str("The branch you work on."),
         },
+        ["additionalProperties"] = Str("Any other fact, as text."),
     };
 
     // ---- Output schemas: what structuredContent holds for each tool. Nullable fields are anyOf [T, null]. ----
@@ -107,7 +108,7 @@ public static class ToolSchemas
 
     private static readonly JsonObject Session = Obj(
         ("id", Str(), true), ("project_id", Str(), true), ("project_name", Str("The project's name."), true), ("description", Type("string"), true),
-        ("status", Enum("started", "stopped"), true), ("current_beat", OrNull(Beat), true), ("started_at", Time(), true),
+        ("status", Enum("started", "logging", "stopped"), true), ("current_beat", OrNull(Beat), true), ("started_at", Time(), true),
         ("stopped_at", OrNull(Time()), true), ("totals", Totals, true), ("bill_agent_time", Type("boolean"), true),
         ("beats", Array(Obj(("kind", Enum("active", "agent", "idle"), true), ("started_at", Time(), true), ("ended_at", OrNull(Time()), true))), false));
 
