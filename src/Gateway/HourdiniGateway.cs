@@ -69,7 +69,7 @@ public static class HourdiniGateway
         api.MapAgents();
         api.MapTasks();
         api.MapWebhooks();
-        app.MapMcp();
+        app.MapHourdiniMcp();
         app.MapHourdiniDashboard();
         app.MapHourdiniWeb();
         return app;

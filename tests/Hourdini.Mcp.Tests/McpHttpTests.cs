@@ -68,7 +68,9 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
             description = "Client call",
         })).GetProperty("time_entry");
         Assert.Equal(("manual", 5400L, 90m), (backfilled.Str("source"), backfilled.Long("duration_seconds"), backfilled.GetProperty("rate").GetDecimal()));
-        McpSupport.SameJson((await human.GetAsync($"/api/v1/time-entries/{backfilled.Str("id")}")).Expect(HttpStatusCode.OK)["time_entry"], backfilled);
+        McpSupport.SameJson(
+            McpSupport.Named((await human.GetAsync($"/api/v1/time-entries/{backfilled.Str("id")}")).Expect(HttpStatusCode.OK)["time_entry"], "Quarterly report"),
+            backfilled);
 
         var listed = await mcp.CallOkAsync("list_entries", new { from = "2026-11-01T00:00:00Z", to = "2026-11-03T00:00:00Z" });
         Assert.Equal(backfilled.Str("id"), Assert.Single(listed.GetProperty("time_entries").EnumerateArray()).Str("id"));
@@ -199,13 +201,12 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         var token = human.Token();
         using var http = new HttpClient();
 
-        // The transport: not JSON, not JSON-RPC, the wrong Accept, the wrong method.
+        // The transport (the SDK's): not JSON, not JSON-RPC, the wrong Accept, the wrong method, an unknown protocol version.
         foreach (var body in new[] { "{\"jsonrpc\":", "[]", "\"hello\"", "" })
         {
             var bad = await PostAsync(http, body, token);
             Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
-            Assert.Equal(-32700, bad.Body.GetProperty("error").GetProperty("code").GetInt32());
-            Assert.Equal("malformed_request", bad.Body.GetProperty("error").GetProperty("data").Str("code"));
+            Assert.Equal(-32600, bad.Body.GetProperty("error").GetProperty("code").GetInt32()); // invalid request
         }
 
         var list = """{"jsonrpc":"2.0","id":7,"method":"tools/list"}""";

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
+using ModelContextProtocol;
 using Hourdini.Testing;
 
 namespace Hourdini.Mcp.Tests;
@@ -32,7 +34,7 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
     }
 
     [Fact]
-    public async Task The_bridge_reports_a_server_it_cannot_reach_as_a_tool_error()
+    public async Task The_bridge_lists_the_tools_of_a_server_it_cannot_reach_and_each_call_says_so()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -40,6 +42,50 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
         listener.Stop(); // nothing listens there now
 
         await using var stdio = await McpSupport.ConnectStdioAsync(new Uri($"http://127.0.0.1:{port}/"), "hd_agt_live_whatever");
+        Assert.Equal(McpSupport.ToolNames.Order(), (await stdio.ListToolsAsync()).Select(t => t.Name).Order());
         await stdio.CallRefusedAsync("session_get", null, "server_unreachable");
+    }
+
+    [Fact]
+    public async Task With_a_refused_token_the_bridge_still_lists_the_tools_and_calls_say_why_with_the_servers_code() // R21
+    {
+        await using (var forged = await McpSupport.ConnectStdioAsync(server.BaseAddress, "hd_pat_live_forged0000000000000000000000"))
+        {
+            Assert.Equal(McpSupport.ToolNames.Order(), (await forged.ListToolsAsync()).Select(t => t.Name).Order());
+            Assert.Contains("HOURDINI_TOKEN", (await forged.CallRefusedAsync("session_get", null, "unauthorized")).Str("detail"));
+        }
+
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (agentId, agent) = await human.CreateAgentAsync();
+        (await human.SendAsync(HttpMethod.Patch, $"/api/v1/agents/{agentId}", new { status = "disabled" })).Expect(HttpStatusCode.OK);
+        await using var disabled = await McpSupport.ConnectStdioAsync(server.BaseAddress, agent.Token());
+        Assert.Equal(McpSupport.ToolNames.Order(), (await disabled.ListToolsAsync()).Select(t => t.Name).Order());
+        await disabled.CallRefusedAsync("session_start", new { project = "anything" }, "agent_disabled");
+    }
+
+    /// <summary>
+    /// The tools the bridge lists while the server cannot be asked are the server's, schemas and all. When the server's
+    /// tools change, run this test with HOURDINI_UPDATE_MCP_TOOLS=1 to rewrite src/Cli/McpTools.json, and rebuild.
+    /// </summary>
+    [Fact]
+    public async Task The_tools_built_into_the_bridge_are_the_servers()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        await using var http = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
+        var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { WriteIndented = true };
+        var served = JsonSerializer.Serialize((await http.ListToolsAsync()).Select(t => t.ProtocolTool).OrderBy(t => t.Name).ToList(), options);
+        if (Environment.GetEnvironmentVariable("HOURDINI_UPDATE_MCP_TOOLS") == "1")
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (!File.Exists(Path.Combine(root.FullName, "Hourdini.sln")))
+            {
+                root = root.Parent!;
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(root.FullName, "src", "Cli", "McpTools.json"), served + "\n");
+        }
+
+        var known = JsonSerializer.Serialize(Hourdini.Cli.Commands.McpCommand.KnownTools.OrderBy(t => t.Name).ToList(), options);
+        Assert.True(known == served, "src/Cli/McpTools.json differs from the server's tools: rerun with HOURDINI_UPDATE_MCP_TOOLS=1 and rebuild.");
     }
 }

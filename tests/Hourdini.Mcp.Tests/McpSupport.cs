@@ -15,7 +15,11 @@ public static class McpSupport
     [
         "session_start", "session_beat", "session_log", "session_end", "session_get", "pull_updates",
         "timer_start", "timer_stop", "timer_get", "log_time", "list_projects", "list_entries", "report_summary",
+        "task_update", "list_sessions", "session_timeline",
     ];
+
+    /// <summary>The output schema each tool declares, per connection (listed once).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<McpClient, Task<IList<McpClientTool>>> Listed = new();
 
     public static Task<McpClient> ConnectHttpAsync(Uri server, string token) =>
         McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
@@ -46,12 +50,19 @@ public static class McpSupport
         return await client.CallToolAsync(tool, args);
     }
 
-    /// <summary>Calls a tool that must succeed; returns its JSON (the API's response body).</summary>
+    /// <summary>Calls a tool that must succeed; returns its JSON (the API's response body), which must fit the tool's outputSchema.</summary>
     public static async Task<JsonElement> CallOkAsync(this McpClient client, string tool, object? arguments = null)
     {
         var result = await client.CallAsync(tool, arguments);
         Assert.True(result.IsError is not true, $"{tool} failed: {Text(result)}");
-        return Body(result);
+        var body = Body(result);
+        var declared = (await Listed.GetValue(client, c => c.ListToolsAsync().AsTask())).Single(t => t.Name == tool).ProtocolTool.OutputSchema;
+        Assert.True(declared.HasValue, $"{tool} declares no outputSchema");
+        var check = Json.Schema.JsonSchema.FromText(declared.Value.GetRawText())
+            .Evaluate(body, new Json.Schema.EvaluationOptions { OutputFormat = Json.Schema.OutputFormat.List, RequireFormatValidation = true });
+        Assert.True(check.IsValid, $"{tool}'s structuredContent does not fit its outputSchema: " +
+            string.Join("; ", (check.Details ?? []).Where(d => d.Errors is { Count: > 0 }).Select(d => $"{d.InstanceLocation}: {string.Join(", ", d.Errors!.Values)}")));
+        return body;
     }
 
     /// <summary>Calls a tool that must be refused with the API's problem <paramref name="code"/>.</summary>
@@ -85,6 +96,14 @@ public static class McpSupport
             node.Remove(field);
         }
 
+        return JsonSerializer.SerializeToElement(node);
+    }
+
+    /// <summary>An API view as a tool answers it: with the project's name beside its id.</summary>
+    public static JsonElement Named(JsonElement view, string projectName)
+    {
+        var node = JsonNode.Parse(view.GetRawText())!.AsObject();
+        node.Insert(node.IndexOf("project_id") + 1, "project_name", projectName);
         return JsonSerializer.SerializeToElement(node);
     }
 
@@ -136,7 +155,8 @@ public static class AgentRun
 {
     public static async Task RunAndCompareAsync(McpClient mcp, ApiClient human, string agentId)
     {
-        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Globex"), $"Relaunch {Guid.NewGuid():N}", billAgentTime: true);
+        var projectName = $"Relaunch {Guid.NewGuid():N}";
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Globex"), projectName, billAgentTime: true);
         var task = (await human.PostAsync($"/api/v1/projects/{project}/tasks", new { title = "Migrate the blog", assignee_agent_id = agentId }))
             .Expect(HttpStatusCode.Created)["task"].Str("id");
         (await human.PostAsync($"/api/v1/agents/{agentId}/messages", new { text = "Staging is down until noon" })).Expect(HttpStatusCode.Created);
@@ -157,13 +177,15 @@ public static class AgentRun
 
         // The session and entry the tools answered are exactly what the HTTP API reports to the person, less the money (R22).
         var viaApi = (await human.GetAsync($"/api/v1/sessions/{sessionId}")).Expect(HttpStatusCode.OK)["session"];
-        McpSupport.SameJson(McpSupport.WithoutMoney(viaApi), ended.GetProperty("session"));
-        McpSupport.SameJson(McpSupport.WithoutMoney(viaApi), (await mcp.CallOkAsync("session_get", new { session_id = sessionId })).GetProperty("session"));
+        McpSupport.SameJson(McpSupport.Named(McpSupport.WithoutMoney(viaApi), projectName), ended.GetProperty("session"));
+        McpSupport.SameJson(McpSupport.Named(McpSupport.WithoutMoney(viaApi), projectName), (await mcp.CallOkAsync("session_get", new { session_id = sessionId })).GetProperty("session"));
         Assert.Equal("stopped", viaApi.Str("status"));
         Assert.Equal(new[] { "agent", "idle" }, viaApi.GetProperty("beats").EnumerateArray().Select(b => b.Str("kind")));
 
         var entry = ended.GetProperty("entry");
-        McpSupport.SameJson(McpSupport.WithoutMoney((await human.GetAsync($"/api/v1/time-entries/{entry.Str("id")}")).Expect(HttpStatusCode.OK)["time_entry"]), entry);
+        McpSupport.SameJson(
+            McpSupport.Named(McpSupport.WithoutMoney((await human.GetAsync($"/api/v1/time-entries/{entry.Str("id")}")).Expect(HttpStatusCode.OK)["time_entry"]), projectName),
+            entry);
         Assert.Equal(("session", sessionId, agentId), (entry.Str("source"), entry.Str("session_id"), entry.Str("agent_id")));
         Assert.Equal(viaApi.GetProperty("totals").Long("billable_seconds"), entry.Long("duration_seconds")); // R6
         Assert.True(entry.Long("duration_seconds") >= 1);

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Reflection;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -10,10 +13,13 @@ using ModelContextProtocol.Server;
 namespace Hourdini.Cli.Commands;
 
 /// <summary>
-/// <c>hourdini mcp</c>: MCP over stdio for desktop clients that only launch local processes. It holds
-/// no tools of its own: it lists and calls the server's tools over streamable HTTP (<c>/mcp</c>) with the
-/// token from <c>HOURDINI_TOKEN</c>, so the server stays the one place where rules live. Only MCP
-/// messages go to stdout; diagnostics go to stderr.
+/// <c>hourdini mcp</c>: MCP over stdio for desktop clients that only launch local processes. It holds no tools of its
+/// own: it lists and calls the server's tools, resources and prompts over streamable HTTP (<c>/mcp</c>) with the token
+/// from <c>HOURDINI_TOKEN</c>, so the server stays the one place where rules live. When the server cannot be asked (down,
+/// token refused, agent disabled) the tools are still listed, from the copy built into this program (<c>McpTools.json</c>,
+/// kept equal to the server's by a test), and each call explains what is wrong as a tool error with the server's
+/// <c>code</c>: a desktop host then shows the tools and the model can tell the user what to fix. Only MCP messages go to
+/// stdout; diagnostics go to stderr.
 /// </summary>
 public static class McpCommand
 {
@@ -41,12 +47,24 @@ public static class McpCommand
             {
                 ServerInfo = new Implementation { Name = "hourdini", Title = "Hourdini (stdio bridge)", Version = Version },
                 ServerInstructions = remote.Instructions,
-                Capabilities = new ServerCapabilities { Tools = new ToolsCapability() },
+                Capabilities = new ServerCapabilities
+                {
+                    Tools = new ToolsCapability(),
+                    Resources = new ResourcesCapability(),
+                    Prompts = new PromptsCapability(),
+                    Completions = new CompletionsCapability(),
+                },
                 Handlers = new McpServerHandlers
                 {
-                    ListToolsHandler = async (request, token) =>
-                        await (await remote.ClientAsync(token)).ListToolsAsync(request.Params ?? new ListToolsRequestParams(), token),
+                    ListToolsHandler = (request, token) => remote.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), token),
                     CallToolHandler = (request, token) => remote.CallAsync(request.Params!, token),
+                    ListResourcesHandler = (request, token) =>
+                        remote.ForwardAsync(c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), token), token),
+                    ReadResourceHandler = (request, token) => remote.ForwardAsync(c => c.ReadResourceAsync(request.Params!, token), token),
+                    ListPromptsHandler = (request, token) =>
+                        remote.ForwardAsync(c => c.ListPromptsAsync(request.Params ?? new ListPromptsRequestParams(), token), token),
+                    GetPromptHandler = (request, token) => remote.ForwardAsync(c => c.GetPromptAsync(request.Params!, token), token),
+                    CompleteHandler = (request, token) => remote.ForwardAsync(c => c.CompleteAsync(request.Params!, token), token),
                 },
             };
 
@@ -61,6 +79,15 @@ public static class McpCommand
     private static string Version { get; } =
         typeof(McpCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "1.0.0";
 
+    /// <summary>The server's tools as this program was built with them: what a host sees while the server cannot be asked.</summary>
+    public static IList<Tool> KnownTools { get; } = LoadKnownTools();
+
+    private static List<Tool> LoadKnownTools()
+    {
+        using var stream = typeof(McpCommand).Assembly.GetManifestResourceStream("Hourdini.Cli.McpTools.json")!;
+        return JsonSerializer.Deserialize(stream, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<Tool>>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(List<Tool>)))!;
+    }
+
     /// <summary>The connection to the server's <c>/mcp</c>, made on first use and remade after a failure.</summary>
     private sealed class RemoteServer(Uri url, string token) : IAsyncDisposable
     {
@@ -69,19 +96,22 @@ public static class McpCommand
 
         public string? Instructions => client?.ServerInstructions;
 
+        private Uri Endpoint => new(url, "mcp");
+
         public async Task TryConnectAsync(CancellationToken ct)
         {
             try
             {
                 await ClientAsync(ct);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (IsUnreachable(e))
             {
-                await Console.Error.WriteLineAsync($"hourdini mcp: cannot reach {url} yet ({e.Message}); will retry on the first request.");
+                var (code, detail) = await DiagnoseAsync(e, ct);
+                await Console.Error.WriteLineAsync($"hourdini mcp: {detail} ({code}); the tools are listed and each call will say so until it is fixed.");
             }
         }
 
-        public async Task<McpClient> ClientAsync(CancellationToken ct)
+        private async Task<McpClient> ClientAsync(CancellationToken ct)
         {
             await gate.WaitAsync(ct);
             try
@@ -90,7 +120,7 @@ public static class McpCommand
                 {
                     var transport = new HttpClientTransport(new HttpClientTransportOptions
                     {
-                        Endpoint = new Uri(url, "mcp"),
+                        Endpoint = Endpoint,
                         TransportMode = HttpTransportMode.StreamableHttp,
                         EnableStandaloneGetStream = false,
                         AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
@@ -107,26 +137,92 @@ public static class McpCommand
             }
         }
 
-        /// <summary>A call the server could not be asked (down, token refused) is a tool error with a code, like any refusal.</summary>
+        /// <summary>The server's list when it answers, else the known tools: a host always has tools to show.</summary>
+        public async ValueTask<ListToolsResult> ListToolsAsync(ListToolsRequestParams request, CancellationToken ct)
+        {
+            try
+            {
+                return await (await ClientAsync(ct)).ListToolsAsync(request, ct);
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                await ResetAsync();
+                return new ListToolsResult { Tools = KnownTools };
+            }
+        }
+
+        /// <summary>A call the server could not be asked is a tool error with the server's code (or server_unreachable), like any refusal.</summary>
         public async ValueTask<CallToolResult> CallAsync(CallToolRequestParams request, CancellationToken ct)
         {
             try
             {
                 return await (await ClientAsync(ct)).CallToolAsync(request, ct);
             }
-            catch (McpProtocolException)
-            {
-                throw; // The server's own JSON-RPC error (e.g. an unknown tool) goes back as it is.
-            }
-            catch (Exception e) when (e is HttpRequestException or McpException or IOException or TimeoutException)
+            catch (Exception e) when (IsUnreachable(e))
             {
                 await ResetAsync();
-                var (code, detail) = e is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden }
-                    ? ("unauthorized", "The Hourdini server refused the token; check HOURDINI_TOKEN.")
-                    : ("server_unreachable", $"Cannot reach the Hourdini server at {url}: {e.Message}");
-                var problem = JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["code"] = code, ["detail"] = detail });
-                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.GetRawText() }], StructuredContent = problem };
+                var (code, detail) = await DiagnoseAsync(e, ct);
+                var problem = new JsonObject { ["code"] = code, ["detail"] = detail };
+                var json = JsonSerializer.SerializeToElement(problem);
+                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.ToJsonString() }], StructuredContent = json };
             }
+        }
+
+        /// <summary>Resources, prompts and completions go to the server as they are; when it cannot be asked, the error says why.</summary>
+        public async ValueTask<T> ForwardAsync<T>(Func<McpClient, ValueTask<T>> call, CancellationToken ct)
+        {
+            try
+            {
+                return await call(await ClientAsync(ct));
+            }
+            catch (Exception e) when (IsUnreachable(e))
+            {
+                await ResetAsync();
+                var (code, detail) = await DiagnoseAsync(e, ct);
+                throw new McpProtocolException($"{detail} ({code})", McpErrorCode.InternalError);
+            }
+        }
+
+        /// <summary>The server's own JSON-RPC errors (e.g. an unknown tool) go back as they are; anything else means it could not be asked.</summary>
+        private static bool IsUnreachable(Exception e) =>
+            e is not McpProtocolException and (HttpRequestException or McpException or IOException or TimeoutException or InvalidOperationException);
+
+        /// <summary>
+        /// Why the server could not be asked, in its own words: a refusal of the token (unauthorized, agent_disabled…) is
+        /// read from the problem details a plain request gets; no answer at all is server_unreachable.
+        /// </summary>
+        private async Task<(string Code, string Detail)> DiagnoseAsync(Exception error, CancellationToken ct)
+        {
+            try
+            {
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+                using var probe = new HttpRequestMessage(HttpMethod.Post, Endpoint)
+                {
+                    Content = new StringContent("""{"jsonrpc":"2.0","id":0,"method":"ping"}""", Encoding.UTF8, "application/json"),
+                };
+                probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                probe.Headers.Accept.ParseAdd("application/json");
+                probe.Headers.Accept.ParseAdd("text/event-stream");
+                using var response = await http.SendAsync(probe, ct);
+                if ((int)response.StatusCode >= 400
+                    && response.Content.Headers.ContentType?.MediaType == "application/problem+json"
+                    && JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) is JsonObject problem
+                    && problem["code"]?.GetValue<string>() is { } code)
+                {
+                    var detail = problem["detail"]?.GetValue<string>() ?? response.ReasonPhrase ?? code;
+                    return code == "unauthorized"
+                        ? (code, $"The Hourdini server refused the token: {detail} Check HOURDINI_TOKEN.")
+                        : (code, $"The Hourdini server refused the request: {detail}");
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or JsonException or InvalidOperationException)
+            {
+                // No answer (or none we can read): the server cannot be reached.
+            }
+
+            return error is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized }
+                ? ("unauthorized", "The Hourdini server refused the token; check HOURDINI_TOKEN.")
+                : ("server_unreachable", $"Cannot reach the Hourdini server at {url}: {error.Message}");
         }
 
         private async Task ResetAsync()

@@ -53,16 +53,7 @@ public static class Sessions
                     : Results.NoContent();
         });
         sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
-        {
-            var session = await GetOwnAsync(id, context, tracking);
-            var pageSize = Validate.Limit(limit ?? 200);
-            var events = await agents.TimelineAsync(session.OrgId, session.Id, Math.Max(0, after ?? 0), pageSize, context.RequestAborted);
-            return Results.Ok(new
-            {
-                events = events.Select(EventView),
-                next_after = events.Count == pageSize ? events[^1].Seq : (int?)null,
-            });
-        });
+            (await TimelineAsync(id, after, limit, context, tracking, agents)).ToHttp());
 
         api.MapGet("/me/focus", async (HttpContext context, TrackingQueries tracking) =>
         {
@@ -186,6 +177,19 @@ public static class Sessions
         var session = grains.GetGrain<ISessionGrain>(GrainKeys.For(caller.OrgId, Validate.Id(id, "Session")));
         var logged = await Work.RetryIfStaleAsync(() => session.LogAsync(new SessionCaller(caller.UserId, caller.AgentId), message, taskId));
         return Answer.Created($"/api/v1/sessions/{id}/timeline", new { @event = EventView(logged) });
+    }
+
+    /// <summary>A session's timeline in order, a page of events after sequence number <paramref name="after"/>.</summary>
+    public static async Task<Answer> TimelineAsync(string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents)
+    {
+        var session = await GetOwnAsync(id, context, tracking);
+        var pageSize = Validate.Limit(limit ?? 200);
+        var events = await agents.TimelineAsync(session.OrgId, session.Id, Math.Max(0, after ?? 0), pageSize, context.RequestAborted);
+        return new Answer(new
+        {
+            events = events.Select(EventView),
+            next_after = events.Count == pageSize ? events[^1].Seq : (int?)null,
+        });
     }
 
     /// <summary>

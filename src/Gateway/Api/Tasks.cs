@@ -36,22 +36,27 @@ public static class Tasks
         }).AllowAgents("only the project's tasks assigned to the agent");
 
         api.MapPatch("/tasks/{id}", async (string id, PatchRequest body, HttpContext context, AgentStore agents, IGrainFactory grains) =>
-        {
-            var caller = context.Caller().EnsureCanTrack();
-            if (body.Status is not null && !TaskStatuses.IsKnown(body.Status))
-            {
-                throw Refusal.Invalid("status must be \"open\", \"in_progress\" or \"done\".");
-            }
+            (await UpdateAsync(id, body, context, agents, grains)).ToHttp())
+            .RequireAuthorization().AllowAgents("only the status of a task assigned to the agent (the user grain checks it)");
+    }
 
-            var taskId = Validate.Id(id, "Task");
-            var change = new TaskChange(
-                body.Title is null ? null : Validate.Text(body.Title, "title", 500),
-                body.Status,
-                await AssigneeAsync(caller.OrgId, body.AssigneeAgentId, agents, context.RequestAborted),
-                body.Unassign ?? false);
-            var task = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).ChangeTaskAsync(taskId, change, caller.AgentId));
-            return Results.Ok(new { task = View(task) });
-        }).RequireAuthorization().AllowAgents("only the status of a task assigned to the agent (the user grain checks it)");
+    /// <summary>Changes a task's title, status or assignee; an agent may move only the status of a task assigned to it (the user grain checks it).</summary>
+    public static async Task<Answer> UpdateAsync(string id, PatchRequest body, HttpContext context, AgentStore agents, IGrainFactory grains)
+    {
+        var caller = context.Caller().EnsureCanTrack();
+        if (body.Status is not null && !TaskStatuses.IsKnown(body.Status))
+        {
+            throw Refusal.Invalid("status must be \"open\", \"in_progress\" or \"done\".");
+        }
+
+        var taskId = Validate.Id(id, "Task");
+        var change = new TaskChange(
+            body.Title is null ? null : Validate.Text(body.Title, "title", 500),
+            body.Status,
+            await AssigneeAsync(caller.OrgId, body.AssigneeAgentId, agents, context.RequestAborted),
+            body.Unassign ?? false);
+        var task = await Work.RetryIfStaleAsync(() => grains.UserGrain(caller).ChangeTaskAsync(taskId, change, caller.AgentId));
+        return new Answer(new { task = View(task) });
     }
 
     private static async Task<Guid?> AssigneeAsync(Guid orgId, string? agentId, AgentStore agents, CancellationToken ct) =>
