@@ -81,6 +81,115 @@ public partial class OpenApiTests(HourdiniServer server) : IClassFixture<Hourdin
         Assert.True(checkedCode == 0, $"tsc --strict failed:\n{diagnostics}\n\n{File.ReadAllText(Path.Combine(folder, "check.ts"))}");
     }
 
+    [Fact]
+    public async Task Real_answers_have_a_documented_status_and_exactly_the_documented_shape()
+    {
+        var doc = new DocumentedAnswers(JsonNode.Parse(await ServedDocumentAsync())!);
+        var get = HttpMethod.Get;
+        var post = HttpMethod.Post;
+        var patch = HttpMethod.Patch;
+        var put = HttpMethod.Put;
+        var delete = HttpMethod.Delete;
+
+        // Accounts: a person signs up (cookie), mints a token, reads themselves and their org.
+        var browser = ApiClient.Anonymous(server.BaseAddress);
+        var email = $"doc-{Guid.NewGuid():N}@example.com";
+        (await doc.SendAsync(browser, post, "/api/v1/auth/signup", new { email, password = "correct horse battery", name = "Doc" })).Expect(HttpStatusCode.Created);
+        var secret = (await doc.SendAsync(browser, post, "/api/v1/tokens", new { name = "docs" })).Expect(HttpStatusCode.Created)["secret"].GetString()!;
+        await doc.SendAsync(browser, get, "/api/v1/tokens");
+        await doc.SendAsync(browser, get, "/api/v1/me/orgs");
+        var api = ApiClient.WithToken(server.BaseAddress, secret);
+        await doc.SendAsync(api, get, "/api/v1/me");
+        await doc.SendAsync(api, get, "/api/v1/org");
+        await doc.SendAsync(api, patch, "/api/v1/org", new { agent_lease_seconds = 600 });
+        await doc.SendAsync(api, get, "/api/v1/org/members");
+        var invitation = (await doc.SendAsync(api, post, "/api/v1/org/invitations", new { email = "someone@example.com", role = "member" }))["invitation"].Str("id");
+        await doc.SendAsync(api, get, "/api/v1/org/invitations");
+        await doc.SendAsync(api, delete, "/api/v1/org/invitations/{id}", null, invitation);
+
+        // Catalog.
+        var client = (await doc.SendAsync(api, post, "/api/v1/clients", new { name = "Acme", currency = "EUR", default_rate = 100 }))["client"].Str("id");
+        await doc.SendAsync(api, get, "/api/v1/clients");
+        await doc.SendAsync(api, get, "/api/v1/clients/{id}", null, client);
+        await doc.SendAsync(api, patch, "/api/v1/clients/{id}", new { name = "Acme Ltd" }, client);
+        var project = (await doc.SendAsync(api, post, "/api/v1/projects", new { client_id = client, name = "Website", bill_agent_time = true, agent_rate = 40 }))["project"].Str("id");
+        await doc.SendAsync(api, get, "/api/v1/projects?q=web");
+        await doc.SendAsync(api, get, "/api/v1/projects/{id}", null, project);
+        await doc.SendAsync(api, patch, "/api/v1/projects/{id}", new { rate = 120 }, project);
+        await doc.SendAsync(api, put, "/api/v1/projects/{id}/budget", new { kind = "hours", limit = 10 }, project);
+        await doc.SendAsync(api, get, "/api/v1/projects/{id}/budget", null, project);
+
+        // Agents and their work.
+        var created = await doc.SendAsync(api, post, "/api/v1/agents", new { name = "coder" });
+        var agentId = created["agent"].Str("id");
+        var agent = ApiClient.WithToken(server.BaseAddress, created["secret"].GetString()!);
+        await doc.SendAsync(api, get, "/api/v1/agents");
+        var task = (await doc.SendAsync(api, post, "/api/v1/projects/{id}/tasks", new { title = "Tests", assignee_agent_id = agentId }, project))["task"].Str("id");
+        await doc.SendAsync(api, get, "/api/v1/projects/{id}/tasks", null, project);
+        await doc.SendAsync(api, post, "/api/v1/agents/{id}/messages", new { text = "Start with the tests" }, agentId);
+
+        // The timer.
+        (await doc.SendAsync(api, put, "/api/v1/timer", new { project_id = project, description = "call", tags = new[] { "ops" } })).Expect(HttpStatusCode.Created);
+        await doc.SendAsync(api, get, "/api/v1/timer");
+        await doc.SendAsync(api, get, "/api/v1/me/focus");
+        (await doc.SendAsync(api, delete, "/api/v1/timer")).Expect(HttpStatusCode.OK);
+        (await doc.SendAsync(api, delete, "/api/v1/timer")).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+
+        // A person's session, and an agent's: start (with the agent's updates), beats, a log, the timeline, the end.
+        var session = (await doc.SendAsync(api, post, "/api/v1/sessions", new { project_id = project, description = "landing page" })).Expect(HttpStatusCode.Created)["session"].Str("id");
+        await doc.SendAsync(api, post, "/api/v1/sessions/{id}/beat", new { kind = "agent" }, session);
+        await doc.SendAsync(api, post, "/api/v1/sessions/{id}/events", new { type = "log", message = "wrote the hero", task_id = task }, session);
+        await doc.SendAsync(api, get, "/api/v1/sessions/{id}/timeline", null, session);
+        await doc.SendAsync(api, get, "/api/v1/sessions/{id}", null, session);
+        await doc.SendAsync(api, get, "/api/v1/sessions?status=open");
+        var agentSession = (await doc.SendAsync(agent, post, "/api/v1/sessions", new { project_id = project, description = "agent run", environment = new { os = "linux" } })).Expect(HttpStatusCode.Created)["session"].Str("id");
+        (await doc.SendAsync(agent, post, "/api/v1/sessions/{id}/heartbeat", null, agentSession)).Expect(HttpStatusCode.NoContent);
+        await doc.SendAsync(agent, get, "/api/v1/agents/{id}/updates", null, agentId);
+        await doc.SendAsync(agent, patch, "/api/v1/tasks/{id}", new { status = "done" }, task);
+        await doc.SendAsync(agent, get, "/api/v1/sessions/{id}", null, agentSession);
+        await doc.SendAsync(agent, get, "/api/v1/projects");
+        await doc.SendAsync(agent, get, "/api/v1/projects/{id}", null, project);
+        await doc.SendAsync(agent, get, "/api/v1/me");
+        await doc.SendAsync(agent, post, "/api/v1/sessions/{id}/end", null, agentSession);
+        await doc.SendAsync(agent, get, "/api/v1/time-entries");
+        (await doc.SendAsync(agent, get, "/api/v1/reports/summary?from=2026-01-01&to=2026-01-31")).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed");
+        await doc.SendAsync(api, post, "/api/v1/sessions/{id}/end", null, session);
+        (await doc.SendAsync(api, post, "/api/v1/sessions/{id}/end", null, session)).ExpectProblem(HttpStatusCode.Conflict, "session_stopped");
+        await doc.SendAsync(api, patch, "/api/v1/agents/{id}", new { status = "disabled" }, agentId);
+
+        // Time entries: a manual one, edited, its history, the list, the summary, a report; then an invoice of them.
+        var start = DateTimeOffset.UtcNow.AddHours(-3).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var entry = (await doc.SendAsync(api, post, "/api/v1/time-entries", new { project_id = project, started_at = start, duration_seconds = 3600, description = "backfill" }))
+            .Expect(HttpStatusCode.Created)["time_entry"].Str("id");
+        await doc.SendAsync(api, patch, "/api/v1/time-entries/{id}", new { description = "backfill, edited" }, entry);
+        await doc.SendAsync(api, get, "/api/v1/time-entries/{id}", null, entry);
+        await doc.SendAsync(api, get, "/api/v1/time-entries/{id}/history", null, entry);
+        await doc.SendAsync(api, get, "/api/v1/time-entries?limit=10");
+        await doc.SendAsync(api, get, "/api/v1/time-entries/summary");
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        await doc.SendAsync(api, get, $"/api/v1/reports/summary?from={today}&to={today}&group_by=agent");
+        var invoice = (await doc.SendAsync(api, post, "/api/v1/invoices", new { client_id = client, from = today, to = today, tax_percent = 20 }))
+            .Expect(HttpStatusCode.Created)["invoice"].Str("id");
+        await doc.SendAsync(api, post, "/api/v1/invoices/{id}/issue", null, invoice);
+        await doc.SendAsync(api, get, "/api/v1/invoices");
+        await doc.SendAsync(api, get, "/api/v1/invoices/{id}", null, invoice);
+        (await doc.SendAsync(api, delete, "/api/v1/time-entries/{id}", null, entry)).ExpectProblem(HttpStatusCode.Conflict, "entry_invoiced");
+        await doc.SendAsync(api, post, "/api/v1/invoices/{id}/void", null, invoice);
+        (await doc.SendAsync(api, delete, "/api/v1/time-entries/{id}", null, entry)).Expect(HttpStatusCode.NoContent);
+        await doc.SendAsync(api, delete, "/api/v1/projects/{id}/budget", null, project);
+
+        // Refusals are problems with a code: unknown, bad input, no credentials.
+        (await doc.SendAsync(api, get, "/api/v1/sessions/{id}", null, Guid.NewGuid().ToString())).ExpectProblem(HttpStatusCode.NotFound, "not_found");
+        (await doc.SendAsync(api, post, "/api/v1/sessions/{id}/beat", new { kind = "busy" }, session)).ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+        (await doc.SendAsync(api, post, "/api/v1/clients", "{\"name\": ")).ExpectProblem(HttpStatusCode.BadRequest, "malformed_request");
+        (await doc.SendAsync(ApiClient.Anonymous(server.BaseAddress), get, "/api/v1/me")).ExpectProblem(HttpStatusCode.Unauthorized, "unauthorized");
+        (await doc.SendAsync(browser, post, "/api/v1/auth/logout")).Expect(HttpStatusCode.NoContent);
+        await doc.SendAsync(ApiClient.Anonymous(server.BaseAddress), get, "/healthz");
+        await doc.SendAsync(ApiClient.Anonymous(server.BaseAddress), get, "/readyz");
+
+        Assert.True(doc.Checked.Count >= 60, $"Checked only {doc.Checked.Count} answers against the document.");
+    }
+
     /// <summary>The JSON bodies the README's API section sends with curl, with their method and path.</summary>
     private static List<(string Method, string Path, string Body)> ReadmeRequests()
     {

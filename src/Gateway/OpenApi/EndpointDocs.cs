@@ -22,6 +22,6 @@ public static class EndpointDocs
         endpoint.WithName(operationId).WithSummary(summary)
             .Produces(StatusCodes.Status200OK, typeof(byte[]), contentTypes[0], contentTypes[1..]);
 
-    /// <summary>Answers 404 <c>not_found</c> though no id is in its path.</summary>
-    public static RouteHandlerBuilder RefusesUnknown(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new NotFoundRefusal());
+    /// <summary>Refuses with <paramref name="status"/> where the shared rules would not say so (e.g. 404 with no id in the path).</summary>
+    public static RouteHandlerBuilder Refuses(this RouteHandlerBuilder endpoint, int status) => endpoint.WithMetadata(new RefusalMetadata(status));
 }

@@ -49,7 +49,8 @@ public static class OpenApiSetup
             description.RelativePath is { } path && (path.StartsWith("api/v1/", StringComparison.Ordinal) || path is "healthz" or "readyz");
 
         // Request records are nested in their surface's class (Timer.StartRequest, Sessions.StartRequest): the name says whose.
-        options.CreateSchemaReferenceId = type => type.Type.IsNested && type.Type.DeclaringType is { } outer
+        options.CreateSchemaReferenceId = type => type.Type == typeof(System.Text.Json.JsonElement) ? null
+            : type.Type.IsNested && type.Type.DeclaringType is { } outer
             ? outer.Name.Replace("Api", "", StringComparison.Ordinal) + type.Type.Name
             : OpenApiOptions.CreateDefaultSchemaReferenceId(type);
         options.AddSchemaTransformer(WireFormats.TransformAsync);
@@ -91,6 +92,11 @@ public static class OpenApiSetup
                 "Mutating requests accept an `Idempotency-Key` header: a retry with the same key and body returns the first " +
                 "answer and changes nothing.",
         };
+        foreach (var server in document.Servers ?? [])
+        {
+            server.Url = server.Url?.TrimEnd('/'); // the request's own address, e.g. http://127.0.0.1:5080
+        }
+
         document.Components ??= new OpenApiComponents();
         document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
         document.Components.Schemas[nameof(Problem)] = await context.GetOrCreateSchemaAsync(typeof(Problem), null, ct);
@@ -148,13 +154,18 @@ public static class OpenApiSetup
             [429] = "Rate limited (`rate_limited`), or too many failed sign-ins (`too_many_attempts`): retry after `Retry-After` seconds.",
             [503] = "The database or a node is unavailable (`storage_unavailable`, `service_unavailable`): retry after `Retry-After` seconds.",
         };
+        var extra = metadata.OfType<RefusalMetadata>().Select(r => r.Status).ToHashSet();
+        if (signedIn || extra.Contains(401))
+        {
+            refusals[401] = "No or bad credentials (`unauthorized`, `invalid_credentials`).";
+        }
+
         if (signedIn)
         {
-            refusals[401] = "No or bad credentials (`unauthorized`).";
             refusals[403] = "Not allowed for this caller: role, token kind or agent scope (`forbidden`, `cookie_required`, `agent_not_allowed`, …).";
         }
 
-        if (sources.Contains("Path") || sources.Contains("Body") || metadata.OfType<NotFoundRefusal>().Any())
+        if (sources.Contains("Path") || sources.Contains("Body") || extra.Contains(404))
         {
             refusals[404] = "Unknown, or in another org (`not_found`): whether it exists elsewhere is never revealed.";
         }
@@ -226,5 +237,5 @@ public static class OpenApiSetup
     private static string Join(string? first, string second) => string.IsNullOrEmpty(first) ? second : $"{first}\n\n{second}";
 }
 
-/// <summary>Marks an endpoint that answers 404 though it has no id in its path (e.g. stopping a timer when none runs).</summary>
-public sealed class NotFoundRefusal;
+/// <summary>A refusal an endpoint answers beyond the shared rules (e.g. 404 when no timer runs, 401 for a wrong password).</summary>
+public sealed record RefusalMetadata(int Status);

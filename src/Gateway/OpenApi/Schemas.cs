@@ -137,7 +137,7 @@ public sealed record Session(
     [property: Values("started", "logging", "stopped")] string Status, bool BillAgentTime, CurrentBeat? CurrentBeat,
     DateTimeOffset StartedAt, DateTimeOffset? StoppedAt, long? DurationSeconds, IReadOnlyList<Beat> Beats, SessionTotals Totals,
     IReadOnlyList<Guid> TasksWorkedOn, int LogsCount, int TasksCompleted, IReadOnlyDictionary<string, JsonElement> Metadata, Guid? EntryId,
-    decimal? Rate = null, decimal? AgentRate = null, string? Currency = null);
+    [property: PersonOnly] decimal? Rate = null, decimal? AgentRate = null, [property: PersonOnly] string? Currency = null);
 
 /// <summary>
 /// The started session; the entry of the timer it stopped, if any (R3); for agent tokens, the agent's new tasks and
@@ -172,8 +172,8 @@ public sealed record TimeEntry(
     Guid Id, Guid ProjectId, Guid UserId, Guid? AgentId, Guid? SessionId, [property: Values("timer", "session", "manual", "import")] string Source,
     string Description, DateTimeOffset StartedAt, DateTimeOffset EndedAt, long DurationSeconds, bool Billable, IReadOnlyList<string> Tags,
     DateTimeOffset CreatedAt, long ActiveSeconds, long AgentSeconds, long IdleSeconds, bool AgentBilled,
-    decimal? Rate = null, string? Currency = null, decimal? AgentRate = null,
-    [property: Money] string? Amount = null, Guid? InvoiceId = null, long? OriginalDurationSeconds = null, DateTimeOffset? CorrectedAt = null);
+    [property: PersonOnly] decimal? Rate = null, [property: PersonOnly] string? Currency = null, decimal? AgentRate = null,
+    [property: Money, PersonOnly] string? Amount = null, Guid? InvoiceId = null, long? OriginalDurationSeconds = null, DateTimeOffset? CorrectedAt = null);
 
 public sealed record TimeEntryReply(TimeEntry TimeEntry);
 
@@ -265,6 +265,10 @@ public sealed class ValuesAttribute(params string[] values) : Attribute
 {
     public IReadOnlyList<string> Values { get; } = values;
 }
+
+/// <summary>A field agent tokens do not see (R22): optional, and never null when present.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class PersonOnlyAttribute : Attribute;
 
 /// <summary>An amount of money as a string with 2 decimals, e.g. <c>"123.45"</c>.</summary>
 [AttributeUsage(AttributeTargets.Property)]

@@ -14,16 +14,18 @@ public static class WireFormats
 {
     public static async Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
-        var type = context.JsonTypeInfo.Type;
-        if (Nullable.GetUnderlyingType(type) is { } underlying)
-        {
-            type = underlying;
-        }
-
+        var type = Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type;
         if (type == typeof(DateTimeOffset))
         {
-            schema.Type = JsonSchemaType.String | (schema.Type & JsonSchemaType.Null);
+            var nullable = type != context.JsonTypeInfo.Type || ((schema.Type ?? 0) & JsonSchemaType.Null) != 0;
+            schema.Type = nullable ? JsonSchemaType.String | JsonSchemaType.Null : JsonSchemaType.String;
             schema.Format = "date-time";
+        }
+
+        // The one free-form field of a request, a session's environment (R12), is a JSON object.
+        if (type == typeof(System.Text.Json.JsonElement) && IsRequest(context.JsonPropertyInfo?.DeclaringType))
+        {
+            schema.Type = JsonSchemaType.Object;
         }
 
         // JsonSerializerDefaults.Web reads "12" as 12, which the schema shows as integer-or-string; the API answers numbers.
@@ -38,12 +40,15 @@ public static class WireFormats
             await DescribePropertyAsync(schema, property, context, ct);
         }
 
-        if (type.IsNested && type.DeclaringType?.Namespace == typeof(Api.Work).Namespace && context.JsonPropertyInfo is null)
+        if (IsRequest(type) && context.JsonPropertyInfo is null)
         {
             // A request: only what the surface's handler refuses without is required.
             schema.Required = new HashSet<string>(type.GetCustomAttribute<RequiresAttribute>(inherit: false)?.Fields ?? []);
         }
     }
+
+    /// <summary>Requests are records nested in their surface's class in Hourdini.Gateway.Api (Timer.StartRequest).</summary>
+    private static bool IsRequest(Type? type) => type is { IsNested: true, DeclaringType.Namespace: var ns } && ns == typeof(Api.Work).Namespace;
 
     private static async Task DescribePropertyAsync(OpenApiSchema schema, ICustomAttributeProvider property, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
@@ -55,6 +60,12 @@ public static class WireFormats
             {
                 schema.Enum.Add(null!);
             }
+        }
+
+        if (Attribute<PersonOnlyAttribute>(property) is not null && schema.Type is { } kinds)
+        {
+            schema.Type = kinds & ~JsonSchemaType.Null;
+            schema.Description ??= "Absent for agent tokens (R22).";
         }
 
         if (Attribute<MoneyAttribute>(property) is not null)
@@ -76,12 +87,17 @@ public static class WireFormats
                 choices.Add(await context.GetOrCreateSchemaAsync(choice, null, ct));
             }
 
-            var target = schema.Items is OpenApiSchema items ? items : schema;
-            target.Type = null;
-            target.Properties = null;
-            target.Required = null;
-            target.AdditionalProperties = null;
-            target.AnyOf = choices;
+            var oneOfThem = new OpenApiSchema { AnyOf = choices };
+            if (context.JsonPropertyInfo!.PropertyType != typeof(object))
+            {
+                schema.Type = JsonSchemaType.Array;
+                schema.Items = oneOfThem;
+            }
+            else
+            {
+                schema.Type = null;
+                schema.AnyOf = choices;
+            }
         }
     }
 
