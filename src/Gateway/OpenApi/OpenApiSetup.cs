@@ -65,12 +65,16 @@ public static class OpenApiSetup
 
         // Scalar's page configures itself in an inline script and styles itself at run time: its script tags carry a fresh
         // nonce, and this page's policy allows exactly that (the app's own pages keep theirs). Fonts and scripts come from
-        // this server, nothing from a CDN.
+        // this server, nothing from a CDN, and
+        // its AI assistant and developer toolbar (which talk to scalar.com) are off.
         app.MapScalarApiReference(ReferencePath, options => options
                 .WithTitle("Hourdini API")
                 .WithOpenApiRoutePattern(DocumentPath)
                 .DisableDefaultFonts()
                 .DisableTelemetry()
+                .DisableAgent()
+                .HideDeveloperTools()
+                .AddPreferredSecuritySchemes(Bearer)
                 .WithNonce())
             .AllowAnonymous()
             .WithMetadata(new PagePolicy(context =>
@@ -157,7 +161,7 @@ public static class OpenApiSetup
         var extra = metadata.OfType<RefusalMetadata>().Select(r => r.Status).ToHashSet();
         if (signedIn || extra.Contains(401))
         {
-            refusals[401] = "No or bad credentials (`unauthorized`, `invalid_credentials`).";
+            refusals[401] = signedIn ? "No or bad credentials (`unauthorized`)." : "The email or password is wrong (`invalid_credentials`).";
         }
 
         if (signedIn)
