@@ -3,6 +3,7 @@ using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Gateway.Mcp;
 using Hourdini.Gateway.Observability;
+using Hourdini.Gateway.OpenApi;
 using Hourdini.Gateway.Protection;
 using Hourdini.Gateway.Web;
 using Hourdini.Silo;
@@ -34,7 +35,7 @@ public static class HourdiniGateway
         builder.UseHourdiniOrleans();
         builder.Services.AddHourdiniHttp();
         builder.Services.AddHourdiniAuth();
-        builder.Services.AddOpenApi();
+        builder.Services.AddHourdiniOpenApi();
         builder.Services.AddHourdiniMcp();
         builder.Services.AddHourdiniWeb();
         builder.AddHourdiniProtection();
@@ -53,7 +54,7 @@ public static class HourdiniGateway
         app.UseAgentScope(); // R21, R22: an agent token reaches only what is marked AllowAgents
         app.UseMiddleware<IdempotencyMiddleware>();
 
-        app.MapOpenApi();
+        app.MapHourdiniOpenApi();
         app.MapHealth();
         var api = app.MapGroup("/api/v1");
         api.MapAccounts();

@@ -16,18 +16,25 @@ public static class Accounts
 {
     private static readonly PasswordHasher<User> Hasher = new();
 
+    [OpenApi.Requires("email", "password", "name")]
     public sealed record SignupRequest(string? Email, string? Password, string? Name);
 
+    /// <summary><c>org_id</c> picks one of the person's orgs; without it, the first they joined.</summary>
+    [OpenApi.Requires("email", "password")]
     public sealed record LoginRequest(string? Email, string? Password, string? OrgId);
 
+    [OpenApi.Requires("name")]
     public sealed record TokenRequest(string? Name);
 
+    [OpenApi.Requires("org_id")]
     public sealed record SwitchRequest(string? OrgId);
 
-    public sealed record OrgPatch(string? Name, int? AgentLeaseSeconds);
+    public sealed record OrgPatch(string? Name, [property: System.ComponentModel.DataAnnotations.Range(5, 86400)] int? AgentLeaseSeconds);
 
-    public sealed record MemberRequest(string? Email, string? Role);
+    [OpenApi.Requires("email", "role")]
+    public sealed record MemberRequest(string? Email, [property: OpenApi.Values("owner", "member", "viewer")] string? Role);
 
+    [OpenApi.Requires("current_password", "new_password")]
     public sealed record PasswordChange(string? CurrentPassword, string? NewPassword);
 
     /// <summary>Verified when the email is unknown, so a sign-in takes as long whether or not the account exists.</summary>
@@ -37,32 +44,41 @@ public static class Accounts
         return (user, Hasher.HashPassword(user, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24))));
     });
 
-    public sealed record InvitationRequest(string? Email, string? Role);
+    [OpenApi.Requires("email", "role")]
+    public sealed record InvitationRequest(string? Email, [property: OpenApi.Values("owner", "member", "viewer")] string? Role);
 
+    [OpenApi.Requires("accept_token")]
     public sealed record AcceptRequest(string? AcceptToken);
 
     public static void MapAccounts(this RouteGroupBuilder api)
     {
-        api.MapPost("/auth/signup", SignupAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
-        api.MapPost("/auth/login", LoginAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
-        api.MapPost("/auth/logout", LogoutAsync).AllowAnonymous();
-        api.MapPost("/auth/password", ChangePasswordAsync).RequireAuthorization().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy);
+        var auth = api.MapGroup("/auth").WithTags("Accounts");
+        auth.MapPost("/signup", SignupAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy)
+            .Returns<OpenApi.SignedIn>("signUp", "Sign up: a new person and their org, signed in with a session cookie", StatusCodes.Status201Created);
+        auth.MapPost("/login", LoginAsync).AllowAnonymous().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy)
+            .Returns<OpenApi.SignedIn>("logIn", "Sign in with email and password (sets the session cookie)")
+            .Refuses(StatusCodes.Status401Unauthorized);
+        auth.MapPost("/logout", LogoutAsync).AllowAnonymous().ReturnsNothing("logOut", "Sign out: this cookie session is revoked everywhere");
+        auth.MapPost("/password", ChangePasswordAsync).RequireAuthorization().RequireRateLimiting(Protection.ProtectionSetup.SignInPolicy)
+            .ReturnsNothing("changePassword", "Change the password; every other cookie session is revoked");
 
-        var authed = api.MapGroup("").RequireAuthorization();
-        authed.MapPost("/tokens", CreateTokenAsync);
+        var authed = api.MapGroup("").RequireAuthorization().WithTags("Accounts");
+        var orgs = api.MapGroup("/org").RequireAuthorization().WithTags("Organization");
+        authed.MapPost("/tokens", CreateTokenAsync)
+            .Returns<OpenApi.TokenCreated>("createToken", "Mint a personal access token (from a signed-in session)", StatusCodes.Status201Created);
         authed.MapGet("/tokens", async (HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureHuman();
             var tokens = await accounts.ListTokensAsync(caller.OrgId, caller.UserId, context.RequestAborted);
             return Results.Ok(new { tokens = tokens.Select(TokenView) });
-        });
+        }).Returns<OpenApi.TokenList>("listTokens", "List personal access tokens");
         authed.MapDelete("/tokens/{id}", async (string id, HttpContext context, AccountStore accounts) =>
         {
             var caller = EnsureCookie(context.Caller());
             return await accounts.RevokeTokenAsync(caller.OrgId, caller.UserId, Validate.Id(id, "Token"), context.RequestAborted)
                 ? Results.NoContent()
                 : throw Refusal.NotFound("Token");
-        });
+        }).ReturnsNothing("revokeToken", "Revoke a personal access token");
         authed.MapGet("/me", async (HttpContext context, AccountStore accounts, AgentStore agents) =>
         {
             var caller = context.Caller();
@@ -77,7 +93,8 @@ public static class Accounts
                 role = role.ToWire(),
                 agent = agent is null ? null : Agents.View(agent),
             });
-        }).AllowAgents("its own agent, and its person's id and name (not their email)");
+        }).AllowAgents("its own agent, and its person's id and name (not their email)")
+            .Returns<OpenApi.Me>("getMe", "Read the caller: person, org, role, and the agent for an agent token");
         authed.MapGet("/me/orgs", async (HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureHuman();
@@ -86,14 +103,14 @@ public static class Accounts
             {
                 orgs = memberships.Select(m => new { org = OrgView(m.Org), role = m.Role.ToWire(), current = m.Org.Id == caller.OrgId }),
             });
-        });
-        authed.MapPost("/auth/switch", SwitchOrgAsync);
-        authed.MapGet("/org", async (HttpContext context, AccountStore accounts) =>
+        }).Returns<OpenApi.MembershipList>("listMyOrgs", "List the orgs the person belongs to");
+        authed.MapPost("/auth/switch", SwitchOrgAsync).Returns<OpenApi.Switched>("switchOrg", "Move the web session to another of the person's orgs");
+        orgs.MapGet("", async (HttpContext context, AccountStore accounts) =>
         {
             var org = await accounts.GetOrgAsync(context.Caller().OrgId, context.RequestAborted) ?? throw Refusal.NotFound("Org");
             return Results.Ok(new { org = OrgView(org) });
-        }).AllowAgents("the org's id, name and agent lease");
-        authed.MapPatch("/org", async (OrgPatch body, HttpContext context, AccountStore accounts) =>
+        }).AllowAgents("the org's id, name and agent lease").Returns<OpenApi.OrgReply>("getOrg", "Read the caller's org");
+        orgs.MapPatch("", async (OrgPatch body, HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureOwner();
             var name = Validate.OptionalText(body.Name, "name", 100);
@@ -109,29 +126,31 @@ public static class Accounts
 
             var org = await accounts.UpdateOrgAsync(caller.OrgId, name, body.AgentLeaseSeconds, context.RequestAborted);
             return Results.Ok(new { org = OrgView(org) });
-        });
-        authed.MapGet("/org/members", async (HttpContext context, AccountStore accounts) =>
+        }).Returns<OpenApi.OrgReply>("updateOrg", "Rename the org or change its agent lease (owners)");
+        orgs.MapGet("/members", async (HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller();
             var members = await accounts.ListMembersAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
             return Results.Ok(new { members = members.Select(MemberView) });
-        });
-        authed.MapPut("/org/members", ChangeRoleAsync);
-        authed.MapPost("/org/invitations", InviteAsync);
-        authed.MapGet("/org/invitations", async (HttpContext context, InvitationStore invitations) =>
+        }).Returns<OpenApi.MemberList>("listMembers", "List the org's members");
+        orgs.MapPut("/members", ChangeRoleAsync).Returns<OpenApi.MemberReply>("changeMemberRole", "Change a member's role (owners)");
+        orgs.MapPost("/invitations", InviteAsync)
+            .Returns<OpenApi.InvitationCreated>("inviteMember", "Invite an email with a role (owners)", StatusCodes.Status201Created);
+        orgs.MapGet("/invitations", async (HttpContext context, InvitationStore invitations) =>
         {
             var caller = context.Caller().EnsureOwner();
             var open = await invitations.ListOpenAsync(caller.OrgId, context.RequestAborted);
             return Results.Ok(new { invitations = open.Select(InvitationView) });
-        });
-        authed.MapDelete("/org/invitations/{id}", async (string id, HttpContext context, InvitationStore invitations) =>
+        }).Returns<OpenApi.InvitationList>("listInvitations", "List open invitations (owners)");
+        orgs.MapDelete("/invitations/{id}", async (string id, HttpContext context, InvitationStore invitations) =>
         {
             var caller = context.Caller().EnsureOwner();
             return await invitations.RevokeAsync(caller.OrgId, Validate.Id(id, "Invitation"), context.RequestAborted)
                 ? Results.NoContent()
                 : throw Refusal.NotFound("Invitation");
-        });
-        authed.MapPost("/invitations/accept", AcceptInvitationAsync);
+        }).ReturnsNothing("revokeInvitation", "Withdraw an invitation (owners)");
+        api.MapPost("/invitations/accept", AcceptInvitationAsync).RequireAuthorization().WithTags("Organization")
+            .Returns<OpenApi.Accepted>("acceptInvitation", "Join the org that invited the signed-in person's email");
     }
 
     /// <summary>

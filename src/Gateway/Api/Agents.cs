@@ -10,15 +10,18 @@ namespace Hourdini.Gateway.Api;
 /// <summary>Agent identities, what is addressed to them, and their pull of updates (R11, R12).</summary>
 public static class Agents
 {
+    [OpenApi.Requires("name")]
     public sealed record CreateRequest(string? Name);
 
-    public sealed record StatusRequest(string? Status);
+    [OpenApi.Requires("status")]
+    public sealed record StatusRequest([property: OpenApi.Values("active", "disabled")] string? Status);
 
+    [OpenApi.Requires("text")]
     public sealed record MessageRequest(string? Text);
 
     public static void MapAgents(this RouteGroupBuilder api)
     {
-        var agents = api.MapGroup("/agents").RequireAuthorization();
+        var agents = api.MapGroup("/agents").RequireAuthorization().WithTags("Agents");
 
         // A PAT may create agents: their tokens are narrower than its own (PRODUCT.md, PAT).
         agents.MapPost("", async (CreateRequest body, HttpContext context, AgentStore store) =>
@@ -28,13 +31,13 @@ public static class Agents
             var secret = Secrets.NewAgentToken();
             var agent = await store.CreateAsync(caller.OrgId, caller.UserId, name, Secrets.Hash(secret), context.RequestAborted);
             return Results.Created($"/api/v1/agents/{agent.Id}", new { agent = View(agent), secret });
-        });
+        }).Returns<OpenApi.AgentCreated>("createAgent", "Add an agent and mint its token", StatusCodes.Status201Created);
         agents.MapGet("", async (HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureHuman();
             var list = await store.ListAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
             return Results.Ok(new { agents = list.Select(View) });
-        });
+        }).Returns<OpenApi.AgentList>("listAgents", "List agents");
         agents.MapPatch("/{id}", async (string id, StatusRequest body, HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -51,10 +54,11 @@ public static class Agents
 
             var updated = await store.SetStatusAsync(caller.OrgId, agent.Id, body.Status, context.RequestAborted) ?? throw Refusal.NotFound("Agent");
             return Results.Ok(new { agent = View(updated) });
-        });
+        }).Returns<OpenApi.AgentReply>("updateAgent", "Disable or enable an agent");
         agents.MapGet("/{id}/updates", async (string id, HttpContext context, IGrainFactory grains) =>
             (await PullUpdatesAsync(id, context, grains)).ToHttp())
-            .AllowAgents("only the agent's own tasks and messages");
+            .AllowAgents("only the agent's own tasks and messages")
+            .Returns<OpenApi.UpdatesReply>("pullAgentUpdates", "Pull the agent's new tasks and messages (each handed over once)");
         agents.MapPost("/{id}/messages", async (string id, MessageRequest body, HttpContext context, AgentStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -62,7 +66,7 @@ public static class Agents
             var agent = await store.GetAsync(caller.OrgId, Validate.Id(id, "Agent"), context.RequestAborted) ?? throw Refusal.NotFound("Agent");
             var message = await store.CreateMessageAsync(caller.OrgId, agent.Id, caller.UserId, text, context.RequestAborted);
             return Results.Created($"/api/v1/agents/{agent.Id}/messages/{message.Id}", new { message = MessageView(message) });
-        });
+        }).Returns<OpenApi.MessageReply>("messageAgent", "Send an agent a message", StatusCodes.Status201Created);
     }
 
     /// <summary>R12: hands the agent its new tasks and messages, each exactly once. Without an id, the caller's own inbox.</summary>

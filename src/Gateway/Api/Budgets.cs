@@ -10,11 +10,13 @@ namespace Hourdini.Gateway.Api;
 /// <summary>R32: a project's budget (API.md "Budgets"): set, read with what is used, removed.</summary>
 public static class Budgets
 {
-    public sealed record BudgetRequest(string? Kind, decimal? Limit, int? WarnPercent, int? CriticalPercent);
+    /// <summary>The limit in hours or in the client's currency; warnings at <c>warn_percent</c> (80) and <c>critical_percent</c> (100).</summary>
+    [OpenApi.Requires("kind", "limit")]
+    public sealed record BudgetRequest([property: OpenApi.Values("hours", "money")] string? Kind, decimal? Limit, int? WarnPercent, int? CriticalPercent);
 
     public static void MapBudgets(this RouteGroupBuilder api)
     {
-        var budget = api.MapGroup("/projects/{id}/budget").RequireAuthorization();
+        var budget = api.MapGroup("/projects/{id}/budget").RequireAuthorization().WithTags("Projects");
         budget.MapPut("", async (string id, BudgetRequest body, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -30,18 +32,18 @@ public static class Budgets
 
             await budgets.SetAsync(caller.OrgId, project, kind, limit, warn, critical, context.RequestAborted);
             return Results.Ok(new { budget = View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted)) });
-        });
+        }).Returns<OpenApi.BudgetReply>("setBudget", "Set a project's budget");
         budget.MapGet("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
         {
             var project = await VisibleProjectAsync(id, context, catalog);
             return Results.Ok(new { budget = View(await budgets.StatusAsync(context.Caller().OrgId, project, context.RequestAborted)) });
-        });
+        }).Returns<OpenApi.BudgetReply>("getBudget", "Read a project's budget and what is used of it (null when it has none)");
         budget.MapDelete("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
         {
             var caller = context.Caller().EnsureCanWrite();
             var project = await VisibleProjectAsync(id, context, catalog);
             return await budgets.DeleteAsync(caller.OrgId, project, context.RequestAborted) ? Results.NoContent() : throw Refusal.NotFound("Budget");
-        });
+        }).ReturnsNothing("deleteBudget", "Remove a project's budget");
     }
 
     /// <summary>What an agent's session start and pull carry about its project's budget (R32): its status, or null.</summary>

@@ -16,10 +16,12 @@ public static class Catalog
 {
     private const string DefaultColor = "#4f46e5";
 
+    [OpenApi.Requires("name", "currency", "default_rate")]
     public sealed record ClientRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color);
 
     public sealed record ClientPatchRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
 
+    [OpenApi.Requires("client_id", "name")]
     public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime, decimal? AgentRate);
 
     public sealed record ProjectPatchRequest(
@@ -27,7 +29,7 @@ public static class Catalog
 
     public static void MapCatalog(this RouteGroupBuilder api)
     {
-        var clients = api.MapGroup("/clients").RequireAuthorization();
+        var clients = api.MapGroup("/clients").RequireAuthorization().WithTags("Clients");
         clients.MapPost("", async (ClientRequest body, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -39,20 +41,20 @@ public static class Catalog
                 Color(body.Color) ?? DefaultColor,
                 context.RequestAborted);
             return Results.Created($"/api/v1/clients/{client.Id}", new { client = ClientView(client) });
-        });
+        }).Returns<OpenApi.ClientReply>("createClient", "Add a client", StatusCodes.Status201Created);
         clients.MapGet("", async (HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
             var list = await catalog.ListClientsAsync(caller.OrgId, caller.ViewerScope(), context.RequestAborted);
             return Results.Ok(new { clients = list.Select(ClientView) });
-        });
+        }).Returns<OpenApi.ClientList>("listClients", "List clients");
         clients.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
             var client = await catalog.GetClientAsync(caller.OrgId, Validate.Id(id, "Client"), caller.ViewerScope(), context.RequestAborted)
                 ?? throw Refusal.NotFound("Client");
             return Results.Ok(new { client = ClientView(client) });
-        });
+        }).Returns<OpenApi.ClientReply>("getClient", "Read a client");
         clients.MapPatch("/{id}", async (string id, ClientPatchRequest body, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -64,7 +66,7 @@ public static class Catalog
                 body.Archived);
             var client = await catalog.UpdateClientAsync(caller.OrgId, Validate.Id(id, "Client"), patch, context.RequestAborted);
             return Results.Ok(new { client = ClientView(client) });
-        });
+        }).Returns<OpenApi.ClientReply>("updateClient", "Change a client");
 
         // Which viewers see a client (PRODUCT.md, Membership): the owner grants and takes back, as with members.
         clients.MapGet("/{id}/viewers", async (string id, HttpContext context, CatalogStore catalog, AccountStore accounts) =>
@@ -74,23 +76,23 @@ public static class Catalog
                 ?? throw Refusal.NotFound("Client");
             var viewers = await accounts.ListClientViewersAsync(caller.OrgId, client.Id, context.RequestAborted);
             return Results.Ok(new { viewers = viewers.Select(Accounts.MemberView) });
-        });
+        }).Returns<OpenApi.ViewerList>("listClientViewers", "List the viewers a client is granted to");
         clients.MapPut("/{id}/viewers/{userId}", async (string id, string userId, HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureOwner();
             var viewer = await accounts.GrantClientAsync(
                 caller.OrgId, Validate.Id(id, "Client"), Validate.Id(userId, "Member"), context.RequestAborted);
             return Results.Ok(new { viewer = Accounts.MemberView(viewer) });
-        });
+        }).Returns<OpenApi.ViewerReply>("grantClientViewer", "Let a viewer see a client");
         clients.MapDelete("/{id}/viewers/{userId}", async (string id, string userId, HttpContext context, AccountStore accounts) =>
         {
             var caller = context.Caller().EnsureOwner();
             return await accounts.RevokeClientAsync(caller.OrgId, Validate.Id(id, "Client"), Validate.Id(userId, "Member"), context.RequestAborted)
                 ? Results.NoContent()
                 : throw Refusal.NotFound("A grant of this client to this viewer");
-        });
+        }).ReturnsNothing("revokeClientViewer", "Stop a viewer seeing a client");
 
-        var projects = api.MapGroup("/projects").RequireAuthorization();
+        var projects = api.MapGroup("/projects").RequireAuthorization().WithTags("Projects");
         projects.MapPost("", async (ProjectRequest body, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -101,10 +103,11 @@ public static class Catalog
             var project = await catalog.CreateProjectAsync(caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted, agentRate)
                 ?? throw Refusal.NotFound("Client");
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
-        });
+        }).Returns<OpenApi.ProjectReply>("createProject", "Add a project", StatusCodes.Status201Created);
         projects.MapGet("", async (string? q, [FromQuery(Name = "include_archived")] bool? includeArchived, HttpContext context, CatalogStore catalog) =>
             (await ListProjectsAsync(q, includeArchived, context, catalog)).ToHttp())
-            .AllowAgents(AgentProjects);
+            .AllowAgents(AgentProjects)
+            .Returns<OpenApi.ProjectList>("listProjects", "List projects, by partial name");
         projects.MapGet("/{id}", async (string id, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller();
@@ -117,7 +120,7 @@ public static class Catalog
             var project = await catalog.GetProjectAsync(caller.OrgId, Validate.Id(id, "Project"), caller.ViewerScope(), context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
-        }).AllowAgents(AgentProjects);
+        }).AllowAgents(AgentProjects).Returns<OpenApi.ProjectReply>("getProject", "Read a project");
         projects.MapPatch("/{id}", async (string id, ProjectPatchRequest body, HttpContext context, CatalogStore catalog) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -132,7 +135,7 @@ public static class Catalog
             var project = await catalog.UpdateProjectAsync(caller.OrgId, Validate.Id(id, "Project"), patch, context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
-        });
+        }).Returns<OpenApi.ProjectReply>("updateProject", "Change a project (rates, Bill agent time, archived)");
     }
 
     /// <summary>R22: what an agent may read of projects.</summary>

@@ -17,7 +17,8 @@ public static class ExportsApi
 
     public static void MapExports(this RouteGroupBuilder api)
     {
-        api.MapGet("/time-entries/export", ExportAsync).RequireAuthorization();
+        api.MapGet("/time-entries/export", ExportAsync).RequireAuthorization().WithTags("Time entries")
+            .ReturnsFile("exportTimeEntries", "Export a period's entries as CSV or XLSX", CsvExport.ContentType, XlsxExport.ContentType);
     }
 
     private static async Task ExportAsync(string? from, string? to, string? format, string? tz, HttpContext context, EntryExport export)

@@ -1,3 +1,4 @@
+using Hourdini.Gateway.Http;
 using Hourdini.Silo.Storage;
 
 namespace Hourdini.Gateway.Api;
@@ -7,7 +8,8 @@ public static class Health
     /// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: the database answers and is migrated.</summary>
     public static void MapHealth(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).DisableRateLimiting();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).DisableRateLimiting()
+            .WithTags("Health").Returns<OpenApi.Health>("getHealth", "Liveness: the process answers");
         app.MapGet("/readyz", async (Migrator migrator, CancellationToken ct) =>
         {
             try
@@ -22,6 +24,8 @@ public static class Health
             {
                 return Results.Json(new { status = "database_unavailable" }, statusCode: 503);
             }
-        }).DisableRateLimiting();
+        }).DisableRateLimiting()
+            .WithTags("Health").Returns<OpenApi.Readiness>("getReadiness", "Readiness: the database answers and is migrated (503 otherwise)")
+            .Produces<OpenApi.Readiness>(StatusCodes.Status503ServiceUnavailable);
     }
 }

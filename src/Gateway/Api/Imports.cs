@@ -20,7 +20,10 @@ public static class ImportsApi
 
     public static void MapImports(this RouteGroupBuilder api)
     {
-        api.MapPost("/imports", ImportAsync).RequireAuthorization();
+        api.MapPost("/imports", ImportAsync).RequireAuthorization().WithTags("Time entries")
+            .Accepts<string>("text/csv")
+            .Returns<OpenApi.ImportReply>("importTimeEntries", "Import a Toggl, Clockify or Harvest CSV export (201; 200 for a dry run)", StatusCodes.Status201Created)
+            .Produces<OpenApi.ImportReply>(StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ImportAsync(

@@ -26,16 +26,18 @@ public static class InvoicesApi
     /// <summary>The longest period one invoice covers.</summary>
     public const int MaxDays = 366;
 
-    public sealed record DraftBody(string? ClientId, string? From, string? To, decimal? TaxPercent, string? Notes);
+    /// <summary>A client's billable, uninvoiced entries that started from <c>from</c> to <c>to</c> (whole UTC days).</summary>
+    [OpenApi.Requires("client_id", "from", "to")]
+    public sealed record DraftBody(string? ClientId, [property: OpenApi.Day] string? From, [property: OpenApi.Day] string? To, decimal? TaxPercent, string? Notes);
 
     public static void MapInvoices(this RouteGroupBuilder api)
     {
-        var invoices = api.MapGroup("/invoices").RequireAuthorization();
+        var invoices = api.MapGroup("/invoices").RequireAuthorization().WithTags("Invoices");
         invoices.MapPost("", async (DraftBody body, HttpContext context, InvoiceStore store, TimeProvider clock) =>
         {
             var draft = await DraftAsync(body, context.Caller(), store, clock.UtcNowMs(), context.RequestAborted);
             return Results.Created($"/api/v1/invoices/{draft.Id}", new { invoice = View(draft) });
-        });
+        }).Returns<OpenApi.InvoiceReply>("draftInvoice", "Draft an invoice for a client and period", StatusCodes.Status201Created);
         invoices.MapGet("", async (string? status, string? cursor, int? limit, HttpContext context, InvoiceStore store) =>
         {
             var caller = context.Caller();
@@ -47,23 +49,24 @@ public static class InvoicesApi
             var (page, next) = await store.ListAsync(
                 caller.OrgId, ScopeOf(caller), status, Cursors.Decode(cursor), Validate.Limit(limit), context.RequestAborted);
             return Results.Ok(new { invoices = page.Select(View), next_cursor = Cursors.Encode(next) });
-        });
+        }).Returns<OpenApi.InvoiceList>("listInvoices", "List invoices, newest first");
         invoices.MapGet("/{id}", async (string id, HttpContext context, InvoiceStore store) =>
-            Results.Ok(new { invoice = View(await GetAsync(id, context.Caller(), store, context.RequestAborted)) }));
+            Results.Ok(new { invoice = View(await GetAsync(id, context.Caller(), store, context.RequestAborted)) }))
+            .Returns<OpenApi.InvoiceReply>("getInvoice", "Read an invoice");
         invoices.MapPost("/{id}/issue", async (string id, HttpContext context, InvoiceStore store, TimeProvider clock) =>
         {
             var caller = context.Caller().EnsureCanWrite();
             var issued = await store.IssueAsync(caller.OrgId, Validate.Id(id, "Invoice"), ScopeOf(caller), clock.UtcNowMs(), context.RequestAborted)
                 ?? throw Refusal.NotFound("Invoice");
             return Results.Ok(new { invoice = View(issued) });
-        });
+        }).Returns<OpenApi.InvoiceReply>("issueInvoice", "Issue a draft: number it and lock its entries");
         invoices.MapPost("/{id}/void", async (string id, HttpContext context, InvoiceStore store, TimeProvider clock) =>
         {
             var caller = context.Caller().EnsureCanWrite();
             var voided = await store.VoidAsync(caller.OrgId, Validate.Id(id, "Invoice"), ScopeOf(caller), clock.UtcNowMs(), context.RequestAborted)
                 ?? throw Refusal.NotFound("Invoice");
             return Results.Ok(new { invoice = View(voided) });
-        });
+        }).Returns<OpenApi.InvoiceReply>("voidInvoice", "Void an issued invoice: its number stays, its entries unlock");
         invoices.MapDelete("/{id}", async (string id, HttpContext context, InvoiceStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -72,7 +75,7 @@ public static class InvoicesApi
             return await store.DeleteDraftAsync(caller.OrgId, invoiceId, ScopeOf(caller), context.RequestAborted) || IdempotencyMiddleware.IsRecovering(context)
                 ? Results.NoContent()
                 : throw Refusal.NotFound("Invoice");
-        });
+        }).ReturnsNothing("deleteInvoice", "Delete a draft");
         invoices.MapGet("/{id}/pdf", async (string id, HttpContext context, InvoiceStore store) =>
         {
             var invoice = await GetAsync(id, context.Caller(), store, context.RequestAborted);
@@ -83,7 +86,7 @@ public static class InvoicesApi
 
             context.Response.Headers.CacheControl = "no-store";
             return Results.File(InvoicePdf.Render(invoice), InvoicePdf.ContentType, $"{invoice.Number}.pdf");
-        });
+        }).ReturnsFile("getInvoicePdf", "Download an issued invoice as PDF", InvoicePdf.ContentType);
     }
 
     public static async Task<Invoice> DraftAsync(DraftBody body, Caller caller, InvoiceStore store, DateTimeOffset now, CancellationToken ct)

@@ -54,7 +54,8 @@ public static partial class Reports
         var reports = api.MapGroup("/reports").RequireAuthorization();
         reports.MapGet("/summary", async (
             string? from, string? to, [FromQuery(Name = "group_by")] string? groupBy, string? tz, HttpContext context, ReportStore store) =>
-            (await SummaryAsync(new SummaryRequest(from, to, groupBy, tz), context, store)).ToHttp());
+            (await SummaryAsync(new SummaryRequest(from, to, groupBy, tz), context, store)).ToHttp())
+            .WithTags("Reports").Returns<OpenApi.ReportSummary>("getReport", "Report a period, grouped");
     }
 
     public static async Task<Answer> SummaryAsync(SummaryRequest request, HttpContext context, ReportStore store)

@@ -16,31 +16,43 @@ namespace Hourdini.Gateway.Api;
 /// <summary>Sessions and their beats (R1–R7, R9, R10). Reads come from PostgreSQL; changes go through the user's grain.</summary>
 public static class Sessions
 {
-    public sealed record StartRequest(string? ProjectId, string? ProjectName, string? Description, JsonElement? Environment, string? Previous);
+    /// <summary>Exactly one of <c>project_id</c> and <c>project_name</c> (a partial, case-insensitive match).</summary>
+    public sealed record StartRequest(
+        string? ProjectId, string? ProjectName, string? Description, JsonElement? Environment,
+        [property: OpenApi.Values("idle", "agent")] string? Previous);
 
-    public sealed record BeatRequest(string? Kind, string? Previous);
+    [OpenApi.Requires("kind")]
+    public sealed record BeatRequest([property: OpenApi.Values("active", "agent", "idle")] string? Kind, [property: OpenApi.Values("idle", "agent")] string? Previous);
 
-    public sealed record EventRequest(string? Type, string? Message, string? TaskId);
+    [OpenApi.Requires("type", "message")]
+    public sealed record EventRequest([property: OpenApi.Values("log")] string? Type, string? Message, string? TaskId);
 
     public static void MapSessions(this RouteGroupBuilder api)
     {
         // An agent starts, reads and drives only its own sessions (R8, R21, R22): GetOwnAsync and the grains check whose a
         // session is, an agent's active beat is refused, and an agent's view of a session carries no rate.
         var sessions = api.MapGroup("/sessions").RequireAuthorization()
-            .AllowAgents("its own sessions and timelines; beats agent and idle only; no rates");
+            .AllowAgents("its own sessions and timelines; beats agent and idle only; no rates")
+            .WithTags("Sessions");
         sessions.MapPost("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
-            (await StartAsync(body, context, catalog, grains, clock)).ToHttp());
+            (await StartAsync(body, context, catalog, grains, clock)).ToHttp())
+            .Returns<OpenApi.SessionStarted>("startSession", "Start a session", StatusCodes.Status201Created);
         sessions.MapGet("", async (
             string? status, [FromQuery(Name = "project_id")] string? projectId, string? cursor, int? limit, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
-            (await ListAsync(status, projectId, cursor, limit, context, tracking, clock)).ToHttp());
+            (await ListAsync(status, projectId, cursor, limit, context, tracking, clock)).ToHttp())
+            .Returns<OpenApi.SessionList>("listSessions", "List sessions, newest first");
         sessions.MapGet("/{id}", async (string id, HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
-            (await GetAsync(id, context, tracking, clock)).ToHttp());
+            (await GetAsync(id, context, tracking, clock)).ToHttp())
+            .Returns<OpenApi.SessionReply>("getSession", "Read a session");
         sessions.MapPost("/{id}/beat", async (string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-            (await BeatAsync(id, body, context, grains, clock)).ToHttp()).RenewsLeaseInTurn();
+            (await BeatAsync(id, body, context, grains, clock)).ToHttp()).RenewsLeaseInTurn()
+            .Returns<OpenApi.SessionReply>("beatSession", "Change a session's beat (active, agent or idle)");
         sessions.MapPost("/{id}/end", async (string id, HttpContext context, IGrainFactory grains, TimeProvider clock) =>
-            (await EndAsync(id, context, grains, clock)).ToHttp()).RenewsLeaseInTurn();
+            (await EndAsync(id, context, grains, clock)).ToHttp()).RenewsLeaseInTurn()
+            .Returns<OpenApi.SessionEnded>("endSession", "End a session, writing its time entry");
         sessions.MapPost("/{id}/events", async (string id, EventRequest body, HttpContext context, IGrainFactory grains) =>
-            (await LogAsync(id, body, context, grains)).ToHttp()).RenewsLeaseInTurn();
+            (await LogAsync(id, body, context, grains)).ToHttp()).RenewsLeaseInTurn()
+            .Returns<OpenApi.EventReply>("logSessionEvent", "Log to a session's timeline", StatusCodes.Status201Created);
         sessions.MapPost("/{id}/heartbeat", async (string id, HttpContext context, TrackingQueries tracking) =>
         {
             // The lease was renewed as the call arrived (R15, AgentPresence); here the session must be the caller's and open.
@@ -51,9 +63,10 @@ public static class Sessions
                 : session.Stopped
                     ? throw Refusal.Conflict("session_stopped", "The session is stopped; a stopped session cannot change.")
                     : Results.NoContent();
-        });
+        }).ReturnsNothing("heartbeatSession", "Tell that an agent's session is still alive (renews its lease)");
         sessions.MapGet("/{id}/timeline", async (string id, int? after, int? limit, HttpContext context, TrackingQueries tracking, AgentStore agents) =>
-            (await TimelineAsync(id, after, limit, context, tracking, agents)).ToHttp());
+            (await TimelineAsync(id, after, limit, context, tracking, agents)).ToHttp())
+            .Returns<OpenApi.Timeline>("getSessionTimeline", "Read a session's timeline, after a sequence number");
 
         api.MapGet("/me/focus", async (HttpContext context, TrackingQueries tracking) =>
         {
@@ -66,7 +79,8 @@ public static class Sessions
                 _ => null,
             };
             return Results.Ok(new { focus });
-        }).RequireAuthorization();
+        }).RequireAuthorization().WithTags("Sessions")
+            .Returns<OpenApi.FocusReply>("getFocus", "Read what the caller is focused on: a session, the timer, or nothing");
     }
 
     public static async Task<Answer> StartAsync(

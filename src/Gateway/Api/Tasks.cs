@@ -10,13 +10,16 @@ namespace Hourdini.Gateway.Api;
 /// <summary>Tasks on projects, optionally assigned to an agent; an agent moves the status of its own tasks.</summary>
 public static class Tasks
 {
+    [OpenApi.Requires("title")]
     public sealed record CreateRequest(string? Title, string? AssigneeAgentId);
 
-    public sealed record PatchRequest(string? Title, string? Status, string? AssigneeAgentId, bool? Unassign);
+    /// <summary><c>unassign: true</c> takes the task from its agent.</summary>
+    public sealed record PatchRequest(
+        string? Title, [property: OpenApi.Values("open", "in_progress", "done")] string? Status, string? AssigneeAgentId, bool? Unassign);
 
     public static void MapTasks(this RouteGroupBuilder api)
     {
-        var projectTasks = api.MapGroup("/projects/{id}/tasks").RequireAuthorization();
+        var projectTasks = api.MapGroup("/projects/{id}/tasks").RequireAuthorization().WithTags("Projects");
         projectTasks.MapPost("", async (string id, CreateRequest body, HttpContext context, AgentStore agents) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -25,7 +28,7 @@ public static class Tasks
             var task = await agents.CreateTaskAsync(caller.OrgId, Validate.Id(id, "Project"), title, assignee, caller.UserId, context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Created($"/api/v1/tasks/{task.Id}", new { task = View(task) });
-        });
+        }).Returns<OpenApi.TaskReply>("createTask", "Add a task to a project, optionally for an agent", StatusCodes.Status201Created);
         projectTasks.MapGet("", async (string id, HttpContext context, CatalogStore catalog, AgentStore agents) =>
         {
             var caller = context.Caller();
@@ -33,11 +36,12 @@ public static class Tasks
                 ?? throw Refusal.NotFound("Project");
             var tasks = await agents.ListTasksAsync(caller.OrgId, project.Id, context.RequestAborted);
             return Results.Ok(new { tasks = tasks.Where(t => caller.AgentId is null || t.AssigneeAgentId == caller.AgentId).Select(View) });
-        }).AllowAgents("only the project's tasks assigned to the agent");
+        }).AllowAgents("only the project's tasks assigned to the agent").Returns<OpenApi.TaskList>("listTasks", "List a project's tasks");
 
         api.MapPatch("/tasks/{id}", async (string id, PatchRequest body, HttpContext context, AgentStore agents, IGrainFactory grains) =>
             (await UpdateAsync(id, body, context, agents, grains)).ToHttp())
-            .RequireAuthorization().AllowAgents("only the status of a task assigned to the agent (the user grain checks it)");
+            .RequireAuthorization().AllowAgents("only the status of a task assigned to the agent (the user grain checks it)")
+            .WithTags("Projects").Returns<OpenApi.TaskReply>("updateTask", "Change a task's title, status or agent");
     }
 
     /// <summary>Changes a task's title, status or assignee; an agent may move only the status of a task assigned to it (the user grain checks it).</summary>

@@ -16,15 +16,25 @@ public static class TimeEntries
 {
     private static readonly TimeSpan MaxManualDuration = TimeSpan.FromDays(7);
 
-    /// <summary>A manual entry to create, or the fields of one to change.</summary>
-    public sealed record EntryRequest(
+    /// <summary>A manual entry to create: <c>started_at</c> and exactly one of <c>ended_at</c> and <c>duration_seconds</c>.</summary>
+    [OpenApi.Requires("project_id", "started_at")]
+    public record EntryRequest(
         string? ProjectId,
         DateTimeOffset? StartedAt,
         DateTimeOffset? EndedAt,
         long? DurationSeconds,
         string? Description,
-        IReadOnlyList<string?>? Tags,
+        IReadOnlyList<string>? Tags,
         bool? Billable);
+
+    /// <summary>
+    /// The fields of an entry to change, all optional. A session's entry takes only <c>description</c>, <c>tags</c>,
+    /// <c>billable</c> and <c>duration_seconds</c> (R27).
+    /// </summary>
+    public sealed record EntryPatch(
+        string? ProjectId, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, long? DurationSeconds, string? Description,
+        IReadOnlyList<string>? Tags, bool? Billable)
+        : EntryRequest(ProjectId, StartedAt, EndedAt, DurationSeconds, Description, Tags, Billable);
 
     /// <summary>The list's filters, all optional.</summary>
     public sealed record ListRequest(DateTimeOffset? From, DateTimeOffset? To, string? ProjectId, string? Source, string? Cursor, int? Limit);
@@ -47,15 +57,17 @@ public static class TimeEntries
 
     public static void MapTimeEntries(this RouteGroupBuilder api)
     {
-        var entries = api.MapGroup("/time-entries").RequireAuthorization();
+        var entries = api.MapGroup("/time-entries").RequireAuthorization().WithTags("Time entries");
         entries.MapGet("", async (
             DateTimeOffset? from, DateTimeOffset? to, [FromQuery(Name = "project_id")] string? projectId, string? source, string? cursor, int? limit,
             HttpContext context, EntryStore store) =>
             (await ListAsync(new ListRequest(from, to, projectId, source, cursor, limit), context, store)).ToHttp())
-            .AllowAgents(AgentEntries);
+            .AllowAgents(AgentEntries)
+            .Returns<OpenApi.TimeEntryList>("listTimeEntries", "List time entries, newest first");
         entries.MapPost("", async (EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock) =>
-            (await CreateAsync(body, context, catalog, store, clock)).ToHttp());
-        entries.MapGet("/summary", SummaryAsync);
+            (await CreateAsync(body, context, catalog, store, clock)).ToHttp())
+            .Returns<OpenApi.TimeEntryReply>("createTimeEntry", "Add a manual time entry", StatusCodes.Status201Created);
+        entries.MapGet("/summary", SummaryAsync).Returns<OpenApi.EntrySummary>("summarizeTimeEntries", "Totals per project and currency");
         entries.MapGet("/{id}", async (string id, HttpContext context, EntryStore store, CatalogStore catalog) =>
         {
             var caller = context.Caller();
@@ -73,8 +85,8 @@ public static class TimeEntries
             return caller.IsAgent && !WrittenBy(entry!, caller.AgentId)
                 ? throw AgentScope.Refused("An agent reads only the entries its own sessions wrote.")
                 : Results.Ok(new { time_entry = View(entry!, caller) });
-        }).AllowAgents(AgentEntries);
-        entries.MapPatch("/{id}", PatchAsync);
+        }).AllowAgents(AgentEntries).Returns<OpenApi.TimeEntryReply>("getTimeEntry", "Read a time entry");
+        entries.MapPatch("/{id}", PatchAsync).Returns<OpenApi.TimeEntryReply>("updateTimeEntry", "Edit a time entry, or correct a session's (R27)");
         entries.MapGet("/{id}/history", async (string id, HttpContext context, EntryStore store) =>
         {
             // R27: the corrections of one of the caller's entries, from the org's audit trail.
@@ -91,7 +103,7 @@ public static class TimeEntries
             {
                 events = events.Select(e => new { type = e.Type, at = e.At, actor_user_id = e.ActorUserId, data = JsonDocument.Parse(e.DataJson).RootElement }),
             });
-        });
+        }).Returns<OpenApi.EntryHistory>("getTimeEntryHistory", "Read the corrections of a time entry");
         entries.MapDelete("/{id}", async (string id, HttpContext context, EntryStore store) =>
         {
             var caller = context.Caller().EnsureCanWrite();
@@ -107,7 +119,7 @@ public static class TimeEntries
             throw entry is null || entry.UserId != caller.UserId ? Refusal.NotFound("Time entry")
                 : entry.InvoiceId is not null ? EntryStore.Invoiced()
                 : Locked();
-        });
+        }).ReturnsNothing("deleteTimeEntry", "Delete a manual, timer or imported time entry");
     }
 
     public static async Task<Answer> ListAsync(ListRequest query, HttpContext context, EntryStore store)
@@ -131,7 +143,7 @@ public static class TimeEntries
     }
 
     private static async Task<IResult> PatchAsync(
-        string id, EntryRequest body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
+        string id, EntryPatch body, HttpContext context, CatalogStore catalog, EntryStore store, TimeProvider clock)
     {
         var caller = context.Caller().EnsureCanWrite();
         var description = body.Description is null ? null : Work.Description(body.Description);

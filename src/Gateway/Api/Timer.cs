@@ -9,16 +9,20 @@ namespace Hourdini.Gateway.Api;
 /// <summary>The bare running timer (R3, R17).</summary>
 public static class Timer
 {
-    public sealed record StartRequest(string? ProjectId, string? ProjectName, string? Description, IReadOnlyList<string?>? Tags, bool? Replace);
+    /// <summary>Exactly one of <c>project_id</c> and <c>project_name</c> (a partial, case-insensitive match).</summary>
+    public sealed record StartRequest(string? ProjectId, string? ProjectName, string? Description, IReadOnlyList<string>? Tags, bool? Replace);
 
     public static void MapTimer(this RouteGroupBuilder api)
     {
-        var timer = api.MapGroup("/timer").RequireAuthorization();
+        var timer = api.MapGroup("/timer").RequireAuthorization().WithTags("Timer");
         timer.MapPut("", async (StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock) =>
-            (await StartAsync(body, context, catalog, grains, clock)).ToHttp());
+            (await StartAsync(body, context, catalog, grains, clock)).ToHttp())
+            .Returns<OpenApi.TimerStarted>("startTimer", "Start the timer (replace: true stops a running one first)", StatusCodes.Status201Created);
         timer.MapGet("", async (HttpContext context, TrackingQueries tracking, TimeProvider clock) =>
-            (await GetAsync(context, tracking, clock)).ToHttp());
-        timer.MapDelete("", async (HttpContext context, IGrainFactory grains) => (await StopAsync(context, grains)).ToHttp());
+            (await GetAsync(context, tracking, clock)).ToHttp())
+            .Returns<OpenApi.TimerReply>("getTimer", "Read the running timer, or null");
+        timer.MapDelete("", async (HttpContext context, IGrainFactory grains) => (await StopAsync(context, grains)).ToHttp())
+            .Returns<OpenApi.TimerStopped>("stopTimer", "Stop the timer, writing its time entry").Refuses(StatusCodes.Status404NotFound);
     }
 
     public static async Task<Answer> StartAsync(StartRequest body, HttpContext context, CatalogStore catalog, IGrainFactory grains, TimeProvider clock)

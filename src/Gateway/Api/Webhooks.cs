@@ -14,11 +14,12 @@ public static class Webhooks
 {
     public const string SecretPrefix = "whsec_";
 
+    [OpenApi.Requires("url", "events")]
     public sealed record CreateRequest(string? Url, string[]? Events);
 
     public static void MapWebhooks(this RouteGroupBuilder api)
     {
-        var webhooks = api.MapGroup("/webhooks").RequireAuthorization();
+        var webhooks = api.MapGroup("/webhooks").RequireAuthorization().WithTags("Webhooks");
 
         webhooks.MapPost("", async (CreateRequest body, HttpContext context, WebhookStore store, WebhookAddressGuard guard) =>
         {
@@ -28,26 +29,26 @@ public static class Webhooks
             var secret = NewSecret();
             var webhook = await store.CreateAsync(caller.OrgId, caller.UserId, url, events, secret, context.RequestAborted);
             return Results.Created($"/api/v1/webhooks/{webhook.Id}", new { webhook = View(webhook), secret });
-        });
+        }).Returns<OpenApi.WebhookCreated>("createWebhook", "Add a webhook (owners); its signing secret is shown once", StatusCodes.Status201Created);
         webhooks.MapGet("", async (HttpContext context, WebhookStore store) =>
         {
             var caller = context.Caller().EnsureOwner();
             return Results.Ok(new { webhooks = (await store.ListAsync(caller.OrgId, context.RequestAborted)).Select(View) });
-        });
+        }).Returns<OpenApi.WebhookList>("listWebhooks", "List webhooks (owners)");
         webhooks.MapDelete("/{id}", async (string id, HttpContext context, WebhookStore store) =>
         {
             var caller = context.Caller().EnsureOwner();
             return await store.DeleteAsync(caller.OrgId, Validate.Id(id, "Webhook"), context.RequestAborted)
                 ? Results.NoContent()
                 : throw Refusal.NotFound("Webhook");
-        });
+        }).ReturnsNothing("deleteWebhook", "Remove a webhook (owners)");
         webhooks.MapGet("/{id}/deliveries", async (string id, int? limit, HttpContext context, WebhookStore store) =>
         {
             var caller = context.Caller().EnsureOwner();
             var webhook = await store.GetAsync(caller.OrgId, Validate.Id(id, "Webhook"), context.RequestAborted) ?? throw Refusal.NotFound("Webhook");
             var deliveries = await store.DeliveriesAsync(caller.OrgId, webhook.Id, Limit(limit), context.RequestAborted);
             return Results.Ok(new { deliveries = deliveries.Select(View) });
-        });
+        }).Returns<OpenApi.DeliveryList>("listWebhookDeliveries", "List a webhook's newest deliveries (owners)");
     }
 
     /// <summary>The newest deliveries only: 50 unless <c>limit</c> (1–200) says otherwise.</summary>
