@@ -20,6 +20,7 @@ public sealed record Project(
     string Currency,
     decimal ClientDefaultRate,
     bool ClientArchived,
+    string Color,
     decimal? AgentRate = null)
 {
     /// <summary>R19, R26: what work started now on this project is billed at.</summary>
