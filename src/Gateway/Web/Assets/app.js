@@ -97,7 +97,7 @@
   function focusPlan(origin) {
     const dialog = origin.closest('dialog');
     const panel = origin.closest('[id]:not(dialog)');
-    const opener = (dialog && dialog.opener) || (panel && $(`[aria-controls="${CSS.escape(panel.id)}"]`)) || null;
+    const opener = (dialog && dialog.opener) || (panel && $(`[aria-controls="${CSS.escape(panel.getAttribute('id'))}"]`)) || null;
     const regionOf = (element) => element && element.closest('[data-live]')?.id;
     return { origin, key: focusKey(origin), opener, openerKey: opener && focusKey(opener), regions: [regionOf(origin), regionOf(opener)].filter(Boolean) };
   }
@@ -274,7 +274,7 @@
     if (!field || !field.closest) return false;
     const note = document.createElement('span');
     note.className = 'field-error';
-    note.id = `${form.id || form.closest('dialog')?.id || 'form'}-${name}-error`;
+    note.id = `${form.getAttribute('id') || form.closest('dialog')?.id || 'form'}-${name}-error`; // form.id may be its field named id
     note.textContent = message;
     field.insertAdjacentElement('afterend', note);
     field.setAttribute('aria-invalid', 'true');
