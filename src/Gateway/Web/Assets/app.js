@@ -72,10 +72,11 @@
         for (const region of $$('[data-live]')) {
           const fresh = doc.getElementById(region.id);
           if (!fresh || fresh.outerHTML === region.outerHTML) continue;
-          const focused = region.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+          const had = region.contains(document.activeElement);
+          const focused = had ? focusKey(document.activeElement) : null;
           if (region.tagName === 'SELECT') fresh.value = region.value; // a live picker keeps the user's choice
           region.replaceWith(fresh);
-          if (focused) { const target = $(focused, fresh.parentNode || document); if (target) target.focus(); }
+          if (had) focusAfter({ key: focused, regions: [fresh.id] });
         }
         tick();
       } while (again);
@@ -111,7 +112,7 @@
     const first = (id) => { const region = document.getElementById(id); return region && $$('button, a[href], [tabindex="-1"]', region).find(visible); };
     const target = [
       plan.origin, plan.key && $(plan.key), plan.opener, plan.openerKey && $(plan.openerKey),
-      ...plan.regions.map(first), $('#main h1'),
+      ...(plan.regions || []).map(first), $('#main h1'),
     ].find(visible);
     if (!target) return;
     if (!target.matches('a[href], button, input, select, textarea, [tabindex]')) target.tabIndex = -1;
