@@ -26,7 +26,7 @@ public sealed class RunningWorkTests(Browser browser) : IClassFixture<Browser>
         })).Expect(HttpStatusCode.Created);
         await page.SetViewportSizeAsync(width, height);
 
-        // A timer that has run 2 minutes: Tracked is the entry's minute plus those 2, and goes on counting.
+        // A running timer: Tracked is the entry's minute plus the timer's time so far, and goes on counting.
         (await api.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project, description = "running" })).Expect(HttpStatusCode.Created);
         await page.GotoAsync("/");
         var tracked = page.Locator("#today-tracked");
