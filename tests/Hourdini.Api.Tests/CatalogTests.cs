@@ -33,4 +33,59 @@ public class CatalogTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         (await api.PostAsync("/api/v1/sessions", new { project_id = project })).ExpectProblem(HttpStatusCode.Conflict, "project_archived");
         (await api.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project })).ExpectProblem(HttpStatusCode.Conflict, "project_archived");
     }
+
+    [Fact]
+    public async Task A_client_cannot_have_two_open_projects_of_the_same_name_trimmed_and_case_insensitive() // R23
+    {
+        var (api, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var acme = await api.CreateClientAsync("Acme");
+        var backend = await api.CreateProjectAsync(acme, "Backend API");
+
+        var taken = (await api.PostAsync("/api/v1/projects", new { client_id = acme, name = "  backend api " }))
+            .ExpectProblem(HttpStatusCode.Conflict, "project_name_taken");
+        Assert.Equal("name", taken.Body.Str("field"));
+        Assert.Contains("backend api", taken.Body.Str("detail"));
+
+        // Another client may use the name; a rename onto a taken name is refused too.
+        await api.CreateProjectAsync(await api.CreateClientAsync("Initech"), "Backend API");
+        var other = await api.CreateProjectAsync(acme, "Frontend");
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{other}", new { name = "BACKEND API" }))
+            .ExpectProblem(HttpStatusCode.Conflict, "project_name_taken");
+
+        // An archived project frees its name; unarchiving it while the name is taken is refused.
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{backend}", new { archived = true })).Expect(HttpStatusCode.OK);
+        await api.CreateProjectAsync(acme, "Backend API");
+        (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{backend}", new { archived = false }))
+            .ExpectProblem(HttpStatusCode.Conflict, "project_name_taken");
+    }
+
+    [Fact]
+    public async Task Clients_and_projects_have_colours_new_ones_differ_and_a_bad_colour_names_its_field()
+    {
+        var (api, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var acme = await api.CreateClientAsync("Acme");
+        var initech = await api.CreateClientAsync("Initech");
+        var clients = (await api.GetAsync("/api/v1/clients"))["clients"].EnumerateArray().Select(c => c.Str("color")).ToList();
+        Assert.Equal(2, clients.Distinct().Count());
+
+        var first = await api.CreateProjectAsync(acme, "One");
+        var second = await api.CreateProjectAsync(acme, "Two");
+        var colours = (await api.GetAsync("/api/v1/projects"))["projects"].EnumerateArray().Select(p => p.Str("color")).ToList();
+        Assert.Equal(2, colours.Distinct().Count());
+        Assert.All(colours, c => Assert.Matches("^#[0-9a-f]{6}$", c));
+
+        var chosen = (await api.PostAsync("/api/v1/projects", new { client_id = initech, name = "Three", color = "#123abc" }))
+            .Expect(HttpStatusCode.Created)["project"];
+        Assert.Equal("#123abc", chosen.Str("color"));
+        Assert.Equal("#0f0f0f", (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{first}", new { color = "#0f0f0f" }))
+            .Expect(HttpStatusCode.OK)["project"].Str("color"));
+        Assert.Equal("#abcdef", (await api.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{acme}", new { color = "#abcdef" }))
+            .Expect(HttpStatusCode.OK)["client"].Str("color"));
+
+        var bad = (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{second}", new { color = "red" }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+        Assert.Equal("color", bad.Body.Str("field"));
+        Assert.Equal("name", (await api.SendAsync(HttpMethod.Patch, $"/api/v1/clients/{acme}", new { name = " " }))
+            .ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed").Body.Str("field"));
+    }
 }

@@ -31,6 +31,19 @@ public class TimelineTests
     }
 
     [Fact]
+    public void Since_a_moment_drops_earlier_beats_and_cuts_the_one_running_across_it() // Today's share of a session
+    {
+        var beats = Timeline.Start(BeatKind.Active, T0);
+        beats = Timeline.Switch(beats, BeatKind.Agent, At(10));
+        beats = Timeline.Switch(beats, BeatKind.Active, At(25));
+
+        var since = Timeline.Since(beats, At(15)).ToList();
+
+        Assert.Equal([new Beat(BeatKind.Agent, At(15), At(25)), new Beat(BeatKind.Active, At(25), null)], since);
+        Assert.Equal(new BeatTotals(35_000, 10_000, 0), Timeline.Totals(since, At(60)));
+    }
+
+    [Fact]
     public void Switching_to_the_running_kind_changes_nothing()
     {
         var beats = Timeline.Start(BeatKind.Active, T0);

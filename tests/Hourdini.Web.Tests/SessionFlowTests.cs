@@ -31,16 +31,17 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
 
         // A client and two projects.
         await page.GetByRole(AriaRole.Link, new() { Name = "Clients" }).ClickAsync();
-        await page.GetByLabel("Name").FillAsync("Acme Corp");
-        await page.GetByLabel("Currency").FillAsync("EUR");
-        await page.GetByLabel("Hourly rate").FillAsync("120");
+        var newClient = page.GetByRole(AriaRole.Form, new() { Name = "New client" });
+        await newClient.GetByLabel("Name").FillAsync("Acme Corp");
+        await newClient.GetByLabel("Currency").FillAsync("EUR");
+        await newClient.GetByLabel("Hourly rate").FillAsync("120");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add client" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Row, new() { Name = "Acme Corp" })).ToContainTextAsync("120.00 EUR/h");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Projects" }).ClickAsync();
         foreach (var name in new[] { "Website redesign", "Mobile app" })
         {
-            await page.GetByLabel("Name").FillAsync(name);
+            await page.GetByRole(AriaRole.Form, new() { Name = "New project" }).GetByLabel("Name").FillAsync(name);
             await page.GetByRole(AriaRole.Button, new() { Name = "Add project" }).ClickAsync();
             await Expect(page.GetByRole(AriaRole.Row, new() { Name = name })).ToBeVisibleAsync();
         }
@@ -53,9 +54,9 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         await Expect(page.GetByText("applies to sessions started after it")).ToBeVisibleAsync();
         await Screenshots.SaveAsync(page, "projects");
 
-        // The sidebar's +: a partial, lower-case project name is enough.
+        // The sidebar's +: the project is picked from a list, by id (R23 keeps names unique only per client).
         var rows = page.Locator("#session-rows li.session-row");
-        await StartFromSidebarAsync(page, "webs", "Homepage hero");
+        await StartFromSidebarAsync(page, "Website redesign", "Homepage hero");
         var hero = rows.Filter(new() { HasText = "Homepage hero" });
         await Expect(hero).ToContainTextAsync("Website redesign");
         await Expect(hero.Locator("[data-beat]")).ToHaveTextAsync("Active");
@@ -68,7 +69,7 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         }
 
         // R3: one active beat per user. Starting a second session drops the first one to idle.
-        await StartFromSidebarAsync(page, "mobile", "Login screen");
+        await StartFromSidebarAsync(page, "Mobile app", "Login screen");
         var login = rows.Filter(new() { HasText = "Login screen" });
         await Expect(login.Locator("[data-beat]")).ToHaveTextAsync("Active");
         await Expect(hero.Locator("[data-beat]")).ToHaveTextAsync("Idle");
@@ -151,11 +152,11 @@ public sealed class SessionFlowTests(Browser browser) : IClassFixture<Browser>
         Assert.Empty(errors);
     }
 
-    private static async Task StartFromSidebarAsync(IPage page, string projectPart, string description)
+    private static async Task StartFromSidebarAsync(IPage page, string project, string description)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "New session" }).ClickAsync();
         var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
-        await form.GetByLabel("Project").FillAsync(projectPart);
+        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = project });
         await form.GetByLabel("Description").FillAsync(description);
         await form.GetByRole(AriaRole.Button, new() { Name = "Start session" }).ClickAsync();
         await Expect(page.Locator("#session-rows li.session-row").Filter(new() { HasText = description })).ToHaveCountAsync(1);

@@ -14,18 +14,16 @@ namespace Hourdini.Gateway.Api;
 /// </summary>
 public static class Catalog
 {
-    private const string DefaultColor = "#4f46e5";
-
     [OpenApi.Requires("name", "currency", "default_rate")]
     public sealed record ClientRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color);
 
     public sealed record ClientPatchRequest(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
 
     [OpenApi.Requires("client_id", "name")]
-    public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime, decimal? AgentRate);
+    public sealed record ProjectRequest(string? ClientId, string? Name, decimal? Rate, bool? BillAgentTime, decimal? AgentRate, string? Color);
 
     public sealed record ProjectPatchRequest(
-        string? Name, decimal? Rate, bool? ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate, bool? ClearAgentRate);
+        string? Name, decimal? Rate, bool? ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate, bool? ClearAgentRate, string? Color);
 
     public static void MapCatalog(this RouteGroupBuilder api)
     {
@@ -38,7 +36,7 @@ public static class Catalog
                 Validate.Text(body.Name, "name", 200),
                 Currency(body.Currency),
                 Validate.Money(body.DefaultRate, "default_rate"),
-                Color(body.Color) ?? DefaultColor,
+                Color(body.Color),
                 context.RequestAborted);
             return Results.Created($"/api/v1/clients/{client.Id}", new { client = ClientView(client) });
         }).Returns<OpenApi.ClientReply>("createClient", "Add a client", StatusCodes.Status201Created);
@@ -100,7 +98,8 @@ public static class Catalog
             var name = Validate.Text(body.Name, "name", 200);
             var rate = body.Rate is null ? (decimal?)null : Validate.Money(body.Rate, "rate");
             var agentRate = body.AgentRate is null ? (decimal?)null : Validate.Money(body.AgentRate, "agent_rate");
-            var project = await catalog.CreateProjectAsync(caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted, agentRate)
+            var project = await catalog.CreateProjectAsync(
+                caller.OrgId, clientId, name, rate, body.BillAgentTime ?? false, context.RequestAborted, agentRate, Color(body.Color))
                 ?? throw Refusal.NotFound("Client");
             return Results.Created($"/api/v1/projects/{project.Id}", new { project = ProjectView(project) });
         }).Returns<OpenApi.ProjectReply>("createProject", "Add a project", StatusCodes.Status201Created);
@@ -131,7 +130,8 @@ public static class Catalog
                 body.BillAgentTime,
                 body.Archived,
                 body.AgentRate is null ? null : Validate.Money(body.AgentRate, "agent_rate"),
-                body.ClearAgentRate ?? false);
+                body.ClearAgentRate ?? false,
+                Color(body.Color));
             var project = await catalog.UpdateProjectAsync(caller.OrgId, Validate.Id(id, "Project"), patch, context.RequestAborted)
                 ?? throw Refusal.NotFound("Project");
             return Results.Ok(new { project = ProjectView(project) });
@@ -162,7 +162,7 @@ public static class Catalog
     private static string Currency(string? value)
     {
         var code = Validate.Text(value, "currency", 3).ToUpperInvariant();
-        return Currencies.IsKnown(code) ? code : throw Refusal.Invalid("currency must be an ISO 4217 code such as EUR or USD.");
+        return Currencies.IsKnown(code) ? code : throw Refusal.Invalid("currency must be an ISO 4217 code such as EUR or USD.").About("currency");
     }
 
     private static string? Color(string? value)
@@ -170,7 +170,7 @@ public static class Catalog
         var color = Validate.OptionalText(value, "color", 7);
         return color is null || (color.Length == 7 && color[0] == '#' && color[1..].All(Uri.IsHexDigit))
             ? color
-            : throw Refusal.Invalid("color must look like #4f46e5.");
+            : throw Refusal.Invalid("color must be a hex colour such as #4f46e5.").About("color");
     }
 
     public static object ClientView(Client c) => new
@@ -196,6 +196,7 @@ public static class Catalog
         currency = p.Currency,
         bill_agent_time = p.BillAgentTime,
         agent_rate = p.AgentRate,
+        color = p.Color,
         archived = p.Archived,
         created_at = p.CreatedAt,
     };

@@ -30,7 +30,7 @@ public static class Problems
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return Write(context, status, code, title, detail);
+        return Write(context, status, code, title, detail, (error as Refusal)?.Field);
     }
 
     public static (int Status, string Code, string Title, string Detail) Describe(Exception? error) => error switch
@@ -70,7 +70,8 @@ public static class Problems
         _ => "The request could not be read.",
     };
 
-    public static Task Write(HttpContext context, int status, string code, string title, string detail)
+    /// <param name="field">The request field the problem is about, when it is about one (an extension member, <c>field</c>).</param>
+    public static Task Write(HttpContext context, int status, string code, string title, string detail, string? field = null)
     {
         if (context.Response.HasStarted)
         {
@@ -91,7 +92,9 @@ public static class Problems
             statusCode: status,
             title: title,
             type: $"https://hourdini.dev/problems/{code}",
-            extensions: new Dictionary<string, object?> { ["code"] = code }).ExecuteAsync(context);
+            extensions: field is null
+                ? new Dictionary<string, object?> { ["code"] = code }
+                : new Dictionary<string, object?> { ["code"] = code, ["field"] = field }).ExecuteAsync(context);
     }
 
     private static Task WriteEmptyStatusAsync(HttpContext context) => context.Response.StatusCode switch

@@ -12,7 +12,7 @@ public static class Validate
         var text = value?.Trim();
         if (string.IsNullOrEmpty(text))
         {
-            throw Refusal.Invalid($"{field} is required.");
+            throw Refusal.Invalid($"{field} is required.").About(field);
         }
 
         return OptionalText(text, field, maxLength)!;
@@ -28,12 +28,12 @@ public static class Validate
 
         if (text.Length > maxLength)
         {
-            throw Refusal.Invalid($"{field} must be at most {maxLength} characters.");
+            throw Refusal.Invalid($"{field} must be at most {maxLength} characters.").About(field);
         }
 
         if (text.Any(c => char.IsControl(c) && c is not '\n' and not '\t') || text.Any(char.IsSurrogate) && !IsWellFormed(text))
         {
-            throw Refusal.Invalid($"{field} contains characters that are not allowed.");
+            throw Refusal.Invalid($"{field} contains characters that are not allowed.").About(field);
         }
 
         return text;
@@ -48,7 +48,7 @@ public static class Validate
     /// </summary>
     public static DateTimeOffset Instant(DateTimeOffset value, string field, DateTimeOffset now) =>
         value < Earliest || value > now.AddDays(1)
-            ? throw Refusal.Invalid($"{field} must lie between 2000-01-01 and one day from now.")
+            ? throw Refusal.Invalid($"{field} must lie between 2000-01-01 and one day from now.").About(field)
             : value.ToUniversalTime();
 
     public static DateTimeOffset? OptionalInstant(DateTimeOffset? value, string field, DateTimeOffset now) =>
@@ -92,12 +92,12 @@ public static class Validate
         }
         catch (InvalidOperationException)
         {
-            throw Refusal.Invalid($"{field} contains text that is not valid Unicode.");
+            throw Refusal.Invalid($"{field} contains text that is not valid Unicode.").About(field);
         }
 
         if (text.Contains('\0') || (text.Any(char.IsSurrogate) && !IsWellFormed(text)))
         {
-            throw Refusal.Invalid($"{field} contains text that is not valid Unicode, or a NUL character.");
+            throw Refusal.Invalid($"{field} contains text that is not valid Unicode, or a NUL character.").About(field);
         }
     }
 
@@ -111,11 +111,11 @@ public static class Validate
     {
         if (value is not { } amount)
         {
-            throw Refusal.Invalid($"{field} is required.");
+            throw Refusal.Invalid($"{field} is required.").About(field);
         }
 
         return amount is < 0 or > 1_000_000_000 || decimal.Round(amount, 2) != amount
-            ? throw Refusal.Invalid($"{field} must be between 0 and 1,000,000,000 with at most two decimals.")
+            ? throw Refusal.Invalid($"{field} must be between 0 and 1,000,000,000 with at most two decimals.").About(field)
             : amount;
     }
 

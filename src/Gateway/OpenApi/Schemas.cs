@@ -7,8 +7,8 @@ namespace Hourdini.Gateway.OpenApi;
 // them, so a field added to a view and not here fails the suite. A parameter with a default is absent from some answers
 // (an agent's view leaves out money, R22): the document marks it optional.
 
-/// <summary>An RFC 9457 problem: every refusal and failure. <c>code</c> is stable, for machines; <c>detail</c> is for people.</summary>
-public sealed record Problem(string Type, string Title, int Status, string Detail, string Code, string? TraceId = null);
+/// <summary>An RFC 9457 problem: every refusal and failure. <c>code</c> is stable, for machines; <c>detail</c> is for people; <c>field</c> names the request field it is about, when it is about one.</summary>
+public sealed record Problem(string Type, string Title, int Status, string Detail, string Code, string? TraceId = null, string? Field = null);
 
 // Accounts and tokens
 
@@ -69,7 +69,7 @@ public sealed record ViewerReply(Member Viewer);
 /// <summary>A project. <c>rate</c> null means the client's default rate applies (<c>effective_rate</c>).</summary>
 public sealed record Project(
     Guid Id, Guid ClientId, string Name, decimal? Rate, decimal EffectiveRate, string Currency, bool BillAgentTime, decimal? AgentRate,
-    bool Archived, DateTimeOffset CreatedAt);
+    string Color, bool Archived, DateTimeOffset CreatedAt);
 
 /// <summary>What an agent token reads of a project (R22): no rates.</summary>
 public sealed record ProjectBrief(Guid Id, string Name, string ClientName, bool BillAgentTime);

@@ -7,6 +7,7 @@ using Hourdini.Grains.Users;
 using Hourdini.Silo.Storage.Accounts;
 using Hourdini.Silo.Storage.Agents;
 using Hourdini.Silo.Storage.Catalog;
+using Hourdini.Silo.Storage.Entries;
 using Hourdini.Silo.Storage.Tracking;
 
 namespace Hourdini.Gateway.Web;
@@ -29,8 +30,53 @@ public sealed partial record Shell(
     IReadOnlyDictionary<Guid, string> AgentNames,
     TimeZoneInfo Zone,
     DateTimeOffset Now,
-    IReadOnlyList<Silo.Storage.Budgets.BudgetStatus> Budgets)
+    IReadOnlyList<Silo.Storage.Budgets.BudgetStatus> Budgets,
+    IReadOnlyList<RecentWork> RecentWork)
 {
+    /// <summary>How many pieces of recent work the sidebar offers to continue, and how many recent projects pickers list first.</summary>
+    private const int RecentCount = 5;
+
+    /// <summary>Recent work on projects that still take work, newest first: the sidebar's Recent list.</summary>
+    public IEnumerable<RecentWork> Continuable =>
+        RecentWork.Where(w => OpenProjects.Any(p => p.Id == w.ProjectId)).Take(RecentCount);
+
+    /// <summary>The projects the user worked on last (running work first), which pickers list before the rest.</summary>
+    public IReadOnlyList<Project> RecentProjects =>
+        (Timer is { } timer ? [timer.ProjectId] : Array.Empty<Guid>())
+            .Concat(OpenSessions.OrderByDescending(s => s.StartedAt).Select(s => s.ProjectId))
+            .Concat(RecentWork.Select(w => w.ProjectId))
+            .Distinct()
+            .Select(ProjectOf)
+            .OfType<Project>()
+            .Where(p => !p.Archived && !p.ClientArchived)
+            .Take(RecentCount)
+            .ToList();
+
+    /// <summary>
+    /// Live time since <paramref name="from"/> of the running timer and open sessions, counted as their entries will count
+    /// it (a session's billable beats), and how many of them are counting right now.
+    /// </summary>
+    public (long Seconds, int Running) LiveSince(DateTimeOffset from)
+    {
+        long ms = 0;
+        var running = 0;
+        if (Timer is { } timer)
+        {
+            ms += (long)Math.Max(0, (Now - (timer.StartedAt > from ? timer.StartedAt : from)).TotalMilliseconds);
+            running++;
+        }
+
+        foreach (var session in OpenSessions)
+        {
+            var totals = Timeline.Totals(Timeline.Since(session.Beats, from), Now);
+            ms += totals.ActiveMs + (session.BillAgentTime ? totals.AgentMs : 0);
+            var kind = session.Beats[^1].Kind;
+            running += kind == BeatKind.Active || (kind == BeatKind.Agent && session.BillAgentTime) ? 1 : 0;
+        }
+
+        return (ms / 1000, running);
+    }
+
     /// <summary>R32: the project's budget status, if it has a budget.</summary>
     public Silo.Storage.Budgets.BudgetStatus? BudgetOf(Guid projectId) => Budgets.FirstOrDefault(b => b.Budget.ProjectId == projectId);
 
@@ -43,8 +89,7 @@ public sealed partial record Shell(
 
     public string ProjectName(Guid id) => ProjectOf(id)?.Name ?? "Unknown project";
 
-    public string ColorOf(Guid projectId) =>
-        ProjectOf(projectId) is { } project && Clients.FirstOrDefault(c => c.Id == project.ClientId) is { } client ? client.Color : "#94a3b8";
+    public string ColorOf(Guid projectId) => ProjectOf(projectId)?.Color ?? "#94a3b8";
 
     public string? ClientNameOf(Guid projectId) =>
         ProjectOf(projectId) is { } project ? Clients.FirstOrDefault(c => c.Id == project.ClientId)?.Name : null;
@@ -72,10 +117,11 @@ public sealed partial record Shell(
         var visible = projects.Select(p => p.Id).ToHashSet();
         var budgets = (await services.GetRequiredService<Silo.Storage.Budgets.BudgetStore>().StatusesAsync(caller.OrgId, null, ct))
             .Where(b => visible.Contains(b.Budget.ProjectId)).ToList();
+        var recent = await services.GetRequiredService<EntryStore>().RecentWorkAsync(caller.OrgId, caller.UserId, 20, ct);
         return new Shell(
             caller, membership.User, membership.Org, orgs, state.Timer, state.FocusedSessionId,
             open.OrderBy(s => s.StartedAt).ToList(), projects, clients, agentNames,
-            ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow(), budgets);
+            ZoneOf(context), services.GetRequiredService<TimeProvider>().GetUtcNow(), budgets, recent);
     }
 
     /// <summary>The instant <paramref name="day"/> begins in the viewer's time zone.</summary>

@@ -38,6 +38,17 @@ public sealed class Refusal(RefusalKind kind, string code, string detail) : Exce
 
     public static Refusal Invalid(string detail, string code = "validation_failed") => new(RefusalKind.Invalid, code, detail);
 
+    /// <summary>The request field the refusal is about (problem details' <c>field</c>), so a form can say it next to that field.</summary>
+    [Id(3)]
+    public string? Field { get; private set; }
+
+    /// <summary>This refusal, about the request field <paramref name="field"/>.</summary>
+    public Refusal About(string field)
+    {
+        Field = field;
+        return this;
+    }
+
     public static Refusal Unauthorized(string code, string detail) => new(RefusalKind.Unauthorized, code, detail);
 
     public static Refusal NotFound(string what) => new(RefusalKind.NotFound, "not_found", $"{what} was not found.");

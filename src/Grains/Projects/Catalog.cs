@@ -20,12 +20,29 @@ public sealed record Project(
     string Currency,
     decimal ClientDefaultRate,
     bool ClientArchived,
+    string Color,
     decimal? AgentRate = null)
 {
     /// <summary>R19, R26: what work started now on this project is billed at.</summary>
     public ProjectTerms Terms => new(Id, ProjectTerms.EffectiveRate(Rate, ClientDefaultRate), Currency, BillAgentTime, AgentRate);
 
     public decimal EffectiveRate => Terms.Rate;
+}
+
+/// <summary>
+/// The colours new clients and projects take in turn, so the dots that tell them apart differ. The database gives the
+/// same ones, in the same order, to rows inserted without a colour (migration 0019, <c>hd_palette_color</c>).
+/// </summary>
+public static class Palette
+{
+    public static IReadOnlyList<string> Colors { get; } =
+    [
+        "#4f46e5", "#0891b2", "#16a34a", "#d97706", "#dc2626", "#9333ea",
+        "#db2777", "#0d9488", "#2563eb", "#65a30d", "#ea580c", "#475569",
+    ];
+
+    /// <summary>The colour of the next client or project when the org has <paramref name="count"/> of them.</summary>
+    public static string Next(int count) => Colors[count % Colors.Count];
 }
 
 public static class Currencies

@@ -57,6 +57,14 @@ public static class Timeline
         return new BeatTotals(active, agent, idle);
     }
 
+    /// <summary>
+    /// The beats from <paramref name="from"/> on: those that ended by then dropped, one running across it cut there
+    /// (e.g. today's share of a session that started yesterday).
+    /// </summary>
+    public static IEnumerable<Beat> Since(IEnumerable<Beat> beats, DateTimeOffset from) =>
+        beats.Where(b => b.EndedAt is not { } end || end > from)
+            .Select(b => b.StartedAt < from ? b with { StartedAt = from } : b);
+
     /// <summary>True when the beats tile [start, stop): contiguous, ordered, only the last open.</summary>
     public static bool Tiles(IReadOnlyList<Beat> beats, DateTimeOffset start, DateTimeOffset? stop)
     {

@@ -32,6 +32,7 @@
     if (!response.ok) {
       const error = new Error((data && (data.detail || data.title)) || `The server answered ${response.status}.`);
       error.code = data && data.code;
+      error.field = data && data.field; // the request field a refusal is about, to show it next to that field
       error.status = response.status;
       throw error;
     }
@@ -71,9 +72,11 @@
         for (const region of $$('[data-live]')) {
           const fresh = doc.getElementById(region.id);
           if (!fresh || fresh.outerHTML === region.outerHTML) continue;
-          const focused = region.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+          const had = region.contains(document.activeElement);
+          const focused = had ? focusKey(document.activeElement) : null;
+          if (region.tagName === 'SELECT') fresh.value = region.value; // a live picker keeps the user's choice
           region.replaceWith(fresh);
-          if (focused) { const target = $(focused, fresh.parentNode || document); if (target) target.focus(); }
+          if (had) focusAfter({ key: focused, regions: [fresh.id] });
         }
         tick();
       } while (again);
@@ -87,6 +90,45 @@
     return null;
   }
 
+  // ---- focus after an action ---------------------------------------------------------
+  // A button that did something is often replaced (Stop becomes Start timer) or gone (a dialog closed, a row ended), which
+  // would drop the keyboard focus on <body>. Before each action we note where the user was; after it, if the focus was
+  // lost, it goes to that element again, or to what opened the dialog or panel, or to the first control of the region that
+  // changed, or to the page's heading, so keyboard and screen-reader users go on from where they were.
+  function focusPlan(origin) {
+    const dialog = origin.closest('dialog');
+    const panel = origin.closest('[id]:not(dialog)');
+    const opener = (dialog && dialog.opener) || (panel && $(`[aria-controls="${CSS.escape(panel.getAttribute('id'))}"]`)) || null;
+    const regionOf = (element) => element && element.closest('[data-live]')?.id;
+    return { origin, key: focusKey(origin), opener, openerKey: opener && focusKey(opener), regions: [regionOf(origin), regionOf(opener)].filter(Boolean) };
+  }
+  function lost() {
+    const active = document.activeElement;
+    return !active || active === document.body || !active.isConnected || !!active.closest('[hidden], dialog:not([open])');
+  }
+  function visible(element) { return element && element.isConnected && element.getClientRects().length > 0 && !element.disabled; }
+  function focusAfter(plan) {
+    if (!lost()) return;
+    const first = (id) => { const region = document.getElementById(id); return region && $$('button, a[href], [tabindex="-1"]', region).find(visible); };
+    const target = [
+      plan.origin, plan.key && $(plan.key), plan.opener, plan.openerKey && $(plan.openerKey),
+      ...(plan.regions || []).map(first), $('#main h1'),
+    ].find(visible);
+    if (!target) return;
+    if (!target.matches('a[href], button, input, select, textarea, [tabindex]')) target.tabIndex = -1;
+    target.focus();
+  }
+
+  // A dialog gives the focus back to what opened it when it closes (×, Escape or a submit), or to its stand-in.
+  function remember(dialog) {
+    const active = document.activeElement;
+    dialog.opener = active && active !== document.body ? active : $('[data-open="' + CSS.escape(dialog.id) + '"]');
+  }
+  document.addEventListener('close', (event) => {
+    const dialog = event.target;
+    if (dialog.tagName === 'DIALOG' && dialog.opener) focusAfter(focusPlan(dialog.opener));
+  }, true);
+
   // ---- live clocks --------------------------------------------------------------------
   function clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
@@ -96,7 +138,9 @@
     const now = Date.now() - skew;
     for (const element of $$('[data-tick-at]')) {
       const at = Date.parse(element.dataset.tickAt);
-      if (!Number.isNaN(at)) element.textContent = clock(Number(element.dataset.tickBase || 0) + (now - at) / 1000);
+      // data-tick-rate: how many running things add to the figure (a timer and a billed agent session at once: 2).
+      const rate = Number(element.dataset.tickRate || 1);
+      if (!Number.isNaN(at)) element.textContent = clock(Number(element.dataset.tickBase || 0) + rate * (now - at) / 1000);
     }
   }
   setInterval(tick, 1000);
@@ -124,6 +168,7 @@
       if (field.type === 'checkbox') { body[field.name] = field.checked; continue; }
       if (field.type === 'radio') { if (field.checked) body[field.name] = field.value; continue; }
       const value = field.value.trim();
+      if (value === '' && field.dataset.clear) { body[field.dataset.clear] = true; continue; } // an emptied rate: clear it
       if (value === '') continue;
       body[field.name] = field.dataset.type === 'number' ? Number(value) : value;
     }
@@ -209,11 +254,34 @@
     const form = $('form', dialog);
     for (const [name, value] of Object.entries(values)) {
       const field = form.elements[name];
-      if (field.type === 'checkbox') field.checked = value; else field.value = value;
+      if (field.type === 'checkbox') field.checked = value; else field.value = value ?? '';
     }
     $('.form-error', form).textContent = '';
+    clearFieldErrors(form);
+    remember(dialog);
     dialog.showModal();
+    const first = $('input:not([type=hidden]), select', form);
+    if (first) first.focus();
     return dialog;
+  }
+
+  // A refusal about one field (problem details' field) is said next to that field, which takes the focus.
+  function clearFieldErrors(form) {
+    for (const note of $$('.field-error', form)) note.remove();
+    for (const field of $$('[aria-invalid]', form)) { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); }
+  }
+  function showFieldError(form, name, message) {
+    const field = name && form.elements[name];
+    if (!field || !field.closest) return false;
+    const note = document.createElement('span');
+    note.className = 'field-error';
+    note.id = `${form.getAttribute('id') || form.closest('dialog')?.id || 'form'}-${name}-error`; // form.id may be its field named id
+    note.textContent = message;
+    field.insertAdjacentElement('afterend', note);
+    field.setAttribute('aria-invalid', 'true');
+    field.setAttribute('aria-describedby', note.id);
+    field.focus();
+    return true;
   }
 
   document.addEventListener('submit', async (event) => {
@@ -223,16 +291,21 @@
     const error = $('.form-error', form);
     const submit = $('[type=submit]', form);
     if (error) error.textContent = '';
+    clearFieldErrors(form);
     const body = bodyOf(form);
     const [method, path] = target(form, body);
+    const plan = focusPlan(submit || form);
     try {
       if (submit) submit.disabled = true;
       const data = await api(method, path, withPrevious(method, path, body));
       await then(form.dataset.then, data, form);
     } catch (failure) {
+      if (submit) submit.disabled = false;
+      if (showFieldError(form, failure.field, failure.message)) return;
       if (error) error.textContent = failure.message; else toast(failure.message);
     } finally {
       if (submit) submit.disabled = false;
+      focusAfter(plan);
     }
   });
 
@@ -258,6 +331,7 @@
     const dialog = document.getElementById(id);
     if (!dialog) return;
     if (tab) selectTab(dialog, tab);
+    remember(dialog);
     dialog.showModal();
     const panel = $('[role=tabpanel]:not([hidden])', dialog) || dialog;
     const first = $('input:not([type=hidden]):not([type=radio]), select', panel);
@@ -265,7 +339,7 @@
   }
 
   document.addEventListener('click', async (event) => {
-    const element = event.target.closest('[data-call], [data-open], [data-toggle], [data-close], [role=tab], [data-copy], [data-edit-entry], [data-correct-entry]');
+    const element = event.target.closest('[data-call], [data-open], [data-toggle], [data-close], [role=tab], [data-copy], [data-edit], [data-edit-entry], [data-correct-entry]');
     if (!element) return;
     const d = element.dataset;
     if ('open' in d) { openDialog(d.open, d.tab); return; }
@@ -277,6 +351,7 @@
       try { await navigator.clipboard.writeText(secret); toast('Copied.', 'ok'); } catch { toast('Select the text and copy it by hand.'); }
       return;
     }
+    if ('edit' in d) { openForm(d.edit, JSON.parse(d.values)); return; } // a dialog's form, filled with the thing's values
     if ('editEntry' in d) {
       openForm('entry-edit', { id: d.id, project_id: d.project, description: d.description, date: d.date, start: d.start, end: d.end, next_day: d.nextDay === 'true' });
       return;
@@ -288,6 +363,7 @@
     }
     if (d.confirm && !window.confirm(d.confirm)) return;
     const [method, path] = d.call.split(' ');
+    const plan = focusPlan(element);
     element.disabled = true;
     try {
       const data = await api(method, path, withPrevious(method, path, d.body ? JSON.parse(d.body) : undefined));
@@ -296,6 +372,7 @@
       toast(failure.message);
     } finally {
       element.disabled = false;
+      focusAfter(plan);
     }
   });
 

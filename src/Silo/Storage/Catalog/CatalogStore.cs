@@ -7,13 +7,14 @@ namespace Hourdini.Silo.Storage.Catalog;
 
 public sealed record ClientPatch(string? Name, string? Currency, decimal? DefaultRate, string? Color, bool? Archived);
 
-public sealed record ProjectPatch(string? Name, decimal? Rate, bool ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate = null, bool ClearAgentRate = false);
+public sealed record ProjectPatch(
+    string? Name, decimal? Rate, bool ClearRate, bool? BillAgentTime, bool? Archived, decimal? AgentRate = null, bool ClearAgentRate = false, string? Color = null);
 
 /// <summary>Clients and projects of an org. A viewer (<c>viewerId</c> set) sees only clients granted to them.</summary>
 public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock)
 {
     private const string ProjectColumns = """
-        p.id, p.client_id, p.name, p.rate, p.bill_agent_time, p.archived, p.created_at, p.agent_rate,
+        p.id, p.client_id, p.name, p.rate, p.bill_agent_time, p.archived, p.created_at, p.agent_rate, p.color,
         c.currency, c.default_rate, c.archived AS client_archived
         """;
 
@@ -22,28 +23,29 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
 
     /// <remarks>
     /// The id derives from the request's <c>Idempotency-Key</c> (<see cref="IdempotentRequest.NewId"/>): a keyed request
-    /// run again after a crash finds the client it created and answers with it.
+    /// run again after a crash finds the client it created and answers with it. Without a <paramref name="color"/> the
+    /// database gives the palette's next one (migration 0019).
     /// </remarks>
-    public Task<Client> CreateClientAsync(Guid orgId, string name, string currency, decimal defaultRate, string color, CancellationToken ct) =>
+    public Task<Client> CreateClientAsync(Guid orgId, string name, string currency, decimal defaultRate, string? color, CancellationToken ct) =>
         Db.RunAsync(async () =>
         {
             var now = clock.UtcNowMs();
-            var client = new Client(IdempotentRequest.NewId(now, "client"), name, currency, defaultRate, color, false, now);
+            var id = IdempotentRequest.NewId(now, "client");
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
             await using (var reader = await connection.QueryAsync(
                 """
                 INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                ON CONFLICT (org_id, id) DO NOTHING RETURNING 1
+                ON CONFLICT (org_id, id) DO NOTHING RETURNING color
                 """,
-                ct, orgId, client.Id, name, currency, defaultRate, color, client.CreatedAt))
+                ct, orgId, id, name, currency, defaultRate, Db.Nullable(color, NpgsqlDbType.Text), now))
             {
                 if (await reader.ReadAsync(ct))
                 {
-                    return client;
+                    return new Client(id, name, currency, defaultRate, reader.GetString(0), false, now);
                 }
             }
 
-            return await GetClientAsync(orgId, client.Id, null, ct) ?? throw new InvalidOperationException("A client created by this request is gone.");
+            return await GetClientAsync(orgId, id, null, ct) ?? throw new InvalidOperationException("A client created by this request is gone.");
         });
 
     public Task<IReadOnlyList<Client>> ListClientsAsync(Guid orgId, Guid? viewerId, CancellationToken ct) =>
@@ -106,10 +108,13 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             return updated;
         });
 
-    /// <remarks>The id derives from the request's <c>Idempotency-Key</c>, as a client's does.</remarks>
+    /// <remarks>
+    /// The id derives from the request's <c>Idempotency-Key</c>, as a client's does; without a <paramref name="color"/> the
+    /// database gives the palette's next one. R23: an open project of the client with the same name is a 409.
+    /// </remarks>
     public Task<Project?> CreateProjectAsync(
-        Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct, decimal? agentRate = null) =>
-        Db.RunAsync(async () =>
+        Guid orgId, Guid clientId, string name, decimal? rate, bool billAgentTime, CancellationToken ct, decimal? agentRate = null, string? color = null) =>
+        UniqueNameAsync(name, async () =>
         {
             var now = clock.UtcNowMs();
             var id = IdempotentRequest.NewId(now, "project");
@@ -122,12 +127,13 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             await using var reader = await connection.QueryAsync(
                 $"""
                 WITH p AS (
-                    INSERT INTO projects (org_id, id, client_id, name, rate, bill_agent_time, created_at, agent_rate)
-                    SELECT $1, $2, c.id, $4, $5, $6, $7, $8 FROM clients c WHERE c.org_id = $1 AND c.id = $3
+                    INSERT INTO projects (org_id, id, client_id, name, rate, bill_agent_time, created_at, agent_rate, color)
+                    SELECT $1, $2, c.id, $4, $5, $6, $7, $8, $9 FROM clients c WHERE c.org_id = $1 AND c.id = $3
                     RETURNING *)
                 SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
                 """,
-                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, now, Db.Nullable(agentRate, NpgsqlDbType.Numeric));
+                ct, orgId, id, clientId, name, Db.Nullable(rate, NpgsqlDbType.Numeric), billAgentTime, now, Db.Nullable(agentRate, NpgsqlDbType.Numeric),
+                Db.Nullable(color, NpgsqlDbType.Text));
             return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
         });
 
@@ -163,8 +169,9 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
         (await QueryProjectsAsync($"p.org_id = $1 AND p.id = $2 AND {ViewerFilter.Replace("$VIEWER", "$3")}", ct, orgId, projectId, Viewer(viewerId)))
         .SingleOrDefault();
 
+    /// <remarks>R23: renaming or unarchiving onto the name of another open project of the client is a 409.</remarks>
     public Task<Project?> UpdateProjectAsync(Guid orgId, Guid projectId, ProjectPatch patch, CancellationToken ct) =>
-        Db.RunAsync(async () =>
+        UniqueNameAsync(patch.Name, async () =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             await using var reader = await connection.QueryAsync(
@@ -173,13 +180,15 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
                     UPDATE projects SET name = coalesce($3, name),
                         rate = CASE WHEN $4 THEN NULL ELSE coalesce($5, rate) END,
                         bill_agent_time = coalesce($6, bill_agent_time), archived = coalesce($7, archived),
-                        agent_rate = CASE WHEN $8 THEN NULL ELSE coalesce($9, agent_rate) END
+                        agent_rate = CASE WHEN $8 THEN NULL ELSE coalesce($9, agent_rate) END,
+                        color = coalesce($10, color)
                     WHERE org_id = $1 AND id = $2 RETURNING *)
                 SELECT {ProjectColumns} FROM p JOIN clients c ON c.org_id = p.org_id AND c.id = p.client_id
                 """,
                 ct, orgId, projectId, Db.Nullable(patch.Name, NpgsqlDbType.Text), patch.ClearRate,
                 Db.Nullable(patch.Rate, NpgsqlDbType.Numeric), Db.Nullable(patch.BillAgentTime, NpgsqlDbType.Boolean),
-                Db.Nullable(patch.Archived, NpgsqlDbType.Boolean), patch.ClearAgentRate, Db.Nullable(patch.AgentRate, NpgsqlDbType.Numeric));
+                Db.Nullable(patch.Archived, NpgsqlDbType.Boolean), patch.ClearAgentRate, Db.Nullable(patch.AgentRate, NpgsqlDbType.Numeric),
+                Db.Nullable(patch.Color, NpgsqlDbType.Text));
             return await reader.ReadAsync(ct) ? ReadProject(reader) : null;
         });
 
@@ -214,6 +223,23 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             : project;
     }
 
+    /// <summary>R23: runs a write that names a project, turning the unique index's refusal into 409 project_name_taken.</summary>
+    private static async Task<T> UniqueNameAsync<T>(string? name, Func<Task<T>> write)
+    {
+        try
+        {
+            return await Db.RunAsync(write);
+        }
+        catch (PostgresException error) when (error is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "projects_unique_open_name" })
+        {
+            throw Refusal.Conflict(
+                "project_name_taken",
+                name is null
+                    ? "The client already has an open project with this name; rename one of them first."
+                    : $"The client already has an open project named \"{name}\"; choose another name.").About("name");
+        }
+    }
+
     private Task<IReadOnlyList<Client>> QueryClientsAsync(string where, CancellationToken ct, params object?[] parameters) =>
         dataSource.ListAsync($"SELECT c.* FROM clients c WHERE {where}", ReadClient, ct, parameters);
 
@@ -231,5 +257,5 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
     private static Project ReadProject(NpgsqlDataReader r) => new(
         r.Get<Guid>("id"), r.Get<Guid>("client_id"), r.Get<string>("name")!, r.Get<decimal?>("rate"), r.Get<bool>("bill_agent_time"),
         r.Get<bool>("archived"), r.Get<DateTimeOffset>("created_at"), r.Get<string>("currency")!, r.Get<decimal>("default_rate"),
-        r.Get<bool>("client_archived"), r.Get<decimal?>("agent_rate"));
+        r.Get<bool>("client_archived"), r.Get<string>("color")!, r.Get<decimal?>("agent_rate"));
 }

@@ -20,6 +20,9 @@ public sealed record EntryFilter(
 public sealed record EntryTotal(
     Guid ProjectId, string ProjectName, string Currency, long Seconds, long BillableSeconds, decimal Amount, long Entries);
 
+/// <summary>A piece of work the user did lately: what "continue" starts again, and what pickers offer first.</summary>
+public sealed record RecentWork(Guid ProjectId, string Description, IReadOnlyList<string> Tags, string Source, DateTimeOffset LastStartedAt);
+
 /// <summary>Time entries: listing and manual backfill. Timer and session entries are written by the grains.</summary>
 public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier changes)
 {
@@ -257,6 +260,24 @@ public sealed class EntryStore(NpgsqlDataSource dataSource, ChangeNotifier chang
 
             return totals;
         });
+
+    /// <summary>
+    /// The user's latest distinct pieces of work (project, description and tags), newest first, from their last 200 entries;
+    /// <see cref="RecentWork.Source"/> is the latest one's.
+    /// </summary>
+    public Task<IReadOnlyList<RecentWork>> RecentWorkAsync(Guid orgId, Guid userId, int limit, CancellationToken ct) =>
+        dataSource.ListAsync(
+            """
+            SELECT project_id, description, tags, (array_agg(source ORDER BY started_at DESC))[1] AS source, max(started_at) AS last
+            FROM (SELECT project_id, description, tags, source, started_at FROM time_entries
+                  WHERE org_id = $1 AND user_id = $2 ORDER BY started_at DESC, id DESC LIMIT 200) latest
+            GROUP BY project_id, description, tags
+            ORDER BY last DESC
+            LIMIT $3
+            """,
+            r => new RecentWork(r.Get<Guid>("project_id"), r.Get<string>("description")!, r.Get<string[]>("tags") ?? [],
+                r.Get<string>("source")!, r.Get<DateTimeOffset>("last")),
+            ct, orgId, userId, limit);
 
     /// <summary>An entry row; only a session's entry keeps a split of its own (R25), any other is all hands-on.</summary>
     internal static TimeEntry Read(NpgsqlDataReader r) => new(

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+using Hourdini.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Hourdini.Web.Tests;
+
+/// <summary>
+/// Issue 27, item 7: the main pages have no serious or critical accessibility violations as axe-core finds them
+/// (contrast of the idle badge and everything else included), at phone and desktop widths; after an action the keyboard
+/// focus goes on from where the user was instead of falling back to the top of the page.
+/// </summary>
+public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
+{
+    [Theory]
+    [MemberData(nameof(CatalogWebTests.Widths), MemberType = typeof(CatalogWebTests))]
+    public async Task The_main_pages_have_no_serious_or_critical_axe_violations(int width, int height)
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync("Initech", currency: "EUR"), "Parser", billAgentTime: true);
+        (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = DateTimeOffset.UtcNow.AddHours(-2), duration_seconds = 1800, description = "spec review" }))
+            .Expect(HttpStatusCode.Created);
+        var session = (await api.StartSessionAsync(project, "quick beats")).Str("id");
+        await api.BeatAsync(session, "agent");
+        await api.BeatAsync(session, "idle"); // the idle badge, in the sidebar and on the session's page
+        await api.StartSessionAsync(project, "driving"); // and an active one beside it
+        await page.SetViewportSizeAsync(width, height);
+        // Injected the way Playwright's own scripts are, before each page's scripts: the app's CSP forbids inline script tags.
+        await page.Context.AddInitScriptAsync(scriptPath: NodeTools.Module("axe-core/axe.min.js"));
+
+        var found = new List<string>();
+        foreach (var path in new[] { "/", "/projects", "/reports", "/invoices", $"/sessions/{session}", "/entries", "/clients" })
+        {
+            await page.GotoAsync(path);
+            var result = await page.EvaluateAsync<JsonElement>("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations");
+            found.AddRange(result.EnumerateArray()
+                .Where(v => v.GetProperty("impact").GetString() is "serious" or "critical")
+                .Select(v => $"{path} at {width} px: {v.GetProperty("id").GetString()} ({v.GetProperty("impact").GetString()}): "
+                    + string.Join("; ", v.GetProperty("nodes").EnumerateArray().Take(3).Select(n => n.GetProperty("target")[0].ToString()))));
+        }
+
+        Assert.True(found.Count == 0, string.Join("\n", found));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Focus_goes_on_from_where_the_user_was_after_start_stop_and_a_dialog()
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        await api.CreateProjectAsync(await api.CreateClientAsync("Globex"), "Design system");
+        await page.GotoAsync("/");
+
+        // Start a timer from the sidebar's button with the keyboard: the dialog opens on its first field…
+        var startTimer = page.GetByRole(AriaRole.Button, new() { Name = "Start timer" });
+        await startTimer.FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Log time" });
+        var start = dialog.GetByRole(AriaRole.Tabpanel, new() { Name = "Start" });
+        await Expect(start.GetByLabel("Project")).ToBeFocusedAsync();
+
+        // … closing it with Escape gives the focus back to that button …
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(startTimer).ToBeFocusedAsync();
+
+        // … and once the timer starts, the focus is on the timer card's Stop, which replaced the button.
+        await page.Keyboard.PressAsync("Enter");
+        await start.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Design system" });
+        await start.GetByLabel("Description").FillAsync("Tokens");
+        await page.Keyboard.PressAsync("Enter");
+        var stop = page.GetByRole(AriaRole.Button, new() { Name = "Stop" });
+        await Expect(stop).ToBeFocusedAsync();
+
+        // Stop: the button goes, and the focus moves to the Start timer button that takes its place, not to the page's top.
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(startTimer).ToBeFocusedAsync();
+
+        // A session started from the sidebar's + panel: the focus goes back to +, and ending its row leaves it in the list.
+        var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
+        await plus.ClickAsync();
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
+        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Design system" });
+        await form.GetByLabel("Description").FillAsync("Pairing");
+        await form.GetByLabel("Description").PressAsync("Enter");
+        await Expect(form).ToBeHiddenAsync();
+        await Expect(plus).ToBeFocusedAsync();
+        var row = page.Locator("#session-rows li.session-row").Filter(new() { HasText = "Pairing" });
+        await row.GetByRole(AriaRole.Button, new() { Name = "End" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await Expect(row).ToHaveCountAsync(0);
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Today", Exact = true })).ToBeFocusedAsync(); // not <body>
+        Assert.Empty(errors);
+    }
+}
