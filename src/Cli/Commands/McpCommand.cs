@@ -162,9 +162,9 @@ public static class McpCommand
             {
                 await ResetAsync();
                 var (code, detail) = await DiagnoseAsync(e, ct);
+                // Like the server's refusals: the problem in the text, no structuredContent (it would not fit the tool's outputSchema).
                 var problem = new JsonObject { ["code"] = code, ["detail"] = detail };
-                var json = JsonSerializer.SerializeToElement(problem);
-                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.ToJsonString() }], StructuredContent = json };
+                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.ToJsonString() }] };
             }
         }
 
