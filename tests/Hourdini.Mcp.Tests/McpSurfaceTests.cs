@@ -166,6 +166,20 @@ public class McpSurfaceTests(HourdiniServer server) : IClassFixture<HourdiniServ
         }
     }
 
+    [Fact]
+    public async Task Session_get_without_a_current_session_says_how_to_get_one() // R3, R8
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (_, agent) = await human.CreateAgentAsync();
+        await using var mcp = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
+        await using var bot = await McpSupport.ConnectHttpAsync(server.BaseAddress, agent.Token());
+
+        Assert.Equal(
+            "You have no focused session now. Start one with session_start, or pass session_id (list_sessions shows your sessions).",
+            (await mcp.CallRefusedAsync("session_get", null, "not_found")).Str("detail"));
+        Assert.StartsWith("You have no open session now. Start one with session_start", (await bot.CallRefusedAsync("session_get", null, "not_found")).Str("detail"));
+    }
+
     /// <summary>MCP Inspector --strict warned that <c>budget</c> in session_start's and pull_updates' outputSchema constrained nothing.</summary>
     [Fact]
     public async Task Every_node_of_every_output_schema_says_what_it_holds_and_an_agents_budget_fits_it() // R32

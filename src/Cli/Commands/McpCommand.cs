@@ -222,7 +222,8 @@ public static class McpCommand
 
             return error is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized }
                 ? ("unauthorized", "The Hourdini server refused the token; check HOURDINI_TOKEN.")
-                : ("server_unreachable", $"Cannot reach the Hourdini server at {url}: {error.Message}");
+                : ("server_unreachable",
+                    $"Cannot reach the Hourdini server at {url}: {error.Message.TrimEnd('.')}. Check that it is running and that --url (or HOURDINI_URL) points at it.");
         }
 
         private async Task ResetAsync()
