@@ -43,7 +43,9 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
 
         await using var stdio = await McpSupport.ConnectStdioAsync(new Uri($"http://127.0.0.1:{port}/"), "hd_agt_live_whatever");
         Assert.Equal(McpSupport.ToolNames.Order(), (await stdio.ListToolsAsync()).Select(t => t.Name).Order());
-        await stdio.CallRefusedAsync("session_get", null, "server_unreachable");
+        var unreachable = await stdio.CallRefusedAsync("session_get", null, "server_unreachable");
+        Assert.Contains($"127.0.0.1:{port}", unreachable.Str("detail")); // what happened…
+        Assert.Contains("HOURDINI_URL", unreachable.Str("detail")); // …and what to do
     }
 
     [Fact]

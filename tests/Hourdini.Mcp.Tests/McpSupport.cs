@@ -70,7 +70,11 @@ public static class McpSupport
     {
         var result = await client.CallAsync(tool, arguments);
         Assert.True(result.IsError, $"{tool} should have been refused with {code}: {Text(result)}");
-        var problem = Body(result);
+
+        // The problem is the text a model reads. structuredContent is only ever what the outputSchema describes: clients
+        // that check it (the TypeScript SDK, MCP Inspector) turn a refusal carrying a problem there into a protocol error.
+        Assert.Null(result.StructuredContent);
+        var problem = JsonDocument.Parse(Text(result)).RootElement.Clone();
         Assert.Equal(code, problem.Str("code"));
         return problem;
     }

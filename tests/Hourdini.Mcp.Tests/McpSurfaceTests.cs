@@ -137,6 +137,103 @@ public class McpSurfaceTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Contains("stopped_timer_entry", start);
     }
 
+    /// <summary>
+    /// Found by driving the server with the TypeScript SDK 1.32 and MCP Inspector 2.12: both check a result's
+    /// structuredContent against the tool's outputSchema even when isError is set, so a refusal that carried its problem
+    /// there came back to the agent as a JSON-RPC error ("Structured content does not match the tool's output schema")
+    /// and its code was lost.
+    /// </summary>
+    [Fact]
+    public async Task A_refusal_is_a_tool_error_whose_text_carries_the_code_and_whose_structured_content_is_left_out()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (_, agent) = await human.CreateAgentAsync();
+        await using var bot = await McpSupport.ConnectHttpAsync(server.BaseAddress, agent.Token());
+
+        foreach (var (tool, arguments, code) in new (string, object, string)[]
+        {
+            ("session_get", new { session_id = Guid.NewGuid() }, "not_found"),
+            ("timer_start", new { project = "anything" }, "agent_not_allowed"), // R21
+            ("list_projects", new { limit = 0 }, "validation_failed"),
+        })
+        {
+            var refused = await bot.CallAsync(tool, arguments);
+            Assert.True(refused.IsError);
+            Assert.Null(refused.StructuredContent);
+            var problem = JsonDocument.Parse(Assert.IsType<TextContentBlock>(Assert.Single(refused.Content)).Text).RootElement;
+            Assert.Equal(code, problem.Str("code"));
+            Assert.False(string.IsNullOrWhiteSpace(problem.Str("detail")));
+        }
+    }
+
+    [Fact]
+    public async Task Session_get_without_a_current_session_says_how_to_get_one() // R3, R8
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var (_, agent) = await human.CreateAgentAsync();
+        await using var mcp = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
+        await using var bot = await McpSupport.ConnectHttpAsync(server.BaseAddress, agent.Token());
+
+        Assert.Equal(
+            "You have no focused session now. Start one with session_start, or pass session_id (list_sessions shows your sessions).",
+            (await mcp.CallRefusedAsync("session_get", null, "not_found")).Str("detail"));
+        Assert.StartsWith("You have no open session now. Start one with session_start", (await bot.CallRefusedAsync("session_get", null, "not_found")).Str("detail"));
+    }
+
+    /// <summary>MCP Inspector --strict warned that <c>budget</c> in session_start's and pull_updates' outputSchema constrained nothing.</summary>
+    [Fact]
+    public async Task Every_node_of_every_output_schema_says_what_it_holds_and_an_agents_budget_fits_it() // R32
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        await using var mcp = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
+        foreach (var tool in await mcp.ListToolsAsync())
+        {
+            foreach (var (path, node) in Nodes(tool.ProtocolTool.OutputSchema!.Value, tool.Name))
+            {
+                Assert.True(
+                    node.TryGetProperty("type", out _) || node.TryGetProperty("anyOf", out _) || node.TryGetProperty("enum", out _),
+                    $"{path} accepts any value: {node.GetRawText()}");
+            }
+        }
+
+        // The budget an agent gets with its session and its pull is the typed object (or null) the schema describes.
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Budgeted", billAgentTime: true);
+        (await human.SendAsync(HttpMethod.Put, $"/api/v1/projects/{project}/budget", new { kind = "hours", limit = 10 })).Expect(HttpStatusCode.OK);
+        var (_, agent) = await human.CreateAgentAsync();
+        await using var bot = await McpSupport.ConnectHttpAsync(server.BaseAddress, agent.Token());
+        var budget = (await bot.CallOkAsync("session_start", new { project })).GetProperty("budget");
+        Assert.Equal(("hours", "ok"), (budget.Str("kind"), budget.Str("status")));
+        Assert.Equal("hours", (await bot.CallOkAsync("pull_updates")).GetProperty("budget").Str("kind")); // its open session's project
+
+        static IEnumerable<(string Path, JsonElement Node)> Nodes(JsonElement schema, string path)
+        {
+            yield return (path, schema);
+            var children = new List<(string, JsonElement)>();
+            if (schema.TryGetProperty("properties", out var properties))
+            {
+                children.AddRange(properties.EnumerateObject().Select(p => ($"{path}.{p.Name}", p.Value)));
+            }
+
+            if (schema.TryGetProperty("items", out var items))
+            {
+                children.Add(($"{path}[]", items));
+            }
+
+            if (schema.TryGetProperty("anyOf", out var anyOf))
+            {
+                children.AddRange(anyOf.EnumerateArray().Select((s, i) => ($"{path}|{i}", s)));
+            }
+
+            foreach (var (childPath, child) in children)
+            {
+                foreach (var node in Nodes(child, childPath))
+                {
+                    yield return node;
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task A_persons_session_starts_active_stops_the_running_timer_and_results_name_the_project() // R3
     {

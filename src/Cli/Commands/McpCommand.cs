@@ -162,9 +162,9 @@ public static class McpCommand
             {
                 await ResetAsync();
                 var (code, detail) = await DiagnoseAsync(e, ct);
+                // Like the server's refusals: the problem in the text, no structuredContent (it would not fit the tool's outputSchema).
                 var problem = new JsonObject { ["code"] = code, ["detail"] = detail };
-                var json = JsonSerializer.SerializeToElement(problem);
-                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.ToJsonString() }], StructuredContent = json };
+                return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = problem.ToJsonString() }] };
             }
         }
 
@@ -222,7 +222,8 @@ public static class McpCommand
 
             return error is HttpRequestException { StatusCode: HttpStatusCode.Unauthorized }
                 ? ("unauthorized", "The Hourdini server refused the token; check HOURDINI_TOKEN.")
-                : ("server_unreachable", $"Cannot reach the Hourdini server at {url}: {error.Message}");
+                : ("server_unreachable",
+                    $"Cannot reach the Hourdini server at {url}: {error.Message.TrimEnd('.')}. Check that it is running and that --url (or HOURDINI_URL) points at it.");
         }
 
         private async Task ResetAsync()

@@ -135,7 +135,10 @@ public static class Sessions
             : state.FocusedSessionId;
         return id is { } sessionId
             ? await GetAsync(sessionId.ToString(), context, tracking, clock)
-            : throw Refusal.NotFound("An open (agent) or focused (person) session for this caller");
+            : throw new Refusal(
+                RefusalKind.NotFound,
+                "not_found",
+                $"You have no {(caller.IsAgent ? "open" : "focused")} session now. Start one with session_start, or pass session_id (list_sessions shows your sessions).");
     }
 
     public static async Task<Answer> BeatAsync(string id, BeatRequest body, HttpContext context, IGrainFactory grains, TimeProvider clock)

@@ -274,7 +274,11 @@ public sealed class HourdiniTools(HttpContext http)
         }
     }
 
-    /// <summary>A tool error whose body is the problem details the HTTP API would answer.</summary>
+    /// <summary>
+    /// A tool error whose text is the problem details the HTTP API would answer. It carries no <c>structuredContent</c>:
+    /// that is reserved for what the tool's <c>outputSchema</c> describes, and clients that check it (the TypeScript SDK,
+    /// MCP Inspector) would otherwise turn every refusal into a protocol error and lose its <c>code</c>.
+    /// </summary>
     public static CallToolResult Refused(Exception error)
     {
         var (status, code, title, detail) = Problems.Describe(error);
@@ -296,7 +300,7 @@ public sealed class HourdiniTools(HttpContext http)
         return new CallToolResult
         {
             Content = [new TextContentBlock { Text = json.GetRawText() }],
-            StructuredContent = json,
+            StructuredContent = isError ? null : json,
             IsError = isError,
         };
     }

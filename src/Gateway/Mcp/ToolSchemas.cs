@@ -85,6 +85,12 @@ public static class ToolSchemas
 
     private static JsonObject Type(string type) => new() { ["type"] = type };
 
+    private static JsonObject Described(JsonObject schema, string description)
+    {
+        schema["description"] = description;
+        return schema;
+    }
+
     private static JsonObject Time() => Str(format: "date-time");
 
     private static JsonObject Enum(params string[] values) => new() { ["type"] = "string", ["enum"] = new JsonArray(values.Select(v => (JsonNode)v).ToArray()) };
@@ -134,7 +140,12 @@ public static class ToolSchemas
         ("id", Str(), true), ("name", Type("string"), true), ("bill_agent_time", Type("boolean"), true), ("client_name", Type("string"), false),
         ("rate", OrNull(Type("number")), false), ("currency", Type("string"), false), ("archived", Type("boolean"), false));
 
-    private static readonly JsonObject Budget = new() { ["description"] = "The project's budget status, or null when it has none." };
+    private static readonly JsonObject Budget = Described(
+        OrNull(Obj(
+            ("kind", Enum("hours", "money"), true), ("limit", Type("number"), true), ("warn_percent", Type("integer"), true),
+            ("critical_percent", Type("integer"), true), ("used", Str("Hours or money used so far, with 2 decimals, e.g. \"12.50\"."), true),
+            ("used_percent", Type("number"), true), ("status", Enum("ok", "warn", "critical"), true))),
+        "The project's budget and how much of it is used, or null when it has none.");
 
     private static readonly JsonObject Updates = Obj(("tasks", Array(TaskView), true), ("messages", Array(Message), true));
 
