@@ -93,23 +93,14 @@ latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ prin
 echo "  pgbench -N: $tps TPS, latency average $latency ms"
 printf '{"tps": %s, "clients": %s, "seconds": %s, "latency_ms": %s}\n' "$tps" "$pgbench_clients" "$seconds" "${latency:-0}" >"$out/pgbench.json"
 
-# A webhook receiver on loopback that answers 204 to everything (R33's cost on the write path); sets $webhook_url.
+# A webhook receiver on loopback that answers 204 to everything (R33's cost on the write path): the load tool's Kestrel
+# (ceiling-server's /hook), so the receiver costs the shared cores little. Sets $webhook_url.
 start_webhook_receiver() {
   local hook_port
   hook_port=$(hd_free_port 5190)
-  python3 -c '
-import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Hook(BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Hook).serve_forever()
-' "$hook_port" &
+  "${load[@]}" ceiling-server --urls "http://127.0.0.1:$hook_port" &
   pids+=($!)
+  wait_for_port "$hook_port"
   webhook_url="http://127.0.0.1:$hook_port/hook"
 }
 
@@ -130,10 +121,14 @@ start_gateway() {
 
 if [ "$mode" = webhook-ab ]; then
   # Issue 26: the write path with and without one webhook subscribed to every event, side by side on one gateway and
-  # one PostgreSQL: closed-1000 runs alternating A B B A A B (so a drift of the machine falls on both), each on its own
-  # new tenants, which subscribe (B) or not (A).
+  # one PostgreSQL: after a warm-up, closed-1000 runs alternating A B B A A B (so a drift of the machine falls on both),
+  # each on its own new tenants, which subscribe (B) or not (A).
   start_webhook_receiver
   start_gateway Hourdini__Webhooks__AllowLoopback=true
+  # A fresh gateway's first run is slower (JIT, Orleans and PostgreSQL warming up): one run first, not counted.
+  echo "==> ab-warmup: closed loop, 1000 agents, no webhook, ${seconds} s (not counted)"
+  "${load[@]}" run --name ab-warmup --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
+    --duration "$seconds" | tail -n 1
   declare -A runs=([A]=0 [B]=0)
   for config in A B B A A B; do
     runs[$config]=$((runs[$config] + 1))

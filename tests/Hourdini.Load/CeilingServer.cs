@@ -7,7 +7,8 @@ namespace Hourdini.Load;
 
 /// <summary>
 /// The HTTP ceiling: Kestrel with one trivial endpoint that reads a JSON body like a log call's and answers
-/// a small JSON object. Nothing is stored, so what it sustains is what HTTP on this machine allows.
+/// a small JSON object. Nothing is stored, so what it sustains is what HTTP on this machine allows. It also serves the
+/// benchmark's webhook receiver (<c>/hook</c>).
 /// </summary>
 public static class CeilingServer
 {
@@ -26,6 +27,12 @@ public static class CeilingServer
             context.Response.StatusCode = 201;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync($$$"""{"event":{"seq":1,"type":"log","bytes":{{{text.Length}}}}}""");
+        });
+        // A webhook receiver for the benchmark's runs with webhooks (deploy/bench.sh): reads the delivery, answers 204.
+        app.MapPost("/hook", async (HttpContext context) =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
         });
         await ((IHost)app).RunAsync(ct);
     }

@@ -29,6 +29,9 @@ public sealed class WebhookDispatcher(
 
     private sealed record Claimed(Guid OrgId, Guid Id, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret);
 
+    /// <summary>One send's outcome: delivered when <paramref name="Error"/> is null, else retried after <paramref name="Backoff"/>.</summary>
+    private sealed record Attempt(Claimed Delivery, int? StatusCode, string? Error, TimeSpan Backoff);
+
     private long _depthSampledAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -57,11 +60,20 @@ public sealed class WebhookDispatcher(
         }
     }
 
-    /// <summary>Claims one batch of due deliveries and sends them; returns how many it claimed.</summary>
+    /// <summary>
+    /// Claims one batch of due deliveries, sends them at once and records their outcomes in one statement (one commit a
+    /// batch, not one a delivery: the outbox's cost on the write path, docs/BENCHMARKS.md); returns how many it claimed.
+    /// </summary>
     public async Task<int> DispatchOnceAsync(CancellationToken ct)
     {
         var claimed = await ClaimAsync(ct);
-        await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        var attempts = await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
+        await RecordAsync([.. attempts.OfType<Attempt>()], ct);
         return claimed.Count;
     }
 
@@ -86,7 +98,8 @@ public sealed class WebhookDispatcher(
             r.GetString(6), r.GetString(7)),
         ct, options.BatchSize, options.ClaimFor);
 
-    private async Task SendAsync(Claimed delivery, CancellationToken ct)
+    /// <summary>Sends one delivery; null when this node is stopping (the lease runs out and another node sends it).</summary>
+    private async Task<Attempt?> SendAsync(Claimed delivery, CancellationToken ct)
     {
         int? statusCode = null;
         string? error = null;
@@ -120,10 +133,11 @@ public sealed class WebhookDispatcher(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return; // this node is stopping: the lease runs out and another node sends it
+            return null; // this node is stopping: the lease runs out and another node sends it
         }
 
-        await RecordAsync(delivery, statusCode, error, ct);
+        return new Attempt(delivery, statusCode, error is null ? null : error[..Math.Min(error.Length, 500)],
+            error is null ? TimeSpan.Zero : Backoff(delivery.Attempts + 1));
     }
 
     private static WebhookAddressRefusedException? FindRefusal(Exception? error)
@@ -157,23 +171,29 @@ public sealed class WebhookDispatcher(
         return buffer.WrittenSpan.ToArray();
     }
 
-    private async Task RecordAsync(Claimed delivery, int? statusCode, string? error, CancellationToken ct)
+    private async Task RecordAsync(IReadOnlyList<Attempt> attempts, CancellationToken ct)
     {
-        var delivered = error is null;
-        var backoff = delivered ? TimeSpan.Zero : Backoff(delivery.Attempts + 1);
-        var outcome = await dataSource.ListAsync(
+        if (attempts.Count == 0)
+        {
+            return;
+        }
+
+        var outcomes = await dataSource.ListAsync(
             """
-            UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = now(), last_status_code = $3, last_error = $4,
-                status = CASE WHEN $5 THEN 'delivered' WHEN created_at + $6 <= now() + $7 THEN 'failed' ELSE 'pending' END,
-                delivered_at = CASE WHEN $5 THEN now() END,
-                next_attempt_at = now() + $7
-            WHERE org_id = $1 AND id = $2 AND status = 'pending'
-            RETURNING CASE status WHEN 'pending' THEN 'retry' ELSE status END
+            UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = a.status_code,
+                last_error = a.error,
+                status = CASE WHEN a.error IS NULL THEN 'delivered' WHEN d.created_at + $6 <= now() + a.backoff THEN 'failed' ELSE 'pending' END,
+                delivered_at = CASE WHEN a.error IS NULL THEN now() END,
+                next_attempt_at = now() + a.backoff
+            FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::interval[]) AS a(org_id, id, status_code, error, backoff)
+            WHERE d.org_id = a.org_id AND d.id = a.id AND d.status = 'pending'
+            RETURNING CASE d.status WHEN 'pending' THEN 'retry' ELSE d.status END
             """,
-            r => r.GetString(0), ct, delivery.OrgId, delivery.Id, Db.Nullable(statusCode, NpgsqlTypes.NpgsqlDbType.Integer),
-            Db.Nullable(error is null ? null : error[..Math.Min(error.Length, 500)], NpgsqlTypes.NpgsqlDbType.Text),
-            delivered, options.RetryFor, backoff);
-        foreach (var status in outcome)
+            r => r.GetString(0), ct,
+            attempts.Select(a => a.Delivery.OrgId).ToArray(), attempts.Select(a => a.Delivery.Id).ToArray(),
+            attempts.Select(a => a.StatusCode).ToArray(), attempts.Select(a => a.Error).ToArray(),
+            attempts.Select(a => a.Backoff).ToArray(), options.RetryFor);
+        foreach (var status in outcomes)
         {
             WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", status));
         }
