@@ -124,7 +124,7 @@ if [ "$mode" = webhook-ab ]; then
   # one PostgreSQL: after a warm-up, closed-1000 runs alternating A B B A A B (so a drift of the machine falls on both),
   # each on its own new tenants, which subscribe (B) or not (A).
   start_webhook_receiver
-  start_gateway Hourdini__Webhooks__AllowLoopback=true
+  start_gateway Hourdini__Webhooks__AllowLoopback=true Hourdini__Webhooks__Dispatch="${HOURDINI_BENCH_AB_DISPATCH:-true}"
   # A fresh gateway's first run is slower (JIT, Orleans and PostgreSQL warming up): one run first, not counted.
   echo "==> ab-warmup: closed loop, 1000 agents, no webhook, ${seconds} s (not counted)"
   "${load[@]}" run --name ab-warmup --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \

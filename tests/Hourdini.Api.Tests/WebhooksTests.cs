@@ -111,6 +111,26 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task Deliveries_get_time_ordered_ids_so_the_outbox_key_grows_at_its_end() // R33; the write path's cost
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Ordered");
+        await RegisterAsync(api, receiver.Url, ["session.started", "session.ended", "entry.created"]);
+        var session = (await api.StartSessionAsync(project)).Str("id");
+        await Task.Delay(1100); // an entry needs a second
+        (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+
+        var ids = (await receiver.WaitForAsync(3)).Select(r => Guid.Parse(r.DeliveryId)).Distinct().ToList();
+        Assert.Equal(3, ids.Count);
+        Assert.All(ids, id => Assert.Equal(7, id.Version));
+        var byId = ids.Order(Comparer<Guid>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString()))).ToList();
+        var byEvent = (await DeliveriesAsync(api)).OrderBy(d => d.GetProperty("created_at").GetDateTimeOffset())
+            .ThenBy(d => d.Str("event") == "session.started" ? 0 : 1).Select(d => Guid.Parse(d.Str("id"))).ToList();
+        Assert.Equal(byEvent[0], byId[0]); // the session's start came first, in time and in key order
+    }
+
+    [Fact]
     public async Task The_outbox_depth_and_each_attempts_outcome_are_scraped_at_metrics() // R33, issue 28 item 3
     {
         await using var receiver = await Receiver.StartAsync();
