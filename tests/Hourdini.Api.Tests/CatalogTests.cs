@@ -1,5 +1,8 @@
 using System.Net;
+using Hourdini.Grains.Projects;
+using Hourdini.Silo.Storage;
 using Hourdini.Testing;
+using Npgsql;
 
 namespace Hourdini.Api.Tests;
 
@@ -57,6 +60,38 @@ public class CatalogTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         await api.CreateProjectAsync(acme, "Backend API");
         (await api.SendAsync(HttpMethod.Patch, $"/api/v1/projects/{backend}", new { archived = false }))
             .ExpectProblem(HttpStatusCode.Conflict, "project_name_taken");
+    }
+
+    [Fact]
+    public async Task Migration_0019_renames_existing_duplicates_to_the_first_free_number_so_R23s_index_holds() // R23
+    {
+        var (api, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var client = await api.CreateClientAsync();
+        var oldest = await api.CreateProjectAsync(client, "API");
+        var twin = await api.CreateProjectAsync(client, "api-twin");
+        var numbered = await api.CreateProjectAsync(client, "API (2)");
+
+        // The database as it was before 0019: no index, and two open projects of one name (case aside) under one client.
+        var r23 = Migrator.Migrations.Single(m => m.Version == 19).Sql;
+        await using (var connection = await server.OpenDatabaseAsync())
+        {
+            await using var undo = new NpgsqlCommand(
+                $"DROP INDEX projects_unique_open_name; UPDATE projects SET name = 'api' WHERE id = '{twin}';", connection);
+            await undo.ExecuteNonQueryAsync();
+            await using var migrate = new NpgsqlCommand(r23[r23.IndexOf("-- R23:", StringComparison.Ordinal)..], connection);
+            await migrate.ExecuteNonQueryAsync();
+        }
+
+        async Task<string> Name(string id) => (await api.GetAsync($"/api/v1/projects/{id}")).Expect(HttpStatusCode.OK)["project"].Str("name");
+        Assert.Equal(("API", "api (3)", "API (2)"), (await Name(oldest), await Name(twin), await Name(numbered)));
+    }
+
+    [Fact]
+    public async Task The_apps_palette_is_the_databases()
+    {
+        await using var connection = await server.OpenDatabaseAsync();
+        await using var command = new NpgsqlCommand("SELECT array_agg(hd_palette_color(n) ORDER BY n) FROM generate_series(0, 11) n", connection);
+        Assert.Equal(Palette.Colors, (string[])(await command.ExecuteScalarAsync())!);
     }
 
     [Fact]

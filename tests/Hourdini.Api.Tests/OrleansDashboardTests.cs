@@ -63,5 +63,8 @@ public sealed class OrleansDashboardTests(HourdiniServer server) : IClassFixture
         var page = await On(operatorOwner).Http.GetAsync("/admin/orleans/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("text/html", page.Content.Headers.ContentType?.ToString());
+        Assert.Contains("font-src 'self' data:", page.Headers.GetValues("Content-Security-Policy").Single()); // its embedded icon font, here only
+        var app = await On(operatorOwner).Http.GetAsync("/api/v1/me");
+        Assert.DoesNotContain("font-src", app.Headers.GetValues("Content-Security-Policy").Single());
     }
 }

@@ -202,11 +202,12 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         using var http = new HttpClient();
 
         // The transport (the SDK's): not JSON, not JSON-RPC, the wrong Accept, the wrong method, an unknown protocol version.
-        foreach (var body in new[] { "{\"jsonrpc\":", "[]", "\"hello\"", "" })
+        foreach (var (body, rpcCode) in new[] { ("{\"jsonrpc\":", -32700), ("", -32700), ("[]", -32600), ("\"hello\"", -32600), ("{\"id\":1}", -32600) })
         {
             var bad = await PostAsync(http, body, token);
             Assert.Equal(HttpStatusCode.BadRequest, bad.Status);
-            Assert.Equal(-32600, bad.Body.GetProperty("error").GetProperty("code").GetInt32()); // invalid request
+            Assert.Equal(rpcCode, bad.Body.GetProperty("error").GetProperty("code").GetInt32()); // parse error, invalid request
+            Assert.Equal("malformed_request", bad.Body.GetProperty("error").GetProperty("data").Str("code")); // the API's code, as in every refusal
         }
 
         var list = """{"jsonrpc":"2.0","id":7,"method":"tools/list"}""";

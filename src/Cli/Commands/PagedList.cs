@@ -63,7 +63,7 @@ public sealed class PagedList(string collection, string what)
 
         var found = new List<string>();
         string? cursor = null;
-        for (var page = 0; page < 5 && found.Count == 0; page++)
+        for (var page = 0; page < 5; page++) // every page, so that a second match further back is seen: ambiguous, not the newest
         {
             var answer = await api.GetAsync(path + CommonOptions.Query(("limit", MaxPage.ToString(CultureInfo.InvariantCulture)), ("cursor", cursor)), ct);
             found.AddRange(answer.GetProperty(collection).EnumerateArray().Select(e => Output.Str(e, "id"))

@@ -54,6 +54,7 @@ public static class McpEndpoint
 
     public static void MapHourdiniMcp(this WebApplication app)
     {
+        app.UseWhen(context => HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals(Path), branch => branch.Use(RefuseMalformedAsync));
         var bearerOnly = new AuthorizationPolicyBuilder(AuthSetup.BearerScheme).RequireAuthenticatedUser().Build();
         app.MapMcp(Path).RequireAuthorization(bearerOnly).ExcludeFromDescription()
             .AllowAgents("each tool says whether agents may call it ([AllowAgents] on HourdiniTools); resources and prompts are the caller's own");
@@ -64,6 +65,41 @@ public static class McpEndpoint
             context.Response.Headers.Allow = HttpMethods.Post;
             return Problems.Write(context, 405, "method_not_allowed", "Method not allowed", "This MCP server is stateless: send each JSON-RPC message with POST.");
         }).RequireAuthorization(bearerOnly).ExcludeFromDescription().AllowAgents("answers 405 to everyone");
+    }
+
+    /// <summary>
+    /// A body that is not one JSON-RPC 2.0 message is answered here, as a JSON-RPC error that carries the API's stable code
+    /// (<c>malformed_request</c>) like every other refusal: the SDK would answer it too, but with no code to match on.
+    /// </summary>
+    private static async Task RefuseMalformedAsync(HttpContext context, RequestDelegate next)
+    {
+        context.Request.EnableBuffering();
+        (int Code, string Message)? malformed;
+        try
+        {
+            using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var root = json.RootElement;
+            var message = root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("jsonrpc", out var version) && version.ValueKind == JsonValueKind.String && version.GetString() == "2.0"
+                && ((root.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.String)
+                    || (root.TryGetProperty("id", out _) && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))));
+            malformed = message ? null : (-32600, "The body must be one JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\" and a method.");
+        }
+        catch (JsonException)
+        {
+            malformed = (-32700, "The body is not JSON: send one JSON-RPC 2.0 message.");
+        }
+
+        if (malformed is { } refusal)
+        {
+            await Results.Json(
+                new { jsonrpc = "2.0", id = (object?)null, error = new { code = refusal.Code, message = refusal.Message, data = new { code = "malformed_request" } } },
+                statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
+            return;
+        }
+
+        context.Request.Body.Position = 0;
+        await next(context);
     }
 
     /// <summary>

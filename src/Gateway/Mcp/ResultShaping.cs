@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
 using Hourdini.Grains.Common;
+using Hourdini.Silo.Storage;
 using Hourdini.Silo.Storage.Catalog;
 
 namespace Hourdini.Gateway.Mcp;
@@ -35,14 +36,23 @@ public static class ProjectNames
             return;
         }
 
-        // The org's projects, archived too (a stopped session's may be); the results already hold only what the caller may see.
-        var caller = http.Caller();
-        var names = (await catalog.ListProjectsAsync(caller.OrgId, null, includeArchived: true, viewerId: null, http.RequestAborted))
-            .ToDictionary(p => p.Id.ToString(), p => p.Name);
+        // Only the projects the result names, archived too (a stopped session's may be); the result already holds only what
+        // the caller may see. Names are a courtesy: the answer stands without them (a write has committed by now).
+        var ids = holders.Select(h => Guid.TryParse(h["project_id"]!.GetValue<string>(), out var id) ? id : Guid.Empty).ToHashSet();
+        IReadOnlyDictionary<Guid, string> names;
+        try
+        {
+            names = await catalog.ProjectNamesAsync(http.Caller().OrgId, ids, http.RequestAborted);
+        }
+        catch (StorageUnavailableException)
+        {
+            names = new Dictionary<Guid, string>();
+        }
+
         foreach (var holder in holders)
         {
-            var id = holder["project_id"]!.GetValue<string>();
-            holder.Insert(holder.IndexOf("project_id") + 1, "project_name", names.GetValueOrDefault(id));
+            var name = Guid.TryParse(holder["project_id"]!.GetValue<string>(), out var id) ? names.GetValueOrDefault(id) : null;
+            holder.Insert(holder.IndexOf("project_id") + 1, "project_name", name);
         }
     }
 

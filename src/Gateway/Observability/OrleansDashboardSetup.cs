@@ -1,4 +1,5 @@
 using Hourdini.Gateway.Auth;
+using Hourdini.Gateway.Protection;
 using Hourdini.Grains.Common;
 using Hourdini.Silo;
 using Orleans.Dashboard;
@@ -15,6 +16,10 @@ public static class OrleansDashboardSetup
 {
     public const string Section = "Hourdini:Dashboard";
     public const string Path = "/admin/orleans";
+
+    /// <summary>The app's policy, and fonts from <c>data:</c> URLs: the dashboard embeds its icon font so.</summary>
+    private static readonly PagePolicy DashboardPolicy =
+        new(_ => SecurityHeaders.ContentSecurityPolicy.Replace("img-src 'self' data:;", "img-src 'self' data:; font-src 'self' data:;", StringComparison.Ordinal));
 
     public static void MapHourdiniDashboard(this WebApplication app)
     {
@@ -34,6 +39,7 @@ public static class OrleansDashboardSetup
                     ? await next(context)
                     : throw Refusal.Forbidden("The Orleans Dashboard is for the owners of the operators' org.", "not_operator");
             })
+            .WithMetadata(DashboardPolicy)
             .ExcludeFromDescription();
     }
 }

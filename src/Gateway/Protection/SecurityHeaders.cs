@@ -3,13 +3,12 @@ namespace Hourdini.Gateway.Protection;
 /// <summary>
 /// Headers every answer carries so a browser confines our pages (issue 24, item 8): scripts and styles only from our own
 /// origin (the app's one script and stylesheet; <c>style</c> attributes stay allowed for the project colour dots), never
-/// framed by another site, and no referrer sent to other sites. Fonts may also be inline (<c>data:</c>): the Orleans Dashboard
-/// embeds its icon font so.
+/// framed by another site, and no referrer sent to other sites.
 /// </summary>
 public static class SecurityHeaders
 {
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; " +
         "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
     public static void UseSecurityHeaders(this WebApplication app) => app.Use((context, next) =>

@@ -135,6 +135,12 @@ public sealed class WebhookDispatcher(
         {
             return null; // this node is stopping: the lease runs out and another node sends it
         }
+        catch (Exception failed)
+        {
+            // Anything else is this attempt's failure, recorded with the rest of the batch (and retried), never the batch's.
+            logger.LogWarning(failed, "Webhook delivery {Delivery} failed unexpectedly.", delivery.Id);
+            error = $"The delivery failed: {failed.GetType().Name}.";
+        }
 
         return new Attempt(delivery, statusCode, error is null ? null : error[..Math.Min(error.Length, 500)],
             error is null ? TimeSpan.Zero : Backoff(delivery.Attempts + 1));

@@ -165,6 +165,13 @@ public sealed class CatalogStore(NpgsqlDataSource dataSource, TimeProvider clock
             r => new ProjectBrief(r.Get<Guid>("id"), r.Get<string>("name")!, r.Get<string>("client_name")!, r.Get<bool>("bill_agent_time")),
             ct, orgId, Db.Nullable(nameContains, NpgsqlDbType.Text), Db.Nullable(projectId, NpgsqlDbType.Uuid));
 
+    /// <summary>The names of these projects of the org, archived ones too (what an MCP result names beside their ids).</summary>
+    public async Task<IReadOnlyDictionary<Guid, string>> ProjectNamesAsync(Guid orgId, IReadOnlyCollection<Guid> projectIds, CancellationToken ct) =>
+        (await dataSource.ListAsync(
+            "SELECT id, name FROM projects WHERE org_id = $1 AND id = ANY ($2)",
+            r => (Id: r.GetGuid(0), Name: r.GetString(1)), ct, orgId, projectIds.ToArray()))
+        .ToDictionary(p => p.Id, p => p.Name);
+
     public async Task<Project?> GetProjectAsync(Guid orgId, Guid projectId, Guid? viewerId, CancellationToken ct) =>
         (await QueryProjectsAsync($"p.org_id = $1 AND p.id = $2 AND {ViewerFilter.Replace("$VIEWER", "$3")}", ct, orgId, projectId, Viewer(viewerId)))
         .SingleOrDefault();

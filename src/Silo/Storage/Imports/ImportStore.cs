@@ -43,8 +43,6 @@ public sealed record ImportOutcome(
 /// </summary>
 public sealed class ImportStore(NpgsqlDataSource dataSource, ChangeNotifier changes, TimeProvider clock)
 {
-    private const string NewClientColor = "#0f766e";
-
     private sealed record KnownClient(Guid Id, string Currency, decimal DefaultRate);
 
     private sealed record KnownProject(Guid Id, decimal? Rate);
@@ -84,8 +82,8 @@ public sealed class ImportStore(NpgsqlDataSource dataSource, ChangeNotifier chan
                     client = new KnownClient(IdempotentRequest.NewId(now, $"import-client:{clientKey}"), currency, 0m);
                     await connection.ExecuteAsync(
                         """
-                        INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)
-                        """, ct, request.OrgId, client.Id, row.ClientName.Trim(), currency, NewClientColor, now);
+                        INSERT INTO clients (org_id, id, name, currency, default_rate, color, created_at) VALUES ($1, $2, $3, $4, 0, NULL, $5)
+                        """, ct, request.OrgId, client.Id, row.ClientName.Trim(), currency, now); // NULL: the palette's next colour (migration 0019's trigger)
                     clients[clientKey] = client;
                     clientsCreated++;
                 }

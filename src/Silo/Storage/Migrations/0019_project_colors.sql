@@ -23,11 +23,28 @@ CREATE TRIGGER projects_default_color BEFORE INSERT ON projects FOR EACH ROW EXE
 CREATE TRIGGER clients_default_color BEFORE INSERT ON clients FOR EACH ROW EXECUTE FUNCTION hd_default_color();
 
 -- R23: project names are unique within a client among non-archived projects, compared trimmed and case-insensitively.
--- Projects that already share a name keep the oldest as it is; the others get " (2)", " (3)", … so the index can hold.
-UPDATE projects p
-SET name = btrim(p.name) || ' (' || d.rn || ')'
-FROM (SELECT org_id, id,
-             row_number() OVER (PARTITION BY org_id, client_id, lower(btrim(name)) ORDER BY created_at, id) AS rn
-      FROM projects WHERE NOT archived) d
-WHERE d.org_id = p.org_id AND d.id = p.id AND d.rn > 1;
+-- Projects that already share a name keep the oldest as it is; the others get the first free " (2)", " (3)", … (free
+-- among the client's open projects, renamed ones included), so the index can hold whatever names exist.
+DO $$
+DECLARE
+    dup record;
+    n int;
+BEGIN
+    FOR dup IN
+        SELECT org_id, id, client_id, btrim(name) AS name
+        FROM (SELECT org_id, id, client_id, name, created_at,
+                     row_number() OVER (PARTITION BY org_id, client_id, lower(btrim(name)) ORDER BY created_at, id) AS rn
+              FROM projects WHERE NOT archived) d
+        WHERE rn > 1
+        ORDER BY created_at, id
+    LOOP
+        n := 2;
+        WHILE EXISTS (SELECT 1 FROM projects
+                      WHERE org_id = dup.org_id AND client_id = dup.client_id AND NOT archived AND id <> dup.id
+                        AND lower(btrim(name)) = lower(dup.name || ' (' || n || ')')) LOOP
+            n := n + 1;
+        END LOOP;
+        UPDATE projects SET name = dup.name || ' (' || n || ')' WHERE org_id = dup.org_id AND id = dup.id;
+    END LOOP;
+END $$;
 CREATE UNIQUE INDEX projects_unique_open_name ON projects (org_id, client_id, lower(btrim(name))) WHERE NOT archived;
