@@ -94,6 +94,10 @@ public class McpSurfaceTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Equal("message must be at most 10000 characters.",
             (await mcp.CallRefusedAsync("session_log", new { session_id = Guid.NewGuid(), message = new string('m', 10_001) }, "validation_failed")).Str("detail"));
 
+        // Past the schema, the API's own checks: the problem names the argument in `field`, as the HTTP API's does (R24).
+        var tooLate = await mcp.CallRefusedAsync("log_time", new { project, started_at = "9999-12-31T23:00:00Z", duration_seconds = 60 }, "validation_failed");
+        Assert.Equal("started_at", tooLate.Str("field"));
+
         // The API's field is project_name; the tool's argument is project, and that is what the message names.
         Assert.Equal("project is required.", (await mcp.CallRefusedAsync("session_start", new { project = "   " }, "validation_failed")).Str("detail"));
 

@@ -282,16 +282,20 @@ public sealed class HourdiniTools(HttpContext http)
     public static CallToolResult Refused(Exception error)
     {
         var (status, code, title, detail) = Problems.Describe(error);
-        return Result(
-            new JsonObject
-            {
-                ["type"] = $"https://hourdini.dev/problems/{code}",
-                ["title"] = title,
-                ["status"] = status,
-                ["detail"] = detail,
-                ["code"] = code,
-            },
-            isError: true);
+        var problem = new JsonObject
+        {
+            ["type"] = $"https://hourdini.dev/problems/{code}",
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = detail,
+            ["code"] = code,
+        };
+        if (error is Refusal { Field: { } field })
+        {
+            problem["field"] = field == "project_id" ? "project" : field; // as the HTTP API's problem, named as the tools' argument
+        }
+
+        return Result(problem, isError: true);
     }
 
     private static CallToolResult Result(JsonObject body, bool isError)
