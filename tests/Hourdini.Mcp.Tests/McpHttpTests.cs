@@ -202,7 +202,8 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         using var http = new HttpClient();
 
         // The transport (the SDK's): not JSON, not JSON-RPC, the wrong Accept, the wrong method, an unknown protocol version.
-        foreach (var (body, rpcCode) in new[] { ("{\"jsonrpc\":", -32700), ("", -32700), ("[]", -32600), ("\"hello\"", -32600), ("{\"id\":1}", -32600) })
+        foreach (var (body, rpcCode) in new[] { ("{\"jsonrpc\":", -32700), ("", -32700), ("[]", -32600), ("\"hello\"", -32600), ("{\"id\":1}", -32600),
+            ("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}", -32600), ("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":5}", -32600) })
         {
             var bad = await PostAsync(http, body, token);
             Assert.Equal(HttpStatusCode.BadRequest, bad.Status);

@@ -81,9 +81,11 @@ public static class McpEndpoint
             var root = json.RootElement;
             var message = root.ValueKind == JsonValueKind.Object
                 && root.TryGetProperty("jsonrpc", out var version) && version.ValueKind == JsonValueKind.String && version.GetString() == "2.0"
+                && (!root.TryGetProperty("id", out var id) || id.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                && (!root.TryGetProperty("params", out var parameters) || parameters.ValueKind == JsonValueKind.Object)
                 && ((root.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.String)
                     || (root.TryGetProperty("id", out _) && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))));
-            malformed = message ? null : (-32600, "The body must be one JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\" and a method.");
+            malformed = message ? null : (-32600, "The body must be one JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\", a method, a string or number id, object params.");
         }
         catch (JsonException)
         {
