@@ -265,7 +265,9 @@
     return dialog;
   }
 
-  // A refusal about one field (problem details' field) is said next to that field, which takes the focus.
+  // A refusal about one field (problem details' field) is said next to that field, which takes the focus. The manual entry
+  // form sends what its Date, From and To make: a refusal about those is said next to To or From.
+  const FormFields = { started_at: 'start', ended_at: 'end' };
   function clearFieldErrors(form) {
     for (const note of $$('.field-error', form)) note.remove();
     for (const field of $$('[aria-invalid]', form)) { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); }
@@ -277,7 +279,7 @@
     note.className = 'field-error';
     note.id = `${form.getAttribute('id') || form.closest('dialog')?.id || 'form'}-${name}-error`; // form.id may be its field named id
     note.textContent = message;
-    field.insertAdjacentElement('afterend', note);
+    (field.closest('label') || field).insertAdjacentElement('afterend', note); // after its label: not part of the field's name
     field.setAttribute('aria-invalid', 'true');
     field.setAttribute('aria-describedby', note.id);
     field.focus();
@@ -293,6 +295,10 @@
     if (error) error.textContent = '';
     clearFieldErrors(form);
     const body = bodyOf(form);
+    if (form.dataset.build === 'manual' && Date.parse(body.ended_at) <= Date.parse(body.started_at)) {
+      showFieldError(form, 'end', 'To must be after From. If the work ran past midnight, tick "Ends the next day".');
+      return;
+    }
     const [method, path] = target(form, body);
     const plan = focusPlan(submit || form);
     try {
@@ -301,7 +307,7 @@
       await then(form.dataset.then, data, form);
     } catch (failure) {
       if (submit) submit.disabled = false;
-      if (showFieldError(form, failure.field, failure.message)) return;
+      if (showFieldError(form, FormFields[failure.field] || failure.field, failure.message)) return;
       if (error) error.textContent = failure.message; else toast(failure.message);
     } finally {
       if (submit) submit.disabled = false;
