@@ -358,6 +358,32 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task A_receiver_that_does_not_answer_holds_up_no_other_orgs_delivery() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var silent = await Receiver.StartAsync();
+        await using var answering = await Receiver.StartAsync();
+        silent.Hold = true;
+
+        // A minute to answer: the other org's delivery must not wait for it.
+        await using var single = await HourdiniServer.StartNodeAsync(database,
+            new(FastSchedule) { ["Hourdini:Webhooks:Timeout"] = "00:01:00", ["Hourdini:Webhooks:ClaimFor"] = "00:02:00" });
+        var (stuck, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        await RegisterAsync(stuck, silent.Url, ["session.started"]);
+        await stuck.StartSessionAsync(await stuck.CreateProjectAsync(await stuck.CreateClientAsync(), "Silent receiver"));
+        await silent.WaitForAsync(1);
+
+        var (other, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        await RegisterAsync(other, answering.Url, ["session.started"]);
+        await other.StartSessionAsync(await other.CreateProjectAsync(await other.CreateClientAsync(), "Answering receiver"));
+        var got = await answering.WaitForAsync(1); // within 20 s, while the first send still waits for its answer
+        Assert.Equal("session.started", Assert.Single(got).Event);
+        Assert.Equal(0, Assert.Single(silent.Got).Answered);
+        await EventuallyAsync(async () => (await DeliveriesAsync(other)).Single().Str("status") == "delivered");
+        silent.Hold = false;
+    }
+
+    [Fact]
     public async Task A_delivery_whose_node_stopped_while_sending_is_sent_by_another_once_its_claim_runs_out() // R33
     {
         var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using System.Threading.Channels;
 using Hourdini.Silo.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,48 +35,138 @@ public sealed class WebhookDispatcher(
 
     private long _depthSampledAt;
 
+    /// <summary>
+    /// Keeps up to <see cref="WebhookOptions.MaxInFlight"/> sends going: whenever a batch's worth of slots is free it claims
+    /// up to <see cref="WebhookOptions.BatchSize"/> due deliveries and starts each send on its own. A receiver that takes
+    /// its whole timeout to answer holds one slot, not the other deliveries of its batch. Outcomes are recorded by
+    /// <see cref="RecordLoopAsync"/>, a batch a statement.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var outcomes = Channel.CreateUnbounded<Attempt>(new UnboundedChannelOptions { SingleReader = true });
+        var recording = RecordLoopAsync(outcomes.Reader);
+        var capacity = Math.Max(options.MaxInFlight, options.BatchSize);
+        using var slots = new SemaphoreSlim(capacity, capacity);
         while (!stoppingToken.IsCancellationRequested)
         {
-            var sent = 0;
+            var taken = 0;
+            var idle = true;
             try
             {
-                sent = await DispatchOnceAsync(stoppingToken);
+                // A claim waits for a batch's worth of free slots, so claims (and their commits) stay batches under load.
+                while (taken < options.BatchSize)
+                {
+                    await slots.WaitAsync(stoppingToken);
+                    taken++;
+                }
+
+                var claimed = await ClaimAsync(taken, stoppingToken);
+                idle = claimed.Count < taken;
+                if (idle)
+                {
+                    slots.Release(taken - claimed.Count);
+                }
+
+                taken = 0; // each claimed delivery's slot is its send's to give back
+                foreach (var delivery in claimed)
+                {
+                    _ = SendThenQueueAsync(delivery, outcomes.Writer, slots, stoppingToken);
+                }
+
                 if (clock.GetElapsedTime(_depthSampledAt) >= TimeSpan.FromSeconds(1))
                 {
                     _depthSampledAt = clock.GetTimestamp();
                     WebhookMetrics.Record(await MeasureDepthAsync(stoppingToken));
                 }
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
             catch (Exception error) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(error, "Webhook dispatch failed; the next round retries.");
             }
+            finally
+            {
+                if (taken > 0)
+                {
+                    slots.Release(taken);
+                }
+            }
 
-            if (sent < options.BatchSize)
+            if (idle)
             {
                 await Task.Delay(options.PollInterval, clock, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+
+        // Stopping: sends under way are cancelled (their claims run out and another node sends them); what finished is
+        // still recorded, so it is not sent again.
+        for (var i = 0; i < capacity; i++)
+        {
+            await slots.WaitAsync(CancellationToken.None);
+        }
+
+        outcomes.Writer.Complete();
+        await recording;
+    }
+
+    private async Task SendThenQueueAsync(Claimed delivery, ChannelWriter<Attempt> outcomes, SemaphoreSlim slots, CancellationToken ct)
+    {
+        try
+        {
+            if (await SendAsync(delivery, ct) is { } attempt)
+            {
+                outcomes.TryWrite(attempt);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
     }
 
     /// <summary>
-    /// Claims one batch of due deliveries, sends them at once and records their outcomes in one statement (one commit a
-    /// batch, not one a delivery: the outbox's cost on the write path, docs/BENCHMARKS.md); returns how many it claimed.
+    /// Records the outcomes of finished sends, all that are waiting in one statement (one commit for many deliveries: the
+    /// outbox's cost on the write path, docs/BENCHMARKS.md). If recording fails, those claims run out and are sent again.
     /// </summary>
-    public async Task<int> DispatchOnceAsync(CancellationToken ct)
+    private async Task RecordLoopAsync(ChannelReader<Attempt> finished)
     {
-        var claimed = await ClaimAsync(ct);
-        if (claimed.Count == 0)
+        var batch = new List<Attempt>();
+        while (await finished.WaitToReadAsync())
         {
-            return 0;
+            Take();
+            if (batch.Count < options.BatchSize)
+            {
+                await Task.Delay(RecordGathering, clock); // let the rest of a batch's sends finish: one commit for them all
+                Take();
+            }
+
+            try
+            {
+                await RecordAsync(batch, CancellationToken.None);
+            }
+            catch (Exception error)
+            {
+                logger.LogWarning(error, "Recording {Count} webhook outcomes failed; their claims run out and they are sent again.", batch.Count);
+            }
+
+            batch.Clear();
         }
 
-        var attempts = await Task.WhenAll(claimed.Select(d => SendAsync(d, ct)));
-        await RecordAsync([.. attempts.OfType<Attempt>()], ct);
-        return claimed.Count;
+        void Take()
+        {
+            while (batch.Count < RecordBatchLimit && finished.TryRead(out var attempt))
+            {
+                batch.Add(attempt);
+            }
+        }
     }
+
+    private const int RecordBatchLimit = 256;
+
+    private static readonly TimeSpan RecordGathering = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The outbox's depth across every org, for <see cref="WebhookMetrics"/>: the partial index on pending rows answers it.</summary>
     private async Task<WebhookMetrics.Depth> MeasureDepthAsync(CancellationToken ct) => (await dataSource.ListAsync(
@@ -86,7 +177,7 @@ public sealed class WebhookDispatcher(
         """,
         r => new WebhookMetrics.Depth(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2)), ct))[0];
 
-    private Task<IReadOnlyList<Claimed>> ClaimAsync(CancellationToken ct) => dataSource.ListAsync(
+    private Task<IReadOnlyList<Claimed>> ClaimAsync(int count, CancellationToken ct) => dataSource.ListAsync(
         """
         UPDATE webhook_deliveries d SET next_attempt_at = now() + $2
         FROM (SELECT org_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
@@ -96,7 +187,7 @@ public sealed class WebhookDispatcher(
         """,
         r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
             r.GetString(6), r.GetString(7)),
-        ct, options.BatchSize, options.ClaimFor);
+        ct, count, options.ClaimFor);
 
     /// <summary>Sends one delivery; null when this node is stopping (the lease runs out and another node sends it).</summary>
     private async Task<Attempt?> SendAsync(Claimed delivery, CancellationToken ct)

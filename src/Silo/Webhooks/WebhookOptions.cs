@@ -12,8 +12,11 @@ public sealed class WebhookOptions
     /// <summary>How often an idle dispatcher looks for due deliveries.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many deliveries one claim takes, and sends at once.</summary>
+    /// <summary>The most deliveries one claim takes.</summary>
     public int BatchSize { get; set; } = 16;
+
+    /// <summary>How many sends this node keeps going at once; a receiver that does not answer holds one of them.</summary>
+    public int MaxInFlight { get; set; } = 64;
 
     /// <summary>A claimed delivery is another node's to take after this long: the claiming node died while sending it.</summary>
     public TimeSpan ClaimFor { get; set; } = TimeSpan.FromSeconds(60);
