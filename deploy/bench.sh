@@ -13,6 +13,8 @@
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
+#   HOURDINI_BENCH_PG_STATS=1  also what PostgreSQL spent on Hourdini's runs, per statement and per function
+#                              (pg_stat_statements, track_functions), in artifacts/bench/pg-stats.txt
 #   HOURDINI_BENCH_WEBHOOK=1   every tenant subscribes one webhook to every event, sent to a receiver on loopback that
 #                              answers 204 (R33's cost on the write path: compare with a run without it)
 #   deploy/bench.sh --webhook-ab   only the ceilings 1-2 and closed-1000 with and without one webhook, interleaved
@@ -59,6 +61,9 @@ dotnet build "$root/tests/Hourdini.Load/Hourdini.Load.csproj" -c Release -nologo
 dotnet build "$root/tests/Hourdini.StorageBench/Hourdini.StorageBench.csproj" -c Release -nologo -v q >/dev/null
 load=(dotnet "$root/tests/Hourdini.Load/bin/Release/net10.0/Hourdini.Load.dll")
 
+if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
+  export HD_PG_EXTRA_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c track_functions=all"
+fi
 hd_start_cluster "$cluster"
 bin=$(hd_pg_bindir)
 export PGPASSWORD
@@ -88,6 +93,7 @@ kill "${pids[-1]}"
 echo "==> ceiling 2: pgbench -N, $pgbench_clients clients, ${seconds} s"
 "$bin/createdb" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini pgbench
 "$bin/pgbench" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -i -q -s 10 pgbench >/dev/null 2>&1
+"${psql[@]}" -d postgres -c CHECKPOINT
 "$bin/pgbench" -h 127.0.0.1 -p "$HD_PG_PORT" -U hourdini -N -n -c "$pgbench_clients" -j 2 -T "$seconds" pgbench >"$work/pgbench.txt" 2>&1
 tps=$(grep -Eo 'tps = [0-9.]+' "$work/pgbench.txt" | head -n 1 | awk '{ print $3 }')
 latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ print $4 }')
@@ -129,7 +135,7 @@ if [ "$mode" = webhook-ab ]; then
   # A fresh gateway's first run is slower (JIT, Orleans and PostgreSQL warming up): one run first, not counted.
   echo "==> ab-warmup: closed loop, 1000 agents, no webhook, ${seconds} s (not counted)"
   "${load[@]}" run --name ab-warmup --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
-    --duration "$seconds" | tail -n 1
+    --duration "$seconds" --checkpoint | tail -n 1
   # HOURDINI_BENCH_AB_RUNS runs of each (default 3), in the order A B B A A B B A …: each adjacent A and B is a pair.
   declare -A runs=([A]=0 [B]=0)
   order=()
@@ -142,7 +148,7 @@ if [ "$mode" = webhook-ab ]; then
     echo "==> $name: closed loop, 1000 agents, $([ "$config" = B ] && echo "one webhook per tenant on every event" || echo "no webhook"), ${seconds} s"
     if [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
     "${load[@]}" run --name "$name" --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
-      --duration "$seconds" --json "$out/$name.json" | tail -n 3
+      --duration "$seconds" --checkpoint --json "$out/$name.json" | tail -n 3
   done
   echo
   echo "==> write path with one webhook (B) against none (A), pgbench -N $tps TPS in this run:"
@@ -165,6 +171,8 @@ if [ "$mode" = webhook-ab ]; then
   exit 0
 fi
 pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log
+  # Each measured window starts with a checkpoint, here and in Hourdini's runs, so a timed one falls in none of them.
+  "${psql[@]}" -d postgres -c CHECKPOINT
   "${load[@]}" pgbench-paced --pgbench "$bin/pgbench" --port "$HD_PG_PORT" --db pgbench --clients "$pgbench_clients" \
     --seconds "$seconds" --name "$1" --rate "$2" --json "$out/$1.json"
 }
@@ -181,9 +189,23 @@ if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
   echo "    with one webhook per tenant, every event, to $HOURDINI_BENCH_WEBHOOK_URL"
 fi
 start_gateway ${webhook_env[@]+"${webhook_env[@]}"}
+if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
+  "${psql[@]}" -d hourdini -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
+fi
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
   --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}
 kill "$gateway"
+if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
+  # What PostgreSQL spent on Hourdini's runs (set-up included): per statement, and per function (track_functions).
+  {
+    echo "Statements by total time (pg_stat_statements):"
+    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT calls, round(total_exec_time::numeric) AS ms, round((1000 * total_exec_time / calls)::numeric, 1) AS us_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30"
+    echo
+    echo "Functions by total time (pg_stat_user_functions):"
+    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT funcname, calls, round(total_time::numeric) AS ms, round((1000 * self_time / calls)::numeric, 1) AS self_us_per_call FROM pg_stat_user_functions ORDER BY total_time DESC"
+  } >"$out/pg-stats.txt"
+  echo "==> PostgreSQL's statements and functions: $out/pg-stats.txt"
+fi
 
 # The machine's own latency at the rate the 80 % run offered: the trivial endpoint, paced, same callers. What p99
 # this machine gives for answering a call and storing nothing (the smoke run has no 80 % run: it offers 100 calls/s).

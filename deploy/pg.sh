@@ -87,6 +87,7 @@ hd_free_port() {
 
 # hd_start_cluster DIR: initializes DIR on first use, starts it on 127.0.0.1, and sets
 # HD_PG_PORT and HD_PG_CONNECTION. The superuser is "hourdini" with a generated password.
+# HD_PG_EXTRA_OPTIONS adds server options ("-c name=value …") to this start.
 hd_start_cluster() {
   local dir=$1 bin
   bin=$(hd_pg_bindir)
@@ -115,7 +116,7 @@ hd_start_cluster() {
       logged=0
       if [ -f "$dir/data/server.log" ]; then logged=$(wc -l <"$dir/data/server.log"); fi
       if hd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings)" >/dev/null; then
+        -o "-c listen_addresses=127.0.0.1 -p $HD_PG_PORT -k $dir/data -c max_connections=200 $(hd_pg_memory_settings) ${HD_PG_EXTRA_OPTIONS:-}" >/dev/null; then
         break
       fi
       if [ "$attempt" -lt 5 ] && tail -n +"$((logged + 1))" "$dir/data/server.log" | grep -q "could not create any TCP/IP sockets"; then

@@ -36,6 +36,7 @@ public static class Bench
         PersonInterval = TimeSpan.FromSeconds(options.Double("person-interval", 1)),
         MaxConnections = options.Int("connections", 256),
         Ceiling = options.Has("ceiling"),
+        Checkpoint = options.Has("checkpoint"),
     };
 
     public static async Task WriteAsync<T>(string path, T result)
@@ -50,7 +51,7 @@ public static class Bench
         var sweep = options.Get("sweep", "10,100,1000,5000").Split(',').Select(int.Parse).ToArray();
         var openAgents = options.Int("open-agents", 5000);
         var idleSessions = options.Int("idle-sessions", 100_000);
-        var baseline = RunOptionsFrom(options, "");
+        var baseline = RunOptionsFrom(options, "") with { Checkpoint = true };
         var users = Math.Max(1, sweep.Append(openAgents).Max() / AgentsPerUser);
         var tenants = await LoadRun.SetUpAsync(baseline.BaseAddress, users, AgentsPerUser, log, ct);
         var results = new List<RunResult>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Npgsql;
 
 namespace Hourdini.Load;
 
@@ -22,6 +23,12 @@ public sealed record RunOptions
     public bool People { get; init; } = true;
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Runs CHECKPOINT on <see cref="Database"/> before the run, so that no timed checkpoint falls inside its window; the
+    /// bench does the same before each <c>pgbench</c> window it compares with (deploy/bench.sh, docs/BENCHMARKS.md).
+    /// </summary>
+    public bool Checkpoint { get; init; }
 
     /// <summary>Paced runs: the agents join over this part of the warm-up (<see cref="Pacer"/>); half of it by default.</summary>
     public TimeSpan Ramp => Warmup / 2;
@@ -123,6 +130,14 @@ public static class LoadRun
         foreach (var tenant in tenants)
         {
             ledger.Orgs.Add(tenant.OrgId);
+        }
+
+        if (options.Checkpoint && options.Database is { } checkpointed)
+        {
+            await using var connection = new NpgsqlConnection(checkpointed);
+            await connection.OpenAsync(ct);
+            await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection);
+            await checkpoint.ExecuteNonQueryAsync(ct);
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
