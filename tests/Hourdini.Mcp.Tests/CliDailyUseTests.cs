@@ -78,6 +78,47 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
     }
 
     [Fact]
+    public async Task An_id_ending_that_two_entries_share_is_refused_as_ambiguous_and_changes_neither()
+    {
+        var (human, _, _) = await SignInAsync();
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
+        var ids = new List<string>();
+        foreach (var day in new[] { "2026-10-01", "2026-10-02" })
+        {
+            ids.Add((await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = $"{day}T09:00:00Z", duration_seconds = 600 }))
+                .Expect(HttpStatusCode.Created)["time_entry"].Str("id"));
+        }
+
+        // The server never makes two ids that end alike, so the database is given two.
+        string[] shared = ["019a0000-0000-7000-8000-00000000beef", "019a0000-0000-7000-9000-00000000beef"];
+        await using (var db = await server.OpenDatabaseAsync())
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                await using var rename = new Npgsql.NpgsqlCommand("UPDATE time_entries SET id = $1::uuid WHERE id = $2::uuid", db)
+                {
+                    Parameters = { new() { Value = shared[i] }, new() { Value = ids[i] } },
+                };
+                Assert.Equal(1, await rename.ExecuteNonQueryAsync());
+            }
+        }
+
+        var refused = await Run("entries", "delete", "0000beef");
+        Assert.Equal(1, refused.Exit);
+        Assert.StartsWith("error (ambiguous_id): ", Assert.Single(refused.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        var edit = await Run("entries", "edit", "0000beef", "-d", "Renamed");
+        Assert.Equal(1, edit.Exit);
+        Assert.Contains("(ambiguous_id)", edit.Err);
+        foreach (var id in shared)
+        {
+            Assert.NotEqual("Renamed", (await human.GetAsync($"/api/v1/time-entries/{id}")).Expect(HttpStatusCode.OK)["time_entry"].Str("description"));
+        }
+
+        var whole = await Run("entries", "delete", shared[0]); // the whole id still works
+        Assert.True(whole.Exit == 0, whole.Err);
+    }
+
+    [Fact]
     public async Task Entries_page_with_cursor_and_all_and_the_table_says_how_to_get_the_next_page()
     {
         var (human, _, _) = await SignInAsync();
