@@ -384,6 +384,40 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task A_burst_to_a_receiver_that_does_not_answer_takes_only_its_webhooks_share_of_the_sends() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var silent = await Receiver.StartAsync();
+        await using var answering = await Receiver.StartAsync();
+        silent.Hold = true;
+
+        // Eight sends at once on this node, two per webhook; the silent receiver gets a burst of ten events.
+        await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
+        {
+            ["Hourdini:Webhooks:Timeout"] = "00:01:00", ["Hourdini:Webhooks:ClaimFor"] = "00:02:00",
+            ["Hourdini:Webhooks:BatchSize"] = "4", ["Hourdini:Webhooks:MaxInFlight"] = "8", ["Hourdini:Webhooks:PerWebhookInFlight"] = "2",
+        });
+        var (burst, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        await RegisterAsync(burst, silent.Url, ["entry.created"]);
+        var project = await burst.CreateProjectAsync(await burst.CreateClientAsync(), "Import");
+        for (var day = 1; day <= 10; day++)
+        {
+            (await burst.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = $"2026-10-{day:00}T09:00:00Z", duration_seconds = 600 }))
+                .Expect(HttpStatusCode.Created);
+        }
+
+        await silent.WaitForAsync(2);
+
+        var (other, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        await RegisterAsync(other, answering.Url, ["session.started"]);
+        await other.StartSessionAsync(await other.CreateProjectAsync(await other.CreateClientAsync(), "Answering receiver"));
+        Assert.Equal("session.started", Assert.Single(await answering.WaitForAsync(1)).Event);
+        Assert.Equal(2, silent.Got.Count); // its share, still waiting for answers; the other eight wait their turn
+        silent.Hold = false;
+        await silent.WaitForAsync(10);
+    }
+
+    [Fact]
     public async Task A_delivery_whose_node_stopped_while_sending_is_sent_by_another_once_its_claim_runs_out() // R33
     {
         var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();

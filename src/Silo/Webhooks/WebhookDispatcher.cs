@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -28,18 +29,23 @@ public sealed class WebhookDispatcher(
 {
     public const string HttpClientName = "hourdini-webhooks";
 
-    private sealed record Claimed(Guid OrgId, Guid Id, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret);
+    private sealed record Claimed(
+        Guid OrgId, Guid Id, Guid WebhookId, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret, DateTimeOffset DueAt);
 
     /// <summary>One send's outcome: delivered when <paramref name="Error"/> is null, else retried after <paramref name="Backoff"/>.</summary>
     private sealed record Attempt(Claimed Delivery, int? StatusCode, string? Error, TimeSpan Backoff);
 
     private long _depthSampledAt;
 
+    /// <summary>Sends under way on this node, per webhook: none gets more than <see cref="WebhookOptions.PerWebhookInFlight"/>.</summary>
+    private readonly ConcurrentDictionary<Guid, int> _sending = new();
+
     /// <summary>
     /// Keeps up to <see cref="WebhookOptions.MaxInFlight"/> sends going: whenever a batch's worth of slots is free it claims
     /// up to <see cref="WebhookOptions.BatchSize"/> due deliveries and starts each send on its own. A receiver that takes
-    /// its whole timeout to answer holds one slot, not the other deliveries of its batch. Outcomes are recorded by
-    /// <see cref="RecordLoopAsync"/>, a batch a statement.
+    /// its whole timeout to answer holds one slot, not the other deliveries of its batch, and one webhook holds at most
+    /// <see cref="WebhookOptions.PerWebhookInFlight"/> slots, so a burst to a receiver that hangs cannot take them all.
+    /// Outcomes are recorded by <see cref="RecordLoopAsync"/>, a batch a statement.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,15 +68,22 @@ public sealed class WebhookDispatcher(
 
                 var claimed = await ClaimAsync(taken, stoppingToken);
                 idle = claimed.Count < taken;
-                if (idle)
+                var (send, over) = Allot(claimed);
+                if (send.Count < taken)
                 {
-                    slots.Release(taken - claimed.Count);
+                    slots.Release(taken - send.Count);
                 }
 
-                taken = 0; // each claimed delivery's slot is its send's to give back
-                foreach (var delivery in claimed)
+                taken = 0; // each sent delivery's slot is its send's to give back
+                foreach (var delivery in send)
                 {
+                    _sending.AddOrUpdate(delivery.WebhookId, 1, (_, n) => n + 1);
                     _ = SendThenQueueAsync(delivery, outcomes.Writer, slots, stoppingToken);
+                }
+
+                if (over.Count > 0)
+                {
+                    await GiveBackAsync(over, stoppingToken);
                 }
 
                 if (clock.GetElapsedTime(_depthSampledAt) >= TimeSpan.FromSeconds(1))
@@ -123,7 +136,48 @@ public sealed class WebhookDispatcher(
         }
         finally
         {
+            _sending.AddOrUpdate(delivery.WebhookId, 0, (_, n) => n - 1);
+            _sending.TryRemove(new KeyValuePair<Guid, int>(delivery.WebhookId, 0));
             slots.Release();
+        }
+    }
+
+    /// <summary>Splits a claim into what each webhook may still send and what is over its share.</summary>
+    private (List<Claimed> Send, List<Claimed> Over) Allot(IReadOnlyList<Claimed> claimed)
+    {
+        var send = new List<Claimed>(claimed.Count);
+        var over = new List<Claimed>();
+        var allotted = new Dictionary<Guid, int>();
+        foreach (var delivery in claimed)
+        {
+            var n = allotted.GetValueOrDefault(delivery.WebhookId, _sending.GetValueOrDefault(delivery.WebhookId));
+            (n < options.PerWebhookInFlight ? send : over).Add(delivery);
+            allotted[delivery.WebhookId] = n + 1;
+        }
+
+        return (send, over);
+    }
+
+    /// <summary>
+    /// Deliveries claimed over their webhook's share go back as they were due, to be claimed again when it has room (the
+    /// next claims pass that webhook by). If this fails they wait out their claim, as after a crash.
+    /// </summary>
+    private async Task GiveBackAsync(List<Claimed> over, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(
+                """
+                UPDATE webhook_deliveries d SET next_attempt_at = b.due
+                FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS b(org_id, id, due)
+                WHERE d.org_id = b.org_id AND d.id = b.id AND d.status = 'pending'
+                """,
+                ct, over.Select(d => d.OrgId).ToArray(), over.Select(d => d.Id).ToArray(), over.Select(d => d.DueAt).ToArray());
+        }
+        catch (Exception error) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(error, "Giving back {Count} webhook deliveries failed; they are sent when their claim runs out.", over.Count);
         }
     }
 
@@ -177,17 +231,20 @@ public sealed class WebhookDispatcher(
         """,
         r => new WebhookMetrics.Depth(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2)), ct))[0];
 
+    /// <summary>Claims up to <paramref name="count"/> due deliveries, passing by webhooks that already have their share under way here.</summary>
     private Task<IReadOnlyList<Claimed>> ClaimAsync(int count, CancellationToken ct) => dataSource.ListAsync(
         """
         UPDATE webhook_deliveries d SET next_attempt_at = now() + $2
-        FROM (SELECT org_id, id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+        FROM (SELECT org_id, id, next_attempt_at FROM webhook_deliveries
+              WHERE status = 'pending' AND next_attempt_at <= now() AND webhook_id <> ALL ($3::uuid[])
               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, webhooks w
         WHERE d.org_id = due.org_id AND d.id = due.id AND w.org_id = d.org_id AND w.id = d.webhook_id
-        RETURNING d.org_id, d.id, d.event, d.data::text, d.created_at, d.attempts, w.url, w.secret
+        RETURNING d.org_id, d.id, d.webhook_id, d.event, d.data::text, d.created_at, d.attempts, w.url, w.secret, due.next_attempt_at
         """,
-        r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetFieldValue<DateTimeOffset>(4), r.GetInt32(5),
-            r.GetString(6), r.GetString(7)),
-        ct, count, options.ClaimFor);
+        r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTimeOffset>(5),
+            r.GetInt32(6), r.GetString(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9)),
+        ct, count, options.ClaimFor,
+        _sending.Where(w => w.Value >= options.PerWebhookInFlight).Select(w => w.Key).ToArray());
 
     /// <summary>Sends one delivery; null when this node is stopping (the lease runs out and another node sends it).</summary>
     private async Task<Attempt?> SendAsync(Claimed delivery, CancellationToken ct)

@@ -18,6 +18,9 @@ public sealed class WebhookOptions
     /// <summary>How many sends this node keeps going at once; a receiver that does not answer holds one of them.</summary>
     public int MaxInFlight { get; set; } = 64;
 
+    /// <summary>How many of those one webhook may hold: a burst to a receiver that hangs leaves the rest to other webhooks.</summary>
+    public int PerWebhookInFlight { get; set; } = 8;
+
     /// <summary>A claimed delivery is another node's to take after this long: the claiming node died while sending it.</summary>
     public TimeSpan ClaimFor { get; set; } = TimeSpan.FromSeconds(60);
 
