@@ -417,6 +417,19 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         await silent.WaitForAsync(10);
     }
 
+    [Theory]
+    [InlineData("BatchSize")]
+    [InlineData("MaxInFlight")]
+    [InlineData("PerWebhookInFlight")]
+    public void A_send_size_of_none_is_refused_at_start_rather_than_leaving_the_outbox_unsent(string setting) // R33
+    {
+        var options = new WebhookOptions();
+        typeof(WebhookOptions).GetProperty(setting)!.SetValue(options, 0);
+        var refused = Assert.Throws<InvalidOperationException>(options.Validate);
+        Assert.Contains($"Hourdini:Webhooks:{setting}", refused.Message);
+        new WebhookOptions().Validate(); // the defaults pass
+    }
+
     [Fact]
     public async Task A_delivery_whose_node_stopped_while_sending_is_sent_by_another_once_its_claim_runs_out() // R33
     {

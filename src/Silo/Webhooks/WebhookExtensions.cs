@@ -16,6 +16,7 @@ public static class WebhookExtensions
     {
         var options = new WebhookOptions();
         configuration.GetSection("Hourdini:Webhooks").Bind(options);
+        options.Validate();
         services.AddSingleton(options);
         services.AddSingleton<WebhookAddressGuard>();
         services.AddSingleton<WebhookStore>();

@@ -37,4 +37,19 @@ public sealed class WebhookOptions
 
     /// <summary>How many endpoints one org may register.</summary>
     public int MaxPerOrg { get; set; } = 20;
+
+    /// <summary>
+    /// Refuses, at start, the sizes the dispatcher cannot work with: a share or batch of none would leave the outbox
+    /// unsent, or claiming and giving back the same rows without a pause.
+    /// </summary>
+    public void Validate()
+    {
+        foreach (var (name, value) in new[] { (nameof(BatchSize), BatchSize), (nameof(MaxInFlight), MaxInFlight), (nameof(PerWebhookInFlight), PerWebhookInFlight) })
+        {
+            if (value < 1)
+            {
+                throw new InvalidOperationException($"Hourdini:Webhooks:{name} must be at least 1; it is {value}.");
+            }
+        }
+    }
 }
