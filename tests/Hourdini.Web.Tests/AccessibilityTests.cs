@@ -95,4 +95,38 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Today", Exact = true })).ToBeFocusedAsync(); // not <body>
         Assert.Empty(errors);
     }
+
+    [Fact]
+    public async Task An_action_that_ends_after_the_user_has_moved_on_leaves_the_focus_where_the_user_put_it()
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync("Globex"), "Design system");
+        (await api.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project, description = "Tokens" })).Expect(HttpStatusCode.Created);
+        await page.GotoAsync("/");
+        // A slow network: the page's refresh after each change takes two seconds to come back.
+        await page.RouteAsync(url => new Uri(url).AbsolutePath == "/", async route =>
+        {
+            if (route.Request.ResourceType == "fetch") await Task.Delay(2000);
+            await route.ContinueAsync();
+        });
+
+        // Stop the timer, and before its refresh is back, start a session from the sidebar's + panel.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
+        await plus.ClickAsync();
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
+        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Design system" });
+        await form.GetByLabel("Description").FillAsync("Pairing");
+        await form.GetByLabel("Description").PressAsync("Enter");
+
+        // Both finish: the stop's own focus plan is stale by then, so the focus stays on +, where the session's form left it.
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start timer" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(page.Locator("#session-rows li.session-row").Filter(new() { HasText = "Pairing" })).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        await page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 500))"); // the last refresh's callbacks have run
+        await Expect(plus).ToBeFocusedAsync();
+        Assert.Empty(errors);
+    }
 }
