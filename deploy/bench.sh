@@ -106,7 +106,8 @@ start_webhook_receiver() {
   local hook_port
   hook_port=$(hd_free_port 5190)
   "${load[@]}" ceiling-server --urls "http://127.0.0.1:$hook_port" &
-  pids+=($!)
+  receiver=$!
+  pids+=($receiver)
   wait_for_port "$hook_port"
   webhook_url="http://127.0.0.1:$hook_port/hook"
 }
@@ -142,13 +143,16 @@ if [ "$mode" = webhook-ab ]; then
   for ((i = 0; i < 2 * ${HOURDINI_BENCH_AB_RUNS:-3}; i++)); do
     case $((i % 4)) in 0 | 3) order+=(A) ;; *) order+=(B) ;; esac
   done
+  # Where each run's CPU went (the load tool's --cpu-of): the gateway, PostgreSQL's whole tree, the receiver, the load tool.
+  postmaster=$(head -n 1 "$("${psql[@]}" -d postgres -c 'SHOW data_directory')/postmaster.pid")
+  cpu_of="gateway=$gateway,postgres=$postmaster,receiver=$receiver"
   for config in "${order[@]}"; do
     runs[$config]=$((runs[$config] + 1))
     name="ab-$config-${runs[$config]}"
     echo "==> $name: closed loop, 1000 agents, $([ "$config" = B ] && echo "one webhook per tenant on every event" || echo "no webhook"), ${seconds} s"
     if [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
     "${load[@]}" run --name "$name" --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
-      --duration "$seconds" --checkpoint --json "$out/$name.json" | tail -n 3
+      --duration "$seconds" --checkpoint --cpu-of "$cpu_of" --json "$out/$name.json" | grep -E '^  (ab-|verified)|cores busy by'
   done
   echo
   echo "==> write path with one webhook (B) against none (A), pgbench -N $tps TPS in this run:"
@@ -168,6 +172,21 @@ if [ "$mode" = webhook-ab ]; then
       printf "  B / A per pair:%s; mean %.3f, standard error %.3f\n", pairs, m, sd / sqrt(n["B"])
       printf "  B / A = %.3f (issue 26: within 5 %%, i.e. >= 0.95)\n", b / a
     }' | tee "$out/webhook-ab.txt"
+  # CPU per 1,000 durable operations by process, mean of each configuration's runs: what B's deliveries cost, and where.
+  for config in A B; do
+    for ((i = 1; i <= runs[$config]; i++)); do
+      python3 -c 'import json, sys
+r = json.load(open(sys.argv[2]))
+for k, v in (r.get("cores_by") or {}).items(): print(sys.argv[1], k, 1e6 * v / r["durable_per_second"])
+print(sys.argv[1], "machine", 1e6 * r["machine_busy_percent"] / 100 * '"$(nproc)"' / r["durable_per_second"])' "$config" "$out/ab-$config-$i.json"
+    done
+  done | awk '
+    { sum[$1, $2] += $3; n[$1, $2]++; names[$2] = 1 }
+    END {
+      printf "  CPU ms per 1,000 durable ops, mean of the runs (A -> B, difference):"
+      for (k in names) printf " %s %.0f -> %.0f (%+.0f);", k, sum["A", k] / n["A", k], sum["B", k] / n["B", k], sum["B", k] / n["B", k] - sum["A", k] / n["A", k]
+      printf "\n"
+    }' | tee -a "$out/webhook-ab.txt"
   exit 0
 fi
 pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log

@@ -110,4 +110,37 @@ public class RunMeasuresTests
         Assert.Equal(2400, run.OfferedRate);
         Assert.Null((run with { Rate = null }).CallInterval); // closed loop
     }
+
+    [Fact]
+    public void A_process_line_is_read_past_a_name_with_spaces_and_parentheses() // /proc/<pid>/stat, fields 4 and 14-17
+    {
+        var stat = ProcessCpu.Parse(812, "812 (postgres: a (b)) S 77 812 812 0 -1 4194560 100 0 0 0 150 25 7 3 20 0 1 0 900 1000 200");
+
+        Assert.Equal(new ProcessCpu.Stat(Pid: 812, Parent: 77, Own: 175, Reaped: 10), stat);
+        Assert.Null(ProcessCpu.Parse(1, "1 (init"));
+    }
+
+    [Fact]
+    public void A_watched_process_counts_the_cpu_of_its_children_also_after_they_have_exited()
+    {
+        // bash spins a grandchild for 0.6 s, which exits (reaped by its parent, then that one by bash), and bash sleeps on.
+        using var tree = Process.Start("bash", ["-c", "timeout 0.6 bash -c 'while :; do :; done'; sleep 2"]);
+        var watch = new Dictionary<string, int> { ["tree"] = tree.Id };
+        var start = ProcessCpu.Read(watch);
+        Thread.Sleep(1200);
+
+        var cores = ProcessCpu.CoresBetween(start, ProcessCpu.Read(watch), seconds: 1.2);
+
+        Assert.InRange(cores["tree"], 0.2, 1.0); // about 0.6 s of one core in 1.2 s: counted though the spinner is gone
+        Assert.True(cores.ContainsKey("load"));
+        tree.Kill(entireProcessTree: true);
+    }
+
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("gateway=x")]
+    [InlineData("=12")]
+    [InlineData("gateway=-3")]
+    public void A_watch_that_is_not_name_equals_pid_is_refused(string spec) =>
+        Assert.Throws<ArgumentException>(() => ProcessCpu.ParseWatch(spec));
 }

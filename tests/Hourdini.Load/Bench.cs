@@ -37,6 +37,7 @@ public static class Bench
         MaxConnections = options.Int("connections", 256),
         Ceiling = options.Has("ceiling"),
         Checkpoint = options.Has("checkpoint"),
+        CpuOf = ProcessCpu.ParseWatch(options.Find("cpu-of")),
     };
 
     public static async Task WriteAsync<T>(string path, T result)

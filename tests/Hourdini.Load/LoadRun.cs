@@ -30,6 +30,9 @@ public sealed record RunOptions
     /// </summary>
     public bool Checkpoint { get; init; }
 
+    /// <summary>Process trees whose CPU in the window is reported by name (<see cref="ProcessCpu"/>), e.g. the gateway's.</summary>
+    public IReadOnlyDictionary<string, int> CpuOf { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Paced runs: the agents join over this part of the warm-up (<see cref="Pacer"/>); half of it by default.</summary>
     public TimeSpan Ramp => Warmup / 2;
 
@@ -88,7 +91,8 @@ public sealed record RunResult(
     double SendLagP99 = 0,
     double MachineBusyPercent = 0, // the whole machine in the window, every process (CpuTimes)
     double StealPercent = 0, // the machine's time the host took for something else (CpuTimes)
-    int ConcurrentChanges = 0) // 409 concurrent_change answers among the refusals (issue 23: promised 0)
+    int ConcurrentChanges = 0, // 409 concurrent_change answers among the refusals (issue 23: promised 0)
+    IReadOnlyDictionary<string, double>? CoresBy = null) // cores each watched process tree kept busy in the window (ProcessCpu)
 {
     /// <summary>Refused or failed calls by HTTP status over every kind (0: no HTTP answer).</summary>
     public IReadOnlyDictionary<int, int> Refusals => Kinds.SelectMany(k => k.Errors)
@@ -176,10 +180,12 @@ public static class LoadRun
         latencies.Measuring = true;
         var window = Stopwatch.StartNew();
         var cpuAtStart = CpuTimes.Read();
+        var processesAtStart = ProcessCpu.Read(options.CpuOf);
         await Task.Delay(options.Duration, ct);
         latencies.Measuring = false;
         var seconds = window.Elapsed.TotalSeconds;
         var (busy, steal) = CpuTimes.Between(cpuAtStart, CpuTimes.Read());
+        var coresBy = ProcessCpu.CoresBetween(processesAtStart, ProcessCpu.Read(options.CpuOf), seconds);
         await stop.CancelAsync();
         await Task.WhenAll(callers);
 
@@ -216,7 +222,8 @@ public static class LoadRun
             latencies.SendLag.Percentile(99),
             busy,
             steal,
-            latencies.ConcurrentChanges);
+            latencies.ConcurrentChanges,
+            coresBy);
     }
 
     private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable

@@ -16,6 +16,13 @@ public static class Report
         output.WriteLine(string.Create(Invariant, $"  {r.Name}: {r.DurablePerSecond:F0} durable ops/s, {r.CallsPerSecond:F0} calls/s; durable p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, p99.9 {r.P999:F1} ms; all calls p99 {r.AllCallsP99:F1} ms; unexpected errors {r.UnexpectedErrors}"));
         output.WriteLine(string.Create(Invariant, $"    the generator's own send lag (due, or ready after a late previous call -> sent), inside every latency above: p50 {r.SendLagP50:F1} ms, p99 {r.SendLagP99:F1} ms"));
         output.WriteLine(string.Create(Invariant, $"    the machine in the window: cores {r.MachineBusyPercent:F0} % busy (every process), {r.StealPercent:F0} % taken by the host (steal)"));
+        if (r.CoresBy is { Count: > 0 } by)
+        {
+            var busyCores = r.MachineBusyPercent / 100 * Environment.ProcessorCount;
+            output.WriteLine(string.Create(Invariant,
+                $"    cores busy by process: {string.Join(", ", by.Select(p => $"{p.Key} {p.Value:F2}"))}, anything else {Math.Max(0, busyCores - by.Values.Sum()):F2}; CPU per 1,000 durable ops: {string.Join(", ", by.Select(p => $"{p.Key} {1000 * p.Value / r.DurablePerSecond * 1000:F0} ms"))}"));
+        }
+
         output.WriteLine("    kind          calls    /s        p50 ms   p99 ms   p99.9 ms  refused (status: count)");
         foreach (var k in r.Kinds)
         {
