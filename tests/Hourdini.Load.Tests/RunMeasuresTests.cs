@@ -125,15 +125,21 @@ public class RunMeasuresTests
     {
         // bash spins a grandchild for 0.6 s, which exits (reaped by its parent, then that one by bash), and bash sleeps on.
         using var tree = Process.Start("bash", ["-c", "timeout 0.6 bash -c 'while :; do :; done'; sleep 2"]);
-        var watch = new Dictionary<string, int> { ["tree"] = tree.Id };
-        var start = ProcessCpu.Read(watch);
-        Thread.Sleep(1200);
+        try
+        {
+            var watch = new Dictionary<string, int> { ["tree"] = tree.Id };
+            var start = ProcessCpu.Read(watch);
+            Thread.Sleep(1200);
 
-        var cores = ProcessCpu.CoresBetween(start, ProcessCpu.Read(watch), seconds: 1.2);
+            var cores = ProcessCpu.CoresBetween(start, ProcessCpu.Read(watch), seconds: 1.2);
 
-        Assert.InRange(cores["tree"], 0.2, 1.0); // about 0.6 s of one core in 1.2 s: counted though the spinner is gone
-        Assert.True(cores.ContainsKey("load"));
-        tree.Kill(entireProcessTree: true);
+            Assert.InRange(cores["tree"], 0.2, 1.0); // about 0.6 s of one core in 1.2 s: counted though the spinner is gone
+            Assert.True(cores.ContainsKey("load"));
+        }
+        finally
+        {
+            tree.Kill(entireProcessTree: true);
+        }
     }
 
     [Theory]

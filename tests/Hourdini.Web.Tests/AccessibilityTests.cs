@@ -106,15 +106,22 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         (await api.SendAsync(HttpMethod.Put, "/api/v1/timer", new { project_id = project, description = "Tokens" })).Expect(HttpStatusCode.Created);
         await page.GotoAsync("/");
         // A slow network: the page's refresh after each change takes two seconds to come back.
+        var refreshing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await page.RouteAsync(url => new Uri(url).AbsolutePath == "/", async route =>
         {
-            if (route.Request.ResourceType == "fetch") await Task.Delay(2000);
+            if (route.Request.ResourceType == "fetch")
+            {
+                refreshing.TrySetResult();
+                await Task.Delay(2000);
+            }
+
             await route.ContinueAsync();
         });
 
-        // Stop the timer, and before its refresh is back, start a session from the sidebar's + panel.
+        // Stop the timer, and once its refresh is under way, start a session from the sidebar's + panel.
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).FocusAsync();
         await page.Keyboard.PressAsync("Enter");
+        await refreshing.Task.WaitAsync(TimeSpan.FromSeconds(10));
         var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
         await plus.ClickAsync();
         var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
@@ -125,8 +132,7 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         // Both finish: the stop's own focus plan is stale by then, so the focus stays on +, where the session's form left it.
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start timer" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
         await Expect(page.Locator("#session-rows li.session-row").Filter(new() { HasText = "Pairing" })).ToHaveCountAsync(1, new() { Timeout = 10_000 });
-        await page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 500))"); // the last refresh's callbacks have run
-        await Expect(plus).ToBeFocusedAsync();
+        await Expect(plus).ToBeFocusedAsync(new() { Timeout = 10_000 });
         Assert.Empty(errors);
     }
 }

@@ -96,14 +96,15 @@
   // lost, it goes to that element again, or to what opened the dialog or panel, or to the first control of the region that
   // changed, or to the page's heading, so keyboard and screen-reader users go on from where they were. Only the newest
   // plan counts: an action that ends after the user has started another (a slow Stop, then the + panel's form) must not
-  // pull the focus back to where the older one began.
-  let newestPlan = 0;
+  // pull the focus back to where the older one began; if it lost the focus, the focus goes where the newest would put it.
+  let newestPlan = { turn: 0 };
   function focusPlan(origin) {
     const dialog = origin.closest('dialog');
     const panel = origin.closest('[id]:not(dialog)');
     const opener = (dialog && dialog.opener) || (panel && $(`[aria-controls="${CSS.escape(panel.getAttribute('id'))}"]`)) || null;
     const regionOf = (element) => element && element.closest('[data-live]')?.id;
-    return { turn: ++newestPlan, origin, key: focusKey(origin), opener, openerKey: opener && focusKey(opener), regions: [regionOf(origin), regionOf(opener)].filter(Boolean) };
+    newestPlan = { turn: newestPlan.turn + 1, origin, key: focusKey(origin), opener, openerKey: opener && focusKey(opener), regions: [regionOf(origin), regionOf(opener)].filter(Boolean) };
+    return newestPlan;
   }
   function lost() {
     const active = document.activeElement;
@@ -111,7 +112,8 @@
   }
   function visible(element) { return element && element.isConnected && element.getClientRects().length > 0 && !element.disabled; }
   function focusAfter(plan) {
-    if (!lost() || (plan.turn && plan.turn !== newestPlan)) return;
+    if (!lost()) return;
+    if (plan.turn && plan.turn !== newestPlan.turn) plan = newestPlan; // an older action lost it: back to where the newest began
     const first = (id) => { const region = document.getElementById(id); return region && $$('button, a[href], [tabindex="-1"]', region).find(visible); };
     const target = [
       plan.origin, plan.key && $(plan.key), plan.opener, plan.openerKey && $(plan.openerKey),
