@@ -80,12 +80,7 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         await Expect(startTimer).ToBeFocusedAsync();
 
         // A session started from the sidebar's + panel: the focus goes back to +, and ending its row leaves it in the list.
-        var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
-        await plus.ClickAsync();
-        var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
-        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Design system" });
-        await form.GetByLabel("Description").FillAsync("Pairing");
-        await form.GetByLabel("Description").PressAsync("Enter");
+        var (plus, form) = await StartSessionFromTheSidebarAsync(page, "Design system", "Pairing");
         await Expect(form).ToBeHiddenAsync();
         await Expect(plus).ToBeFocusedAsync();
         var row = page.Locator("#session-rows li.session-row").Filter(new() { HasText = "Pairing" });
@@ -122,17 +117,24 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await refreshing.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
-        await plus.ClickAsync();
-        var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
-        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = "Design system" });
-        await form.GetByLabel("Description").FillAsync("Pairing");
-        await form.GetByLabel("Description").PressAsync("Enter");
+        var (plus, _) = await StartSessionFromTheSidebarAsync(page, "Design system", "Pairing");
 
-        // Both finish: the stop's own focus plan is stale by then, so the focus stays on +, where the session's form left it.
+        // Both finish: the stop's own focus plan is stale by then, so the focus goes to +, where the session's form puts it.
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Start timer" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
         await Expect(page.Locator("#session-rows li.session-row").Filter(new() { HasText = "Pairing" })).ToHaveCountAsync(1, new() { Timeout = 10_000 });
         await Expect(plus).ToBeFocusedAsync(new() { Timeout = 10_000 });
         Assert.Empty(errors);
+    }
+
+    /// <summary>Opens the sidebar's + panel, fills it in and submits it with Enter, as a keyboard user would.</summary>
+    private static async Task<(ILocator Plus, ILocator Form)> StartSessionFromTheSidebarAsync(IPage page, string project, string description)
+    {
+        var plus = page.GetByRole(AriaRole.Button, new() { Name = "New session" });
+        await plus.ClickAsync();
+        var form = page.GetByRole(AriaRole.Form, new() { Name = "New session" });
+        await form.GetByLabel("Project").SelectOptionAsync(new SelectOptionValue { Label = project });
+        await form.GetByLabel("Description").FillAsync(description);
+        await form.GetByLabel("Description").PressAsync("Enter");
+        return (plus, form);
     }
 }
