@@ -358,6 +358,30 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task A_node_that_does_not_dispatch_writes_the_outbox_and_leaves_the_sending_to_one_that_does() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var receiver = await Receiver.StartAsync();
+
+        // An API node with Dispatch off (docs/WEBHOOKS.md, "Where the sending runs"): the changes' deliveries wait.
+        var apiNode = await HourdiniServer.StartNodeAsync(database, new(FastSchedule) { ["Hourdini:Webhooks:Dispatch"] = "false" });
+        var (api, _, _) = await ApiClient.SignUpAsync(apiNode.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Quiet");
+        await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
+        var session = (await api.StartSessionAsync(project)).Str("id");
+        (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // twenty of the schedule's poll intervals
+        Assert.Empty(receiver.Got);
+        Assert.Equal(["pending", "pending"], (await DeliveriesAsync(api)).Select(d => d.Str("status")));
+        await apiNode.DisposeAsync();
+
+        // A node that dispatches sends them.
+        await using var sender = await HourdiniServer.StartNodeAsync(database, FastSchedule);
+        var got = await receiver.WaitForAsync(2);
+        Assert.Equal(["session.ended", "session.started"], got.Select(r => r.Event).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_receiver_that_does_not_answer_holds_up_no_other_orgs_delivery() // R33
     {
         var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
