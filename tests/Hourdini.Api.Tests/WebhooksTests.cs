@@ -108,6 +108,8 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         Assert.Equal([500, 500, 500, 204], got.Select(r => r.Answered));
         var delivery = Assert.Single(await DeliveriesAsync(api, d => d.Str("status") == "delivered"));
         Assert.Equal((4, 204), (delivery.GetProperty("attempts").GetInt32(), delivery.GetProperty("last_status_code").GetInt32()));
+        var webhook = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
+        Assert.Equal((0, JsonValueKind.Null), (webhook.GetProperty("failing_attempts").GetInt32(), webhook.GetProperty("paused_until").ValueKind)); // 3 < PauseAfter, and the 4th was delivered
     }
 
     [Fact]
@@ -382,6 +384,48 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task A_receiver_that_keeps_failing_is_paused_and_new_events_wait_until_the_pause_ends() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Answer = _ => 503;
+
+        // Three failures in a row pause the webhook for 2-4 s at first (the pause doubles, with jitter, like a retry).
+        await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
+        {
+            ["Hourdini:Webhooks:PauseAfter"] = "3", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:04", ["Hourdini:Webhooks:MaxBackoff"] = "00:00:08",
+        });
+        var (api, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Down");
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        for (var i = 0; i < 3; i++)
+        {
+            await api.StartSessionAsync(project);
+        }
+
+        using var db = await single.OpenDatabaseAsync();
+        await EventuallyAsync(async () => await Sql(db, "SELECT count(*) FROM webhooks WHERE paused_until > now()") is 1L);
+        var tried = receiver.Got.Count;
+        var paused = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
+        Assert.InRange(paused.GetProperty("failing_attempts").GetInt32(), 3, tried);
+        Assert.True(paused.GetProperty("paused_until").GetDateTimeOffset() > DateTimeOffset.UtcNow); // the owner sees it
+
+        // An event during the pause is due when the pause ends, not at once; the deliveries already failing wait too.
+        await api.StartSessionAsync(project);
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // ten poll intervals
+        Assert.Equal(tried, receiver.Got.Count);
+        Assert.Equal(0L, await Sql(db, "SELECT count(*) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.status = 'pending' AND d.next_attempt_at < w.paused_until"));
+        Assert.Equal(4L, await Sql(db, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"));
+
+        // The receiver is back: once the pause ends every delivery arrives, and the webhook's count starts again.
+        receiver.Answer = _ => 204;
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).All(d => d.Str("status") == "delivered") && (await DeliveriesAsync(api)).Count == 4);
+        Assert.Equal("0|", await Sql(db, "SELECT consecutive_failures || '|' || coalesce(paused_until::text, '') FROM webhooks"));
+        var resumed = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
+        Assert.Equal((0, JsonValueKind.Null), (resumed.GetProperty("failing_attempts").GetInt32(), resumed.GetProperty("paused_until").ValueKind));
+    }
+
+    [Fact]
     public async Task A_receiver_that_does_not_answer_holds_up_no_other_orgs_delivery() // R33
     {
         var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
@@ -445,6 +489,7 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     [InlineData("BatchSize")]
     [InlineData("MaxInFlight")]
     [InlineData("PerWebhookInFlight")]
+    [InlineData("PauseAfter")] // 0 would pause a webhook before any attempt failed
     public void A_send_size_of_none_is_refused_at_start_rather_than_leaving_the_outbox_unsent(string setting) // R33
     {
         var options = new WebhookOptions();

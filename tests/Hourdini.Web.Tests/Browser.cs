@@ -20,6 +20,7 @@ public sealed class Browser : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server.Settings["Hourdini:Webhooks:AllowLoopback"] = "true"; // the tests' webhook receivers listen on loopback
+        Server.Settings["Hourdini:Webhooks:PauseAfter"] = "2"; // a receiver nobody listens on is paused within a test
         await Server.InitializeAsync();
         _playwright = await Playwright.CreateAsync();
         Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

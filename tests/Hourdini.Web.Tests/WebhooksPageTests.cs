@@ -11,7 +11,8 @@ namespace Hourdini.Web.Tests;
 
 /// <summary>
 /// R33 in the web app: an owner adds a webhook for chosen events and copies its secret once, sees each webhook's
-/// deliveries with status, attempts and last answer, and deletes it; at desktop width and at 375 px.
+/// deliveries with status, attempts and last answer, sees one whose receiver keeps failing paused, and deletes it; at
+/// desktop width and at 375 px.
 /// </summary>
 public sealed class WebhooksPageTests(Browser browser) : IClassFixture<Browser>
 {
@@ -40,7 +41,7 @@ public sealed class WebhooksPageTests(Browser browser) : IClassFixture<Browser>
         var hook = page.GetByRole(AriaRole.Region, new() { Name = $"Webhook {receiverUrl}" });
         await Expect(hook).ToContainTextAsync("session.started, session.ended");
 
-        // One nobody listens on: its deliveries stay pending, with the reason.
+        // One nobody listens on: its deliveries stay pending, with the reason, and after two failures it is paused.
         var deadUrl = $"http://127.0.0.1:{FreePort()}/a/rather/long/path/that/must/wrap/on/a/phone/screen";
         await page.GetByLabel("URL").FillAsync(deadUrl);
         await page.GetByRole(AriaRole.Button, new() { Name = "Add webhook" }).ClickAsync();
@@ -55,8 +56,10 @@ public sealed class WebhooksPageTests(Browser browser) : IClassFixture<Browser>
             await page.ReloadAsync();
             return await hook.Locator(".badge.delivery-delivered").CountAsync() == 2
                 && await dead.Locator(".badge.delivery-pending").CountAsync() >= 2
-                && await dead.Locator("td[data-label='Attempts']").First.TextContentAsync() != "0";
+                && await dead.Locator("td[data-label='Attempts']").First.TextContentAsync() != "0"
+                && await dead.GetByRole(AriaRole.Status).Filter(new() { HasText = "Paused until" }).CountAsync() == 1;
         });
+        await Expect(hook.GetByRole(AriaRole.Status)).ToHaveCountAsync(0); // the answering one is not
         await Expect(hook.Locator("tbody tr").First).ToContainTextAsync("200");
         await Expect(dead.Locator("tbody tr").First).ToContainTextAsync("next try");
         await Screenshots.SaveAsync(page, "webhooks-desktop");

@@ -80,7 +80,7 @@ public static class Webhooks
     /// <summary>Kept as it is, not hashed: it signs every delivery (R33).</summary>
     private static string NewSecret() => SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 
-    public static object View(Webhook w) => new { id = w.Id, url = w.Url, events = w.Events, created_at = w.CreatedAt };
+    public static object View(Webhook w) => new { id = w.Id, url = w.Url, events = w.Events, created_at = w.CreatedAt, failing_attempts = w.FailingAttempts, paused_until = w.PausedUntil };
 
     /// <summary>API.md's fields, and what an owner needs to see why a delivery is not through yet.</summary>
     public static object View(WebhookDelivery d) => new

@@ -240,7 +240,11 @@ public sealed record Budget(
 
 public sealed record BudgetReply(Budget? Budget);
 
-public sealed record Webhook(Guid Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt);
+/// <summary>
+/// A webhook. <c>failing_attempts</c>: failed attempts in a row (0 after a delivered one); <c>paused_until</c>: while its
+/// receiver keeps failing, its deliveries wait until then, else null.
+/// </summary>
+public sealed record Webhook(Guid Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, int FailingAttempts, DateTimeOffset? PausedUntil);
 
 /// <summary>The webhook and its signing secret (<c>whsec_…</c>), shown this once.</summary>
 public sealed record WebhookCreated(Webhook Webhook, string Secret);

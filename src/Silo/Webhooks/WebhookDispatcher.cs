@@ -325,6 +325,13 @@ public sealed class WebhookDispatcher(
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Records the attempts and, in the same round trip and transaction, counts each webhook's failed attempts in a row,
+    /// pausing one that reaches <see cref="WebhookOptions.PauseAfter"/>: its pending deliveries are moved to the pause's
+    /// end (migration 0022), so a receiver that is down costs one batch of attempts per pause instead of one per delivery
+    /// and new event. A delivered attempt resets the count and ends the pause. A healthy webhook's row is not written.
+    /// Failures of sends that were under way when another node paused the webhook do not extend the pause.
+    /// </summary>
     private async Task RecordAsync(IReadOnlyList<Attempt> attempts, CancellationToken ct)
     {
         if (attempts.Count == 0)
@@ -332,26 +339,63 @@ public sealed class WebhookDispatcher(
             return;
         }
 
-        var outcomes = await dataSource.ListAsync(
-            """
-            UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = a.status_code,
-                last_error = a.error,
-                status = CASE WHEN a.error IS NULL THEN 'delivered' WHEN d.created_at + $6 <= now() + a.backoff THEN 'failed' ELSE 'pending' END,
-                delivered_at = CASE WHEN a.error IS NULL THEN now() END,
-                next_attempt_at = now() + a.backoff
-            FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::interval[]) AS a(org_id, id, status_code, error, backoff)
-            WHERE d.org_id = a.org_id AND d.id = a.id AND d.status = 'pending'
-            RETURNING CASE d.status WHEN 'pending' THEN 'retry' ELSE d.status END
-            """,
-            r => r.GetString(0), ct,
-            attempts.Select(a => a.Delivery.OrgId).ToArray(), attempts.Select(a => a.Delivery.Id).ToArray(),
-            attempts.Select(a => a.StatusCode).ToArray(), attempts.Select(a => a.Error).ToArray(),
-            attempts.Select(a => a.Backoff).ToArray(), options.RetryFor);
-        foreach (var status in outcomes)
+        var orgs = attempts.Select(a => a.Delivery.OrgId).ToArray();
+        var errors = attempts.Select(a => a.Error).ToArray();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var batch = new NpgsqlBatch(connection)
         {
-            WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", status));
+            BatchCommands =
+            {
+                Db.Command(
+                    """
+                    UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = a.status_code,
+                        last_error = a.error,
+                        status = CASE WHEN a.error IS NULL THEN 'delivered' WHEN d.created_at + $6 <= now() + a.backoff THEN 'failed' ELSE 'pending' END,
+                        delivered_at = CASE WHEN a.error IS NULL THEN now() END,
+                        next_attempt_at = now() + a.backoff
+                    FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::interval[]) AS a(org_id, id, status_code, error, backoff)
+                    WHERE d.org_id = a.org_id AND d.id = a.id AND d.status = 'pending'
+                    RETURNING CASE d.status WHEN 'pending' THEN 'retry' ELSE d.status END
+                    """,
+                    orgs, attempts.Select(a => a.Delivery.Id).ToArray(), attempts.Select(a => a.StatusCode).ToArray(), errors,
+                    attempts.Select(a => a.Backoff).ToArray(), options.RetryFor),
+                Db.Command(PauseOrResumeSql, orgs, attempts.Select(a => a.Delivery.WebhookId).ToArray(), errors,
+                    options.PauseAfter, options.FirstBackoff, options.MaxBackoff),
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", reader.GetString(0)));
         }
     }
+
+    private const string PauseOrResumeSql =
+        """
+        WITH outcome AS (
+            SELECT a.org_id, a.webhook_id, bool_or(a.error IS NULL) AS delivered, count(*) FILTER (WHERE a.error IS NOT NULL) AS failed
+            FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS a(org_id, webhook_id, error)
+            GROUP BY a.org_id, a.webhook_id
+        ), counted AS (
+            UPDATE webhooks w SET
+                consecutive_failures = CASE WHEN o.delivered THEN 0 ELSE w.consecutive_failures + o.failed END,
+                pauses = CASE WHEN o.delivered THEN 0 WHEN w.consecutive_failures + o.failed >= $4 THEN w.pauses + 1 ELSE w.pauses END,
+                paused_until = CASE
+                    WHEN o.delivered THEN NULL
+                    WHEN w.consecutive_failures + o.failed >= $4
+                        THEN now() + least($5 * power(2, least(w.pauses, 30)), $6) * (0.5 + random() / 2)
+                    ELSE w.paused_until END
+            FROM outcome o
+            WHERE w.org_id = o.org_id AND w.id = o.webhook_id
+              AND CASE WHEN o.delivered THEN w.consecutive_failures > 0 OR w.paused_until IS NOT NULL
+                       ELSE w.paused_until IS NULL OR w.paused_until <= now() END
+            RETURNING w.org_id, w.id, w.paused_until
+        )
+        UPDATE webhook_deliveries d SET next_attempt_at = c.paused_until
+        FROM counted c
+        WHERE c.paused_until > now() AND d.org_id = c.org_id AND d.webhook_id = c.id AND d.status = 'pending'
+          AND d.next_attempt_at < c.paused_until
+        """;
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: doubling from the first, capped, with half of it random.</summary>
     public TimeSpan Backoff(int attempt)

@@ -32,6 +32,12 @@ public sealed class WebhookOptions
 
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// After this many failed attempts in a row to one webhook, its pending deliveries wait out a pause that doubles
+    /// with each pause (<see cref="FirstBackoff"/> up to <see cref="MaxBackoff"/>); a delivered attempt ends it.
+    /// </summary>
+    public int PauseAfter { get; set; } = 10;
+
     /// <summary>R33: how long after its event a delivery is retried before it is marked failed.</summary>
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
 
@@ -40,11 +46,12 @@ public sealed class WebhookOptions
 
     /// <summary>
     /// Refuses, at start, the sizes the dispatcher cannot work with: a share or batch of none would leave the outbox
-    /// unsent, or claiming and giving back the same rows without a pause.
+    /// unsent, or claiming and giving back the same rows without a pause; a pause after no failure would pause every
+    /// webhook at its first outcome.
     /// </summary>
     public void Validate()
     {
-        foreach (var (name, value) in new[] { (nameof(BatchSize), BatchSize), (nameof(MaxInFlight), MaxInFlight), (nameof(PerWebhookInFlight), PerWebhookInFlight) })
+        foreach (var (name, value) in new[] { (nameof(BatchSize), BatchSize), (nameof(MaxInFlight), MaxInFlight), (nameof(PerWebhookInFlight), PerWebhookInFlight), (nameof(PauseAfter), PauseAfter) })
         {
             if (value < 1)
             {

@@ -4,7 +4,9 @@ using Npgsql;
 
 namespace Hourdini.Silo.Webhooks;
 
-public sealed record Webhook(Guid Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt);
+/// <param name="FailingAttempts">Failed attempts in a row; a delivered one sets it back to 0.</param>
+/// <param name="PausedUntil">While its receiver keeps failing, its deliveries wait until then (migration 0022).</param>
+public sealed record Webhook(Guid Id, string Url, IReadOnlyList<string> Events, DateTimeOffset CreatedAt, int FailingAttempts = 0, DateTimeOffset? PausedUntil = null);
 
 public sealed record WebhookDelivery(
     Guid Id, string Event, string Status, int Attempts, int? LastStatusCode, string? LastError,
@@ -46,10 +48,10 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource, TimeProvider clock
     });
 
     public Task<IReadOnlyList<Webhook>> ListAsync(Guid orgId, CancellationToken ct) => dataSource.ListAsync(
-        "SELECT id, url, events, created_at FROM webhooks WHERE org_id = $1 ORDER BY created_at, id", Read, ct, orgId);
+        "SELECT id, url, events, created_at, consecutive_failures, paused_until FROM webhooks WHERE org_id = $1 ORDER BY created_at, id", Read, ct, orgId);
 
     public async Task<Webhook?> GetAsync(Guid orgId, Guid id, CancellationToken ct) => (await dataSource.ListAsync(
-        "SELECT id, url, events, created_at FROM webhooks WHERE org_id = $1 AND id = $2", Read, ct, orgId, id)).SingleOrDefault();
+        "SELECT id, url, events, created_at, consecutive_failures, paused_until FROM webhooks WHERE org_id = $1 AND id = $2", Read, ct, orgId, id)).SingleOrDefault();
 
     /// <summary>Removes the webhook and its deliveries, sent or not: nothing more goes to its URL.</summary>
     public Task<bool> DeleteAsync(Guid orgId, Guid id, CancellationToken ct) => Db.RunAsync(async () =>
@@ -72,6 +74,7 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource, TimeProvider clock
             r.Get<DateTimeOffset?>("delivered_at")),
         ct, orgId, webhookId, limit);
 
-    private static Webhook Read(NpgsqlDataReader r) =>
-        new(r.GetGuid(0), r.GetString(1), r.GetFieldValue<string[]>(2), r.GetFieldValue<DateTimeOffset>(3));
+    private Webhook Read(NpgsqlDataReader r) =>
+        new(r.GetGuid(0), r.GetString(1), r.GetFieldValue<string[]>(2), r.GetFieldValue<DateTimeOffset>(3), r.GetInt32(4),
+            r.Get<DateTimeOffset?>("paused_until") is { } until && until > clock.GetUtcNow() ? until : null);
 }
