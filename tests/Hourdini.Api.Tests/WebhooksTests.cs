@@ -390,10 +390,10 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         await using var receiver = await Receiver.StartAsync();
         receiver.Answer = _ => 503;
 
-        // Three failures in a row pause the webhook for 2-4 s at first (the pause doubles, with jitter, like a retry).
+        // Three failures in a row pause the webhook for 4-8 s (a pause is randomised like a retry, and doubles up to the cap).
         await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
         {
-            ["Hourdini:Webhooks:PauseAfter"] = "3", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:04", ["Hourdini:Webhooks:MaxBackoff"] = "00:00:08",
+            ["Hourdini:Webhooks:PauseAfter"] = "3", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:08", ["Hourdini:Webhooks:MaxBackoff"] = "00:00:08",
         });
         var (api, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
         var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Down");

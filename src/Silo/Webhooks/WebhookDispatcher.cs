@@ -29,8 +29,10 @@ public sealed class WebhookDispatcher(
 {
     public const string HttpClientName = "hourdini-webhooks";
 
+    /// <param name="Failing">Its webhook had failed attempts counted or a pause when it was claimed (migration 0022).</param>
     private sealed record Claimed(
-        Guid OrgId, Guid Id, Guid WebhookId, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret, DateTimeOffset DueAt);
+        Guid OrgId, Guid Id, Guid WebhookId, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret, DateTimeOffset DueAt,
+        bool Failing = false);
 
     /// <summary>One send's outcome: delivered when <paramref name="Error"/> is null, else retried after <paramref name="Backoff"/>.</summary>
     private sealed record Attempt(Claimed Delivery, int? StatusCode, string? Error, TimeSpan Backoff);
@@ -239,10 +241,11 @@ public sealed class WebhookDispatcher(
               WHERE status = 'pending' AND next_attempt_at <= now() AND webhook_id <> ALL ($3::uuid[])
               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, webhooks w
         WHERE d.org_id = due.org_id AND d.id = due.id AND w.org_id = d.org_id AND w.id = d.webhook_id
-        RETURNING d.org_id, d.id, d.webhook_id, d.event, d.data::text, d.created_at, d.attempts, w.url, w.secret, due.next_attempt_at
+        RETURNING d.org_id, d.id, d.webhook_id, d.event, d.data::text, d.created_at, d.attempts, w.url, w.secret, due.next_attempt_at,
+                  w.consecutive_failures > 0 OR w.paused_until IS NOT NULL
         """,
         r => new Claimed(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetString(4), r.GetFieldValue<DateTimeOffset>(5),
-            r.GetInt32(6), r.GetString(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9)),
+            r.GetInt32(6), r.GetString(7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9), r.GetBoolean(10)),
         ct, count, options.ClaimFor,
         _sending.Where(w => w.Value >= options.PerWebhookInFlight).Select(w => w.Key).ToArray());
 
@@ -326,11 +329,10 @@ public sealed class WebhookDispatcher(
     }
 
     /// <summary>
-    /// Records the attempts and, in the same round trip and transaction, counts each webhook's failed attempts in a row,
-    /// pausing one that reaches <see cref="WebhookOptions.PauseAfter"/>: its pending deliveries are moved to the pause's
-    /// end (migration 0022), so a receiver that is down costs one batch of attempts per pause instead of one per delivery
-    /// and new event. A delivered attempt resets the count and ends the pause. A healthy webhook's row is not written.
-    /// Failures of sends that were under way when another node paused the webhook do not extend the pause.
+    /// Records the attempts, a batch in one statement. A failure waits at least until its webhook's pause ends, and its
+    /// last try is due at its retry deadline even if the pause lasts longer. Then, for webhooks with a failure among
+    /// these outcomes or a failure counted before, <see cref="PauseOrResumeAsync"/> counts them, in its own transaction:
+    /// a healthy webhook costs nothing more.
     /// </summary>
     private async Task RecordAsync(IReadOnlyList<Attempt> attempts, CancellationToken ct)
     {
@@ -339,34 +341,56 @@ public sealed class WebhookDispatcher(
             return;
         }
 
-        var orgs = attempts.Select(a => a.Delivery.OrgId).ToArray();
-        var errors = attempts.Select(a => a.Error).ToArray();
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var batch = new NpgsqlBatch(connection)
+        var outcomes = await dataSource.ListAsync(
+            """
+            UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = a.status_code,
+                last_error = a.error,
+                status = CASE WHEN a.error IS NULL THEN 'delivered' WHEN d.created_at + $6 <= now() + a.backoff THEN 'failed' ELSE 'pending' END,
+                delivered_at = CASE WHEN a.error IS NULL THEN now() END,
+                next_attempt_at = CASE WHEN a.error IS NULL THEN now() ELSE least(d.created_at + $6, greatest(now() + a.backoff,
+                    (SELECT w.paused_until FROM webhooks w WHERE w.org_id = d.org_id AND w.id = d.webhook_id))) END
+            FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::interval[]) AS a(org_id, id, status_code, error, backoff)
+            WHERE d.org_id = a.org_id AND d.id = a.id AND d.status = 'pending'
+            RETURNING CASE d.status WHEN 'pending' THEN 'retry' ELSE d.status END
+            """,
+            r => r.GetString(0), ct,
+            attempts.Select(a => a.Delivery.OrgId).ToArray(), attempts.Select(a => a.Delivery.Id).ToArray(),
+            attempts.Select(a => a.StatusCode).ToArray(), attempts.Select(a => a.Error).ToArray(),
+            attempts.Select(a => a.Backoff).ToArray(), options.RetryFor);
+        foreach (var status in outcomes)
         {
-            BatchCommands =
-            {
-                Db.Command(
-                    """
-                    UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(), last_status_code = a.status_code,
-                        last_error = a.error,
-                        status = CASE WHEN a.error IS NULL THEN 'delivered' WHEN d.created_at + $6 <= now() + a.backoff THEN 'failed' ELSE 'pending' END,
-                        delivered_at = CASE WHEN a.error IS NULL THEN now() END,
-                        next_attempt_at = now() + a.backoff
-                    FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::interval[]) AS a(org_id, id, status_code, error, backoff)
-                    WHERE d.org_id = a.org_id AND d.id = a.id AND d.status = 'pending'
-                    RETURNING CASE d.status WHEN 'pending' THEN 'retry' ELSE d.status END
-                    """,
-                    orgs, attempts.Select(a => a.Delivery.Id).ToArray(), attempts.Select(a => a.StatusCode).ToArray(), errors,
-                    attempts.Select(a => a.Backoff).ToArray(), options.RetryFor),
-                Db.Command(PauseOrResumeSql, orgs, attempts.Select(a => a.Delivery.WebhookId).ToArray(), errors,
-                    options.PauseAfter, options.FirstBackoff, options.MaxBackoff),
-            },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+            WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", status));
+        }
+
+        var failing = attempts.Where(a => a.Error is not null || a.Delivery.Failing).Select(a => a.Delivery.WebhookId).ToHashSet();
+        if (failing.Count > 0)
         {
-            WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", reader.GetString(0)));
+            await PauseOrResumeAsync([.. attempts.Where(a => failing.Contains(a.Delivery.WebhookId))], ct);
+        }
+    }
+
+    /// <summary>
+    /// Counts each webhook's failed attempts in a row and pauses one that reaches <see cref="WebhookOptions.PauseAfter"/>:
+    /// its pending deliveries are moved to the pause's end (migration 0022), or to their retry deadline if that comes
+    /// first, so a receiver that is down costs one batch of attempts per pause instead of one per delivery and new
+    /// event. A delivered attempt resets the count, ends the pause and makes what waited for it due again. Failures of
+    /// sends that were under way when another node paused the webhook do not extend the pause.
+    /// <para>Best effort, in its own transaction: if it fails, the outcomes are recorded all the same and the next
+    /// batch's outcomes move the count on. Webhook rows are locked in key order, and deliveries another transaction holds
+    /// (being claimed or recorded) are passed by, not waited for, so two nodes counting at once cannot deadlock.</para>
+    /// </summary>
+    private async Task PauseOrResumeAsync(IReadOnlyList<Attempt> attempts, CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(PauseOrResumeSql, ct,
+                attempts.Select(a => a.Delivery.OrgId).ToArray(), attempts.Select(a => a.Delivery.WebhookId).ToArray(),
+                attempts.Select(a => a.Error).ToArray(), options.PauseAfter, options.FirstBackoff, options.MaxBackoff, options.RetryFor);
+        }
+        catch (Exception error) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(error, "Counting {Count} webhook outcomes towards a pause failed; the next ones count.", attempts.Count);
         }
     }
 
@@ -376,6 +400,11 @@ public sealed class WebhookDispatcher(
             SELECT a.org_id, a.webhook_id, bool_or(a.error IS NULL) AS delivered, count(*) FILTER (WHERE a.error IS NOT NULL) AS failed
             FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS a(org_id, webhook_id, error)
             GROUP BY a.org_id, a.webhook_id
+        ), locked AS (
+            SELECT w.org_id, w.id, w.paused_until AS was_paused_until
+            FROM webhooks w JOIN outcome o ON w.org_id = o.org_id AND w.id = o.webhook_id
+            ORDER BY w.org_id, w.id
+            FOR NO KEY UPDATE OF w
         ), counted AS (
             UPDATE webhooks w SET
                 consecutive_failures = CASE WHEN o.delivered THEN 0 ELSE w.consecutive_failures + o.failed END,
@@ -383,18 +412,29 @@ public sealed class WebhookDispatcher(
                 paused_until = CASE
                     WHEN o.delivered THEN NULL
                     WHEN w.consecutive_failures + o.failed >= $4
-                        THEN now() + least($5 * power(2, least(w.pauses, 30)), $6) * (0.5 + random() / 2)
+                        THEN now() + least($5 * power(2, least(w.pauses, 20)), $6) * (0.5 + random() / 2)
                     ELSE w.paused_until END
-            FROM outcome o
+            FROM outcome o JOIN locked l ON l.org_id = o.org_id AND l.id = o.webhook_id
             WHERE w.org_id = o.org_id AND w.id = o.webhook_id
               AND CASE WHEN o.delivered THEN w.consecutive_failures > 0 OR w.paused_until IS NOT NULL
                        ELSE w.paused_until IS NULL OR w.paused_until <= now() END
-            RETURNING w.org_id, w.id, w.paused_until
+            RETURNING w.org_id, w.id, w.paused_until, l.was_paused_until
+        ), resumed AS (
+            UPDATE webhook_deliveries d SET next_attempt_at = now()
+            FROM counted c, LATERAL (
+                SELECT p.id FROM webhook_deliveries p
+                WHERE p.org_id = c.org_id AND p.webhook_id = c.id AND p.status = 'pending'
+                  AND p.next_attempt_at > now() AND p.next_attempt_at <= c.was_paused_until
+                FOR UPDATE SKIP LOCKED) waited
+            WHERE c.paused_until IS NULL AND c.was_paused_until > now() AND d.org_id = c.org_id AND d.id = waited.id
         )
-        UPDATE webhook_deliveries d SET next_attempt_at = c.paused_until
-        FROM counted c
-        WHERE c.paused_until > now() AND d.org_id = c.org_id AND d.webhook_id = c.id AND d.status = 'pending'
-          AND d.next_attempt_at < c.paused_until
+        UPDATE webhook_deliveries d SET next_attempt_at = least(c.paused_until, d.created_at + $7)
+        FROM counted c, LATERAL (
+            SELECT p.id FROM webhook_deliveries p
+            WHERE p.org_id = c.org_id AND p.webhook_id = c.id AND p.status = 'pending' AND p.next_attempt_at < c.paused_until
+            FOR UPDATE SKIP LOCKED) waiting
+        WHERE c.paused_until > now() AND d.org_id = c.org_id AND d.id = waiting.id
+          AND d.next_attempt_at < least(c.paused_until, d.created_at + $7)
         """;
 
     /// <summary>The wait before attempt <paramref name="attempt"/> + 1: doubling from the first, capped, with half of it random.</summary>
