@@ -339,48 +339,52 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     [Fact]
     public async Task A_node_stopped_between_commit_and_delivery_loses_no_event() // R33
     {
-        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
         await using var receiver = await Receiver.StartAsync();
 
         // The first node looks for deliveries once, at start, and then not for an hour: what it commits after that is
         // still in the outbox when it stops.
-        var first = await HourdiniServer.StartNodeAsync(database, new(FastSchedule) { ["Hourdini:Webhooks:PollInterval"] = "01:00:00" });
-        var (api, _, _) = await ApiClient.SignUpAsync(first.BaseAddress);
-        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Crash");
-        var secret = await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
-        var session = (await api.StartSessionAsync(project)).Str("id");
-        (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
-        await first.DisposeAsync();
-        Assert.Empty(receiver.Got);
-
-        await using var second = await HourdiniServer.StartNodeAsync(database, FastSchedule);
-        var got = await receiver.WaitForAsync(2);
-        Assert.Equal(["session.ended", "session.started"], got.Select(r => r.Event).Order(StringComparer.Ordinal));
+        var (secret, got) = await CommitOnOneNodeThenSendFromAnotherAsync(
+            receiver, new(FastSchedule) { ["Hourdini:Webhooks:PollInterval"] = "01:00:00" }, _ => Task.CompletedTask);
         Assert.All(got, r => Assert.True(WebhookSignature.Verify(secret, r.Signature, r.Body, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5))));
     }
 
     [Fact]
     public async Task A_node_that_does_not_dispatch_writes_the_outbox_and_leaves_the_sending_to_one_that_does() // R33
     {
-        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
         await using var receiver = await Receiver.StartAsync();
 
         // An API node with Dispatch off (docs/WEBHOOKS.md, "Where the sending runs"): the changes' deliveries wait.
-        var apiNode = await HourdiniServer.StartNodeAsync(database, new(FastSchedule) { ["Hourdini:Webhooks:Dispatch"] = "false" });
-        var (api, _, _) = await ApiClient.SignUpAsync(apiNode.BaseAddress);
-        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Quiet");
-        await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
+        await CommitOnOneNodeThenSendFromAnotherAsync(receiver, new(FastSchedule) { ["Hourdini:Webhooks:Dispatch"] = "false" }, async api =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)); // twenty of the schedule's poll intervals
+            Assert.Empty(receiver.Got);
+            Assert.Equal(["pending", "pending"], (await DeliveriesAsync(api)).Select(d => d.Str("status")));
+        });
+    }
+
+    /// <summary>
+    /// A session started and ended through a node with <paramref name="settings"/> (its webhook on both session events),
+    /// <paramref name="whileRunning"/>, that node stopped with nothing sent, then a dispatching node on the same database:
+    /// the receiver gets both events.
+    /// </summary>
+    private static async Task<(string Secret, List<Received> Got)> CommitOnOneNodeThenSendFromAnotherAsync(
+        Receiver receiver, Dictionary<string, string?> settings, Func<ApiClient, Task> whileRunning)
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        var first = await HourdiniServer.StartNodeAsync(database, settings);
+        var (api, _, _) = await ApiClient.SignUpAsync(first.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Handed over");
+        var secret = await RegisterAsync(api, receiver.Url, ["session.started", "session.ended"]);
         var session = (await api.StartSessionAsync(project)).Str("id");
         (await api.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
-        await Task.Delay(TimeSpan.FromSeconds(1)); // twenty of the schedule's poll intervals
+        await whileRunning(api);
+        await first.DisposeAsync();
         Assert.Empty(receiver.Got);
-        Assert.Equal(["pending", "pending"], (await DeliveriesAsync(api)).Select(d => d.Str("status")));
-        await apiNode.DisposeAsync();
 
-        // A node that dispatches sends them.
-        await using var sender = await HourdiniServer.StartNodeAsync(database, FastSchedule);
+        await using var second = await HourdiniServer.StartNodeAsync(database, FastSchedule);
         var got = await receiver.WaitForAsync(2);
         Assert.Equal(["session.ended", "session.started"], got.Select(r => r.Event).Order(StringComparer.Ordinal));
+        return (secret, got);
     }
 
     [Fact]
@@ -423,6 +427,32 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         Assert.Equal("0|", await Sql(db, "SELECT consecutive_failures || '|' || coalesce(paused_until::text, '') FROM webhooks"));
         var resumed = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
         Assert.Equal((0, JsonValueKind.Null), (resumed.GetProperty("failing_attempts").GetInt32(), resumed.GetProperty("paused_until").ValueKind));
+    }
+
+    [Fact]
+    public async Task A_pause_that_outlasts_a_deliverys_retry_period_gives_it_its_last_try_at_the_deadline() // R33
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Answer = _ => 503;
+
+        // Retries start at 1 s; a delivery is retried for 4 s; one failure pauses the webhook.
+        await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
+        {
+            ["Hourdini:Webhooks:PauseAfter"] = "1", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:01", ["Hourdini:Webhooks:MaxBackoff"] = "01:00:00",
+            ["Hourdini:Webhooks:RetryFor"] = "00:00:04",
+        });
+        var (api, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        using var db = await single.OpenDatabaseAsync();
+        await Sql(db, "UPDATE webhooks SET pauses = 10"); // it has paused ten times before: the next pause is 8.5-17 minutes
+        await api.StartSessionAsync(await api.CreateProjectAsync(await api.CreateClientAsync(), "Deadline"));
+
+        // Its first try fails and pauses the webhook far past the delivery's deadline; it is tried once more at the deadline
+        // (not after the pause), fails, and is marked failed.
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).Single().Str("status") == "failed");
+        Assert.Equal(2, receiver.Got.Count);
+        Assert.Equal(1L, await Sql(db, "SELECT count(*) FROM webhooks WHERE paused_until > now() + interval '5 minutes'"));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class WebhookDispatcher(
     /// <param name="Failing">Its webhook had failed attempts counted or a pause when it was claimed (migration 0022).</param>
     private sealed record Claimed(
         Guid OrgId, Guid Id, Guid WebhookId, string Event, string Data, DateTimeOffset CreatedAt, int Attempts, string Url, string Secret, DateTimeOffset DueAt,
-        bool Failing = false);
+        bool Failing);
 
     /// <summary>One send's outcome: delivered when <paramref name="Error"/> is null, else retried after <paramref name="Backoff"/>.</summary>
     private sealed record Attempt(Claimed Delivery, int? StatusCode, string? Error, TimeSpan Backoff);
