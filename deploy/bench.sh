@@ -13,8 +13,9 @@
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
 #   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
-#   HOURDINI_BENCH_PG_STATS=1  also what PostgreSQL spent on Hourdini's runs, per statement and per function
-#                              (pg_stat_statements, track_functions), in artifacts/bench/pg-stats.txt
+#   HOURDINI_BENCH_PG_STATS=1  also what PostgreSQL spent on Hourdini's runs, per statement, function and table
+#                              (pg_stat_statements, track_functions), in artifacts/bench/pg-stats.txt; with
+#                              --webhook-ab, per run in artifacts/bench/ab-*-pg-stats.txt
 #   HOURDINI_BENCH_WEBHOOK=1   every tenant subscribes one webhook to every event, sent to a receiver on loopback that
 #                              answers 204 (R33's cost on the write path: compare with a run without it)
 #   deploy/bench.sh --webhook-ab   only the ceilings 1-2 and closed-1000 with and without one webhook, interleaved
@@ -100,6 +101,27 @@ latency=$(grep -Eo 'latency average = [0-9.]+' "$work/pgbench.txt" | awk '{ prin
 echo "  pgbench -N: $tps TPS, latency average $latency ms"
 printf '{"tps": %s, "clients": %s, "seconds": %s, "latency_ms": %s}\n' "$tps" "$pgbench_clients" "$seconds" "${latency:-0}" >"$out/pgbench.json"
 
+# HOURDINI_BENCH_PG_STATS=1: what PostgreSQL spent between a reset and a dump, per statement (pg_stat_statements), per
+# function (track_functions) and per table (row versions written, HOT or not, and autovacuum runs).
+pg_stats_reset() {
+  if [ "${HOURDINI_BENCH_PG_STATS:-0}" != 1 ]; then return 0; fi
+  "${psql[@]}" -d hourdini -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
+}
+pg_stats_dump() { # FILE
+  if [ "${HOURDINI_BENCH_PG_STATS:-0}" != 1 ]; then return 0; fi
+  {
+    echo "Statements by total time (pg_stat_statements):"
+    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT calls, round(total_exec_time::numeric) AS ms, round((1000 * total_exec_time / nullif(calls, 0))::numeric, 1) AS us_per_call, rows, shared_blks_dirtied AS dirtied, wal_records, left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30"
+    echo
+    echo "Functions by total time (pg_stat_user_functions):"
+    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT funcname, calls, round(total_time::numeric) AS ms, round((1000 * self_time / nullif(calls, 0))::numeric, 1) AS self_us_per_call FROM pg_stat_user_functions ORDER BY total_time DESC"
+    echo
+    echo "Tables by rows written (pg_stat_user_tables):"
+    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT relname, n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot, n_tup_del AS deleted, n_dead_tup AS dead, autovacuum_count AS autovacuums, autoanalyze_count AS autoanalyzes FROM pg_stat_user_tables ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC LIMIT 15"
+  } >"$1"
+  echo "==> PostgreSQL's statements, functions and tables: $1"
+}
+
 # A webhook receiver on loopback that answers 204 to everything (R33's cost on the write path): the load tool's Kestrel
 # (ceiling-server's /hook), so the receiver costs the shared cores little. Sets $webhook_url.
 start_webhook_receiver() {
@@ -151,8 +173,10 @@ if [ "$mode" = webhook-ab ]; then
     name="ab-$config-${runs[$config]}"
     echo "==> $name: closed loop, 1000 agents, $([ "$config" = B ] && echo "one webhook per tenant on every event" || echo "no webhook"), ${seconds} s"
     if [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
+    pg_stats_reset
     "${load[@]}" run --name "$name" --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
       --duration "$seconds" --checkpoint --cpu-of "$cpu_of" --json "$out/$name.json" | grep -E '^  (ab-|verified)|cores busy by'
+    pg_stats_dump "$out/$name-pg-stats.txt"
   done
   echo
   echo "==> write path with one webhook (B) against none (A), pgbench -N $tps TPS in this run:"
@@ -208,23 +232,12 @@ if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
   echo "    with one webhook per tenant, every event, to $HOURDINI_BENCH_WEBHOOK_URL"
 fi
 start_gateway ${webhook_env[@]+"${webhook_env[@]}"}
-if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
-  "${psql[@]}" -d hourdini -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT pg_stat_statements_reset()" -c "SELECT pg_stat_reset()" >/dev/null
-fi
+pg_stats_reset
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
   --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}
 kill "$gateway"
-if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
-  # What PostgreSQL spent on Hourdini's runs (set-up included): per statement, and per function (track_functions).
-  {
-    echo "Statements by total time (pg_stat_statements):"
-    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT calls, round(total_exec_time::numeric) AS ms, round((1000 * total_exec_time / calls)::numeric, 1) AS us_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 120) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30"
-    echo
-    echo "Functions by total time (pg_stat_user_functions):"
-    "${psql[@]}" -d hourdini -P pager=off -P tuples_only=off -F ' | ' -c "SELECT funcname, calls, round(total_time::numeric) AS ms, round((1000 * self_time / calls)::numeric, 1) AS self_us_per_call FROM pg_stat_user_functions ORDER BY total_time DESC"
-  } >"$out/pg-stats.txt"
-  echo "==> PostgreSQL's statements and functions: $out/pg-stats.txt"
-fi
+# What PostgreSQL spent on Hourdini's runs (set-up included): per statement, and per function (track_functions).
+pg_stats_dump "$out/pg-stats.txt"
 
 # The machine's own latency at the rate the 80 % run offered: the trivial endpoint, paced, same callers. What p99
 # this machine gives for answering a call and storing nothing (the smoke run has no 80 % run: it offers 100 calls/s).
