@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using Hourdini.Testing;
 
 namespace Hourdini.Mcp.Tests;
@@ -34,7 +36,7 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
     }
 
     [Fact]
-    public async Task The_bridge_lists_the_tools_of_a_server_it_cannot_reach_and_each_call_says_so()
+    public async Task The_bridge_lists_the_tools_resources_and_prompts_of_a_server_it_cannot_reach_and_each_call_says_so()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -43,9 +45,15 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
 
         await using var stdio = await McpSupport.ConnectStdioAsync(new Uri($"http://127.0.0.1:{port}/"), "hd_agt_live_whatever");
         Assert.Equal(McpSupport.ToolNames.Order(), (await stdio.ListToolsAsync()).Select(t => t.Name).Order());
+        Assert.Equal(["hourdini://projects", "hourdini://sessions/open"], (await stdio.ListResourcesAsync()).Select(r => r.Uri).Order());
+        Assert.Equal("track_agent_run", Assert.Single(await stdio.ListPromptsAsync()).Name);
         var unreachable = await stdio.CallRefusedAsync("session_get", null, "server_unreachable");
         Assert.Contains($"127.0.0.1:{port}", unreachable.Str("detail")); // what happened…
         Assert.Contains("HOURDINI_URL", unreachable.Str("detail")); // …and what to do
+
+        // Reading what is listed needs the server: the error says why, with the same code.
+        var read = await Assert.ThrowsAsync<McpProtocolException>(() => stdio.ReadResourceAsync("hourdini://projects").AsTask());
+        Assert.Contains("server_unreachable", read.Message);
     }
 
     [Fact]
@@ -66,16 +74,19 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
     }
 
     /// <summary>
-    /// The tools the bridge lists while the server cannot be asked are the server's, schemas and all. When the server's
-    /// tools change, run this test with HOURDINI_UPDATE_MCP_TOOLS=1 to rewrite src/Cli/McpTools.json, and rebuild.
+    /// The tools, resources and prompts the bridge lists while the server cannot be asked are the server's, schemas and
+    /// all. When they change, run this test with HOURDINI_UPDATE_MCP_TOOLS=1 to rewrite src/Cli/McpSurface.json, and rebuild.
     /// </summary>
     [Fact]
-    public async Task The_tools_built_into_the_bridge_are_the_servers()
+    public async Task The_tools_resources_and_prompts_built_into_the_bridge_are_the_servers()
     {
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
         await using var http = await McpSupport.ConnectHttpAsync(server.BaseAddress, human.Token());
         var options = new JsonSerializerOptions(McpJsonUtilities.DefaultOptions) { WriteIndented = true };
-        var served = JsonSerializer.Serialize((await http.ListToolsAsync()).Select(t => t.ProtocolTool).OrderBy(t => t.Name).ToList(), options);
+        var served = Surface(
+            (await http.ListToolsAsync()).Select(t => t.ProtocolTool).OrderBy(t => t.Name).ToList(),
+            (await http.ListResourcesAsync()).Select(r => r.ProtocolResource).OrderBy(r => r.Uri).ToList(),
+            (await http.ListPromptsAsync()).Select(p => p.ProtocolPrompt).OrderBy(p => p.Name).ToList());
         if (Environment.GetEnvironmentVariable("HOURDINI_UPDATE_MCP_TOOLS") == "1")
         {
             var root = new DirectoryInfo(AppContext.BaseDirectory);
@@ -84,10 +95,19 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
                 root = root.Parent!;
             }
 
-            await File.WriteAllTextAsync(Path.Combine(root.FullName, "src", "Cli", "McpTools.json"), served + "\n");
+            await File.WriteAllTextAsync(Path.Combine(root.FullName, "src", "Cli", "McpSurface.json"), served + "\n");
         }
 
-        var known = JsonSerializer.Serialize(Hourdini.Cli.Commands.McpCommand.KnownTools.OrderBy(t => t.Name).ToList(), options);
-        Assert.True(known == served, "src/Cli/McpTools.json differs from the server's tools: rerun with HOURDINI_UPDATE_MCP_TOOLS=1 and rebuild.");
+        var known = Hourdini.Cli.Commands.McpCommand.Known;
+        Assert.True(
+            Surface([.. known.Tools.OrderBy(t => t.Name)], [.. known.Resources.OrderBy(r => r.Uri)], [.. known.Prompts.OrderBy(p => p.Name)]) == served,
+            "src/Cli/McpSurface.json differs from the server's tools, resources or prompts: rerun with HOURDINI_UPDATE_MCP_TOOLS=1 and rebuild.");
+
+        string Surface(List<Tool> tools, List<Resource> resources, List<Prompt> prompts) => new JsonObject
+        {
+            ["tools"] = JsonSerializer.SerializeToNode(tools, options),
+            ["resources"] = JsonSerializer.SerializeToNode(resources, options),
+            ["prompts"] = JsonSerializer.SerializeToNode(prompts, options),
+        }.ToJsonString(options);
     }
 }

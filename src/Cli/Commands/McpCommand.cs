@@ -16,9 +16,9 @@ namespace Hourdini.Cli.Commands;
 /// <c>hourdini mcp</c>: MCP over stdio for desktop clients that only launch local processes. It holds no tools of its
 /// own: it lists and calls the server's tools, resources and prompts over streamable HTTP (<c>/mcp</c>) with the token
 /// from <c>HOURDINI_TOKEN</c>, so the server stays the one place where rules live. When the server cannot be asked (down,
-/// token refused, agent disabled) the tools are still listed, from the copy built into this program (<c>McpTools.json</c>,
-/// kept equal to the server's by a test), and each call explains what is wrong as a tool error with the server's
-/// <c>code</c>: a desktop host then shows the tools and the model can tell the user what to fix. Only MCP messages go to
+/// token refused, agent disabled) its tools, resources and prompts are still listed, from the copy built into this program
+/// (<c>McpSurface.json</c>, kept equal to the server's by a test), and each call, read or prompt explains what is wrong
+/// with the server's <c>code</c>: a desktop host then shows the server as it is and the model can tell the user what to fix. Only MCP messages go to
 /// stdout; diagnostics go to stderr.
 /// </summary>
 public static class McpCommand
@@ -56,13 +56,17 @@ public static class McpCommand
                 },
                 Handlers = new McpServerHandlers
                 {
-                    ListToolsHandler = (request, token) => remote.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), token),
+                    ListToolsHandler = (request, token) => remote.ListOrKnownAsync(
+                        c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), token),
+                        () => new ListToolsResult { Tools = Known.Tools }, token),
                     CallToolHandler = (request, token) => remote.CallAsync(request.Params!, token),
-                    ListResourcesHandler = (request, token) =>
-                        remote.ForwardAsync(c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), token), token),
+                    ListResourcesHandler = (request, token) => remote.ListOrKnownAsync(
+                        c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), token),
+                        () => new ListResourcesResult { Resources = Known.Resources }, token),
                     ReadResourceHandler = (request, token) => remote.ForwardAsync(c => c.ReadResourceAsync(request.Params!, token), token),
-                    ListPromptsHandler = (request, token) =>
-                        remote.ForwardAsync(c => c.ListPromptsAsync(request.Params ?? new ListPromptsRequestParams(), token), token),
+                    ListPromptsHandler = (request, token) => remote.ListOrKnownAsync(
+                        c => c.ListPromptsAsync(request.Params ?? new ListPromptsRequestParams(), token),
+                        () => new ListPromptsResult { Prompts = Known.Prompts }, token),
                     GetPromptHandler = (request, token) => remote.ForwardAsync(c => c.GetPromptAsync(request.Params!, token), token),
                     CompleteHandler = (request, token) => remote.ForwardAsync(c => c.CompleteAsync(request.Params!, token), token),
                 },
@@ -79,13 +83,20 @@ public static class McpCommand
     private static string Version { get; } =
         typeof(McpCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "1.0.0";
 
-    /// <summary>The server's tools as this program was built with them: what a host sees while the server cannot be asked.</summary>
-    public static IList<Tool> KnownTools { get; } = LoadKnownTools();
+    /// <summary>The server's tools, resources and prompts as this program was built with them: what a host sees while the server cannot be asked.</summary>
+    public static KnownSurface Known { get; } = KnownSurface.Load();
 
-    private static List<Tool> LoadKnownTools()
+    /// <summary>The lists in <c>McpSurface.json</c>, each as the server's <c>tools/list</c>, <c>resources/list</c> and <c>prompts/list</c> answer it.</summary>
+    public sealed record KnownSurface(IList<Tool> Tools, IList<Resource> Resources, IList<Prompt> Prompts)
     {
-        using var stream = typeof(McpCommand).Assembly.GetManifestResourceStream("Hourdini.Cli.McpTools.json")!;
-        return JsonSerializer.Deserialize(stream, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<List<Tool>>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(List<Tool>)))!;
+        public static KnownSurface Load()
+        {
+            using var stream = typeof(McpCommand).Assembly.GetManifestResourceStream("Hourdini.Cli.McpSurface.json")!;
+            var document = JsonNode.Parse(stream)!;
+            return new KnownSurface(Read<List<Tool>>("tools"), Read<List<Resource>>("resources"), Read<List<Prompt>>("prompts"));
+
+            T Read<T>(string name) => (T)document[name].Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(T)))!;
+        }
     }
 
     /// <summary>The connection to the server's <c>/mcp</c>, made on first use and remade after a failure.</summary>
@@ -137,17 +148,17 @@ public static class McpCommand
             }
         }
 
-        /// <summary>The server's list when it answers, else the known tools: a host always has tools to show.</summary>
-        public async ValueTask<ListToolsResult> ListToolsAsync(ListToolsRequestParams request, CancellationToken ct)
+        /// <summary>The server's list when it answers, else the known one: a host always has tools, resources and prompts to show.</summary>
+        public async ValueTask<T> ListOrKnownAsync<T>(Func<McpClient, ValueTask<T>> list, Func<T> known, CancellationToken ct)
         {
             try
             {
-                return await (await ClientAsync(ct)).ListToolsAsync(request, ct);
+                return await list(await ClientAsync(ct));
             }
             catch (Exception e) when (IsUnreachable(e))
             {
                 await ResetAsync();
-                return new ListToolsResult { Tools = KnownTools };
+                return known();
             }
         }
 
@@ -168,7 +179,7 @@ public static class McpCommand
             }
         }
 
-        /// <summary>Resources, prompts and completions go to the server as they are; when it cannot be asked, the error says why.</summary>
+        /// <summary>Reading a resource, getting a prompt and completing go to the server as they are; when it cannot be asked, the error says why.</summary>
         public async ValueTask<T> ForwardAsync<T>(Func<McpClient, ValueTask<T>> call, CancellationToken ct)
         {
             try
