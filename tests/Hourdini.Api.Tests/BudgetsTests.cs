@@ -38,7 +38,7 @@ public sealed class BudgetsTests(HourdiniServer server) : IClassFixture<Hourdini
     }
 
     [Fact]
-    public async Task A_money_budget_counts_an_open_sessions_live_time_and_the_agent_sees_it_at_start_and_pull()
+    public async Task A_money_budget_counts_an_open_sessions_live_time_and_the_agent_sees_its_status_but_no_amounts() // R32, R22
     {
         var (pat, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
         var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(rate: 3600m), "Live", billAgentTime: true);
@@ -50,10 +50,35 @@ public sealed class BudgetsTests(HourdiniServer server) : IClassFixture<Hourdini
         Assert.Equal("money", started["budget"].Str("kind"));
         await Task.Delay(1500); // an agent beat at 1 per second (3600/h): about 1.50 of 10
 
-        var pulled = (await agent.GetAsync($"/api/v1/agents/{started["session"].Str("agent_id")}/updates")).Expect(HttpStatusCode.OK);
-        var used = decimal.Parse(pulled["budget"].Str("used"), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(used, 1.4m, 5m);
-        Assert.Equal("ok", pulled["budget"].Str("status"));
+        // The person sees the money.
+        var owners = (await pat.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"];
+        Assert.InRange(decimal.Parse(owners.Str("used"), System.Globalization.CultureInfo.InvariantCulture), 1.4m, 5m);
+        Assert.Equal(10m, owners.GetProperty("limit").GetDecimal());
+
+        // The agent sees how far along the budget is, never an amount: not at start, not at pull; the budget itself it may not read.
+        var pulled = (await agent.GetAsync($"/api/v1/agents/{started["session"].Str("agent_id")}/updates")).Expect(HttpStatusCode.OK)["budget"];
+        (await agent.GetAsync($"/api/v1/projects/{project}/budget")).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed");
+        foreach (var seen in new[] { started["budget"], pulled })
+        {
+            Assert.Equal(JsonValueKind.Null, seen.GetProperty("limit").ValueKind);
+            Assert.Equal(JsonValueKind.Null, seen.GetProperty("used").ValueKind);
+            Assert.Equal((50, 90), (seen.GetProperty("warn_percent").GetInt32(), seen.GetProperty("critical_percent").GetInt32()));
+        }
+
+        Assert.InRange(pulled.GetProperty("used_percent").GetDecimal(), 14m, 50m);
+        Assert.Equal("ok", pulled.Str("status"));
+    }
+
+    [Fact]
+    public async Task An_agent_sees_an_hours_budgets_hours() // R32: hours are not amounts (R22)
+    {
+        var (pat, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var project = await pat.CreateProjectAsync(await pat.CreateClientAsync(rate: 100m), "Hours", billAgentTime: true);
+        (await pat.SendAsync(HttpMethod.Put, $"/api/v1/projects/{project}/budget", new { kind = "hours", limit = 40 })).Expect(HttpStatusCode.OK);
+        var (_, agent) = await pat.CreateAgentAsync();
+
+        var budget = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["budget"];
+        Assert.Equal(("hours", 40m, "0.00"), (budget.Str("kind"), budget.GetProperty("limit").GetDecimal(), budget.Str("used")));
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public static class Agents
 
         // R32: the budget of the project the agent works on now (its open session's), or null.
         var budgets = context.RequestServices.GetRequiredService<Silo.Storage.Budgets.BudgetStore>();
-        var budget = Budgets.View(await budgets.StatusForAgentAsync(caller.OrgId, agentId, context.RequestAborted));
+        var budget = Budgets.View(await budgets.StatusForAgentAsync(caller.OrgId, agentId, context.RequestAborted), caller);
         return new Answer(new { tasks = updates.Tasks.Select(Tasks.View), messages = updates.Messages.Select(MessageView), budget });
     }
 

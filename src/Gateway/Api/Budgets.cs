@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hourdini.Gateway.Auth;
 using Hourdini.Gateway.Http;
+using Hourdini.Grains.Accounts;
 using Hourdini.Grains.Common;
 using Hourdini.Silo.Storage.Budgets;
 using Hourdini.Silo.Storage.Catalog;
@@ -31,12 +32,13 @@ public static class Budgets
             }
 
             await budgets.SetAsync(caller.OrgId, project, kind, limit, warn, critical, context.RequestAborted);
-            return Results.Ok(new { budget = View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted)) });
+            return Results.Ok(new { budget = View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted), caller) });
         }).Returns<OpenApi.BudgetReply>("setBudget", "Set a project's budget");
         budget.MapGet("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
         {
             var project = await VisibleProjectAsync(id, context, catalog);
-            return Results.Ok(new { budget = View(await budgets.StatusAsync(context.Caller().OrgId, project, context.RequestAborted)) });
+            var caller = context.Caller();
+            return Results.Ok(new { budget = View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted), caller) });
         }).Returns<OpenApi.BudgetReply>("getBudget", "Read a project's budget and what is used of it (null when it has none)");
         budget.MapDelete("", async (string id, HttpContext context, CatalogStore catalog, BudgetStore budgets) =>
         {
@@ -47,7 +49,7 @@ public static class Budgets
     }
 
     /// <summary>What an agent's session start and pull carry about its project's budget (R32): its status, or null.</summary>
-    public static async Task<object?> ForProjectAsync(HttpContext context, Guid orgId, Guid? projectId)
+    public static async Task<object?> ForProjectAsync(HttpContext context, Caller caller, Guid? projectId)
     {
         if (projectId is not { } project)
         {
@@ -55,19 +57,32 @@ public static class Budgets
         }
 
         var budgets = context.RequestServices.GetRequiredService<BudgetStore>();
-        return View(await budgets.StatusAsync(orgId, project, context.RequestAborted));
+        return View(await budgets.StatusAsync(caller.OrgId, project, context.RequestAborted), caller);
     }
 
-    public static object? View(BudgetStatus? status) => status is null ? null : new
+    /// <summary>
+    /// The budget as <paramref name="caller"/> may see it. An agent sees a money budget's status and percentages but not
+    /// its <c>limit</c> or <c>used</c>, which are amounts (R22: an agent sees no rates or amounts); they are null for it.
+    /// </summary>
+    public static object? View(BudgetStatus? status, Caller caller)
     {
-        kind = status.Budget.Kind,
-        limit = status.Budget.Limit,
-        warn_percent = status.Budget.WarnPercent,
-        critical_percent = status.Budget.CriticalPercent,
-        used = status.Used.ToString("0.00", CultureInfo.InvariantCulture),
-        used_percent = status.UsedPercent,
-        status = status.Status,
-    };
+        if (status is null)
+        {
+            return null;
+        }
+
+        var hidden = caller.IsAgent && status.Budget.Kind == "money";
+        return new
+        {
+            kind = status.Budget.Kind,
+            limit = hidden ? (decimal?)null : status.Budget.Limit,
+            warn_percent = status.Budget.WarnPercent,
+            critical_percent = status.Budget.CriticalPercent,
+            used = hidden ? null : status.Used.ToString("0.00", CultureInfo.InvariantCulture),
+            used_percent = status.UsedPercent,
+            status = status.Status,
+        };
+    }
 
     private static async Task<Guid> VisibleProjectAsync(string id, HttpContext context, CatalogStore catalog)
     {

@@ -100,7 +100,7 @@ public static class Sessions
             session = View(started.Session, clock.GetUtcNow(), caller),
             stopped_timer_entry = started.StoppedTimerEntry is { } entry ? TimeEntries.View(entry, caller) : null,
             updates = caller.AgentId is null ? null : Agents.UpdatesView(started.Updates),
-            budget = await Budgets.ForProjectAsync(context, caller.OrgId, project.Id), // R32
+            budget = await Budgets.ForProjectAsync(context, caller, project.Id), // R32
         });
     }
 

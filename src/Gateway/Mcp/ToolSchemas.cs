@@ -142,8 +142,10 @@ public static class ToolSchemas
 
     private static readonly JsonObject Budget = Described(
         OrNull(Obj(
-            ("kind", Enum("hours", "money"), true), ("limit", Type("number"), true), ("warn_percent", Type("integer"), true),
-            ("critical_percent", Type("integer"), true), ("used", Str("Hours or money used so far, with 2 decimals, e.g. \"12.50\"."), true),
+            ("kind", Enum("hours", "money"), true),
+            ("limit", Described(OrNull(Type("number")), "The limit, in hours or money; null for an agent when the budget is in money (R22: an agent sees no amounts)."), true),
+            ("warn_percent", Type("integer"), true), ("critical_percent", Type("integer"), true),
+            ("used", Described(OrNull(Str()), "Hours or money used so far, with 2 decimals, e.g. \"12.50\"; null for an agent when the budget is in money."), true),
             ("used_percent", Type("number"), true), ("status", Enum("ok", "warn", "critical"), true))),
         "The project's budget and how much of it is used, or null when it has none.");
 

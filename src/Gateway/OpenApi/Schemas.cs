@@ -233,9 +233,12 @@ public sealed record InvoiceReply(Invoice Invoice);
 
 public sealed record InvoiceList(IReadOnlyList<Invoice> Invoices, string? NextCursor);
 
-/// <summary>A project's budget and what is used of it (R32): <c>used</c> in hours or money, a string with 2 decimals.</summary>
+/// <summary>
+/// A project's budget and what is used of it (R32): <c>used</c> in hours or money, a string with 2 decimals. An agent
+/// sees a money budget's <c>limit</c> and <c>used</c> as null: they are amounts (R22); its percentages and status it sees.
+/// </summary>
 public sealed record Budget(
-    [property: Values("hours", "money")] string Kind, decimal Limit, int WarnPercent, int CriticalPercent, [property: Money] string Used,
+    [property: Values("hours", "money")] string Kind, decimal? Limit, int WarnPercent, int CriticalPercent, [property: Money] string? Used,
     decimal UsedPercent, [property: Values("ok", "warn", "critical")] string Status);
 
 public sealed record BudgetReply(Budget? Budget);
