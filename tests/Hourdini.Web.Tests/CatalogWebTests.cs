@@ -125,6 +125,11 @@ public sealed class CatalogWebTests(Browser browser) : IClassFixture<Browser>
         await page.GotoAsync("/clients");
         await page.GetByRole(AriaRole.Button, new() { Name = "Edit Acme" }).ClickAsync();
         var clientDialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Edit client" });
+        // A name of spaces passes the browser's own check; it is refused next to the field, not dropped in silence.
+        await clientDialog.GetByLabel("Name").FillAsync("   ");
+        await clientDialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(clientDialog.Locator(".field-error")).ToHaveTextAsync("Name cannot be blank.");
+        await Expect(clientDialog.GetByLabel("Name")).ToBeFocusedAsync();
         await clientDialog.GetByLabel("Name").FillAsync("Acme Corporation");
         await clientDialog.GetByLabel("Hourly rate").FillAsync("110");
         await clientDialog.GetByLabel("Colour").FillAsync("#db2777");

@@ -12,6 +12,28 @@ namespace Hourdini.Web.Tests;
 public sealed class ClarityTests(Browser browser) : IClassFixture<Browser>
 {
     [Fact]
+    public async Task A_sessions_page_prices_agent_time_at_the_agent_rate_as_its_entry_does() // R26
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        var client = await api.CreateClientAsync("Initech", rate: 3600m);
+        var project = (await api.PostAsync("/api/v1/projects", new { client_id = client, name = "Agents", bill_agent_time = true, agent_rate = 360m }))
+            .Expect(HttpStatusCode.Created)["project"].Str("id");
+        var (_, agent) = await api.CreateAgentAsync();
+        var session = (await agent.PostAsync("/api/v1/sessions", new { project_id = project })).Expect(HttpStatusCode.Created)["session"].Str("id");
+        await Task.Delay(2100); // two seconds or more of agent time: 3600/h would make it 2.00 or more, 360/h makes it 0.20 or more
+        var entryId = (await agent.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK)["entry"].Str("id");
+        var amount = (await api.GetAsync($"/api/v1/time-entries/{entryId}")).Expect(HttpStatusCode.OK)["time_entry"].Str("amount"); // the agent sees none (R22)
+        Assert.True(decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture) < 2m, $"priced at the agent rate: {amount}");
+
+        await page.GotoAsync($"/sessions/{session}");
+        await Expect(page.Locator(".stat.billable .stat-note")).ToHaveTextAsync($"{amount} EUR at 3,600.00 EUR/h hands-on, 360.00 EUR/h agent");
+        await Expect(page.Locator(".entry-card")).ToContainTextAsync($"{amount} EUR at 3,600.00 EUR/h hands-on, 360.00 EUR/h agent");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task Billable_entries_show_their_currency_the_idle_badge_reads_and_timelines_show_seconds()
     {
         var (page, errors) = await browser.NewPageAsync();

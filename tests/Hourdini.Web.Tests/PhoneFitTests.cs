@@ -7,7 +7,8 @@ namespace Hourdini.Web.Tests;
 /// <summary>
 /// Long names at phone width (375×812): the clients, tokens and agents tables reflow into one card per row, so Edit,
 /// Revoke and Disable are on screen without a sideways scroll; the invoice form's client picker and the account page's
-/// email address wrap instead of widening the page. At 1366×900 the tables keep their columns.
+/// email address wrap instead of widening the page, as does a name with no space in it. At 1366×900 the tables keep their
+/// columns.
 /// </summary>
 public sealed class PhoneFitTests(Browser browser) : IClassFixture<Browser>
 {
@@ -22,6 +23,7 @@ public sealed class PhoneFitTests(Browser browser) : IClassFixture<Browser>
         await Browser.SignUpAsync(page, "Ada Freelance-with-a-rather-long-name");
         using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "laptop CLI for the build box"));
         await api.CreateClientAsync(LongClient);
+        await api.CreateClientAsync(new string('X', 200)); // the longest name the form takes, with nowhere to break
         await page.GotoAsync("/settings/agents");
         await page.GetByLabel("Name").FillAsync("claude-code on the build box");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create agent" }).ClickAsync();

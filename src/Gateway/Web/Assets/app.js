@@ -272,7 +272,7 @@
 
   // A refusal about one field (problem details' field) is said next to that field, which takes the focus. The manual entry
   // form sends what its Date, From and To make: a refusal about those is said next to To or From.
-  const FormFields = { started_at: 'start', ended_at: 'end' };
+  const FormFields = { started_at: 'start', ended_at: 'end', duration_seconds: 'duration' };
   function clearFieldErrors(form) {
     for (const note of $$('.field-error', form)) note.remove();
     for (const field of $$('[aria-invalid]', form)) { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); }
@@ -299,6 +299,13 @@
     const submit = $('[type=submit]', form);
     if (error) error.textContent = '';
     clearFieldErrors(form);
+    // The browser's own check takes spaces for a value, and bodyOf would then leave the field out: say so instead.
+    const blank = [...form.elements].find((field) => field.required && !field.disabled && typeof field.value === 'string' && field.value.trim() === '');
+    if (blank) {
+      const label = (blank.labels?.[0]?.firstChild?.textContent || blank.name).trim();
+      showFieldError(form, blank.name, `${label} cannot be blank.`);
+      return;
+    }
     const body = bodyOf(form);
     if (form.dataset.build === 'manual' && Date.parse(body.ended_at) <= Date.parse(body.started_at)) {
       showFieldError(form, 'end', 'To must be after From. If the work ran past midnight, tick "Ends the next day".');
