@@ -189,6 +189,21 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     }
 
     [Fact]
+    public async Task A_failed_attempt_says_what_went_wrong_down_to_its_cause() // R33: the deliveries list is the owner's only view
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (api, _, _) = await ApiClient.SignUpAsync(Server.BaseAddress);
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "TLS");
+        await RegisterAsync(api, receiver.Url.Replace("http://", "https://"), ["session.started"]); // a receiver that does not speak TLS
+        await api.StartSessionAsync(project, "over https");
+
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).Any(d => !string.IsNullOrEmpty(d.Str("last_error"))));
+        var error = (await DeliveriesAsync(api)).Single().Str("last_error");
+        Assert.StartsWith("The SSL connection could not be established: ", error);
+        Assert.DoesNotContain("inner exception", error);
+    }
+
+    [Fact]
     public async Task A_rolled_back_change_sends_nothing() // R33
     {
         await using var receiver = await Receiver.StartAsync();

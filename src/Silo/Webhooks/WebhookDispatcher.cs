@@ -280,7 +280,7 @@ public sealed class WebhookDispatcher(
         }
         catch (HttpRequestException failed)
         {
-            error = failed.Message;
+            error = Describe(failed);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -295,6 +295,26 @@ public sealed class WebhookDispatcher(
 
         return new Attempt(delivery, statusCode, error is null ? null : error[..Math.Min(error.Length, 500)],
             error is null ? TimeSpan.Zero : Backoff(delivery.Attempts + 1));
+    }
+
+    /// <summary>
+    /// What went wrong, for the deliveries list: the failure and each cause under it ("The SSL connection could not be
+    /// established: Received an unexpected EOF…"), since the owner reading it cannot see inner exceptions.
+    /// </summary>
+    public static string Describe(Exception error)
+    {
+        var parts = new List<string>();
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            var text = e.Message.Replace(", see inner exception", "", StringComparison.Ordinal)
+                .Replace("See the inner exception for details.", "", StringComparison.Ordinal).Trim().TrimEnd('.').Trim();
+            if (text.Length > 0 && !parts.Contains(text))
+            {
+                parts.Add(text);
+            }
+        }
+
+        return parts.Count == 0 ? error.GetType().Name : string.Join(": ", parts) + ".";
     }
 
     private static WebhookAddressRefusedException? FindRefusal(Exception? error)
