@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Hourdini.Testing;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -43,5 +44,52 @@ public sealed class BudgetWebTests(Browser browser) : IClassFixture<Browser>
         await Expect(table.GetByRole(AriaRole.Progressbar, new() { Name = "Budget of Blown" })).ToBeInViewportAsync();
         await Screenshots.SaveAsync(page, "budgets-phone");
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task An_owner_sets_changes_and_removes_a_budget_from_the_projects_page() // R32
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        var project = await api.CreateProjectAsync(await api.CreateClientAsync("Initech", rate: 100m), "Parser");
+        (await api.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-01-05T09:00:00Z", duration_seconds = 3600 }))
+            .Expect(HttpStatusCode.Created);
+
+        await page.GotoAsync("/projects");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Budget for Parser" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Project budget" });
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Remove budget" })).ToBeHiddenAsync(); // none set yet
+        await Expect(dialog.GetByLabel("Warn at (%)")).ToHaveValueAsync("80");
+        await dialog.GetByLabel("Limit").FillAsync("2");
+        await dialog.GetByLabel("Limit").PressAsync("Enter"); // Enter saves
+        await Expect(dialog).ToBeHiddenAsync();
+        var bar = page.Locator("#project-list").GetByRole(AriaRole.Progressbar, new() { Name = "Budget of Parser" });
+        await Expect(bar).ToHaveAttributeAsync("aria-valuetext", "1 h of 2 h, ok");
+
+        // In money: 100 EUR of 150 passes the 50 % warning.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Budget for Parser" }).ClickAsync();
+        await Expect(dialog.GetByLabel("Limit")).ToHaveValueAsync("2");
+        await dialog.GetByLabel("Counted in").SelectOptionAsync("money");
+        await dialog.GetByLabel("Limit").FillAsync("150");
+        await dialog.GetByLabel("Warn at (%)").FillAsync("50");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(bar).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("status-warn"));
+        var set = (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"];
+        Assert.Equal(("money", 150m, 50), (set.Str("kind"), set.GetProperty("limit").GetDecimal(), set.GetProperty("warn_percent").GetInt32()));
+
+        // A refusal is said in the dialog, and nothing changes.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Budget for Parser" }).ClickAsync();
+        await dialog.GetByLabel("Warn at (%)").FillAsync("120");
+        await dialog.GetByLabel("Critical at (%)").FillAsync("100");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(dialog.Locator(".form-error")).ToContainTextAsync("warn_percent not above critical_percent");
+        await Screenshots.SaveAsync(page, "budget-dialog");
+
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Remove budget" }).ClickAsync();
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.Locator("#project-list tr", new() { HasText = "Parser" }).Locator("td[data-label=Budget]")).ToHaveTextAsync("none");
+        Assert.Equal(JsonValueKind.Null, (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"].ValueKind);
+        Assert.DoesNotContain(errors, e => !e.Contains("422")); // the refused save's 422 is logged by Chromium
     }
 }

@@ -194,13 +194,13 @@
     return body;
   }
 
-  function target(form, body) {
+  function target(form, body, submitter) {
     if (form.dataset.api === 'start') {
       const what = body.what;
       delete body.what;
       return what === 'session' ? ['POST', '/api/v1/sessions'] : ['PUT', '/api/v1/timer'];
     }
-    const [method, template] = form.dataset.api.split(' ');
+    const [method, template] = (submitter?.dataset.submitApi || form.dataset.api).split(' '); // a second button may send elsewhere
     const path = template.replace(/\{(\w+)\}/g, (_, name) => { const v = body[name]; delete body[name]; return encodeURIComponent(v); });
     return [method, path];
   }
@@ -254,13 +254,15 @@
   document.addEventListener('keydown', (event) => { if (event.key === 'Escape' && app?.classList.contains('nav-open')) setMenu(false); });
 
   // Fills a dialog's form (booleans tick checkboxes), clears its last error, and opens it.
-  function openForm(dialogId, values) {
+  // Elements marked data-shown-if="x" show only when the opening button says data-x (e.g. Remove only for a budget that is set).
+  function openForm(dialogId, values, opener) {
     const dialog = document.getElementById(dialogId);
     const form = $('form', dialog);
     for (const [name, value] of Object.entries(values)) {
       const field = form.elements[name];
       if (field.type === 'checkbox') field.checked = value; else field.value = value ?? '';
     }
+    for (const shown of $$('[data-shown-if]', form)) shown.hidden = !opener?.dataset[shown.dataset.shownIf];
     $('.form-error', form).textContent = '';
     clearFieldErrors(form);
     remember(dialog);
@@ -299,8 +301,9 @@
     const submit = $('[type=submit]', form);
     if (error) error.textContent = '';
     clearFieldErrors(form);
+    const submitter = event.submitter;
     // The browser's own check takes spaces for a value, and bodyOf would then leave the field out: say so instead.
-    const blank = [...form.elements].find((field) => field.required && !field.disabled && typeof field.value === 'string' && field.value.trim() === '');
+    const blank = !submitter?.formNoValidate && [...form.elements].find((field) => field.required && !field.disabled && typeof field.value === 'string' && field.value.trim() === '');
     if (blank) {
       const label = (blank.labels?.[0]?.firstChild?.textContent || blank.name).trim();
       showFieldError(form, blank.name, `${label} cannot be blank.`);
@@ -311,11 +314,11 @@
       showFieldError(form, 'end', 'To must be after From. If the work ran past midnight, tick "Ends the next day".');
       return;
     }
-    const [method, path] = target(form, body);
+    const [method, path] = target(form, body, submitter);
     const plan = focusPlan(submit || form);
     try {
       if (submit) submit.disabled = true;
-      const data = await api(method, path, withPrevious(method, path, body));
+      const data = await api(method, path, method === 'DELETE' ? undefined : withPrevious(method, path, body));
       await then(form.dataset.then, data, form);
     } catch (failure) {
       if (submit) submit.disabled = false;
@@ -369,7 +372,7 @@
       try { await navigator.clipboard.writeText(secret); toast('Copied.', 'ok'); } catch { toast('Select the text and copy it by hand.'); }
       return;
     }
-    if ('edit' in d) { openForm(d.edit, JSON.parse(d.values)); return; } // a dialog's form, filled with the thing's values
+    if ('edit' in d) { openForm(d.edit, JSON.parse(d.values), element); return; } // a dialog's form, filled with the thing's values
     if ('editEntry' in d) {
       openForm('entry-edit', { id: d.id, project_id: d.project, description: d.description, date: d.date, start: d.start, end: d.end, next_day: d.nextDay === 'true' });
       return;
