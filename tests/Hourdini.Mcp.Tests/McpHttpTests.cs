@@ -212,7 +212,25 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
         }
 
         var list = """{"jsonrpc":"2.0","id":7,"method":"tools/list"}""";
-        Assert.Equal(HttpStatusCode.NotAcceptable, (await PostAsync(http, list, token, accept: "application/json")).Status);
+        var unacceptable = await PostAsync(http, list, token, accept: "application/json");
+        Assert.Equal(HttpStatusCode.NotAcceptable, unacceptable.Status);
+        Assert.Equal("not_acceptable", unacceptable.Body.GetProperty("error").GetProperty("data").Str("code"));
+
+        // Params the SDK would answer -32603 "An error occurred" are invalid params, with the argument named.
+        foreach (var (call, field) in new[]
+                 {
+                     ("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"arguments":{}}}""", "name"),
+                     ("""{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"session_get","arguments":[1]}}""", "arguments"),
+                     ("""{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"track_agent_run","arguments":{}}}""", "project"),
+                     ("""{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"track_agent_run","arguments":{"project":" "}}}""", "project"),
+                 })
+        {
+            var invalid = await PostAsync(http, call, token);
+            Assert.Equal(HttpStatusCode.OK, invalid.Status);
+            var error = invalid.Body.GetProperty("error");
+            Assert.Equal((-32602, "validation_failed", field), (error.GetProperty("code").GetInt32(), error.GetProperty("data").Str("code"), error.GetProperty("data").Str("field")));
+            Assert.Equal(9, invalid.Body.GetProperty("id").GetInt32());
+        }
         using (var get = new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/mcp")))
         {
             get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -68,13 +68,31 @@ public static class McpEndpoint
     }
 
     /// <summary>
-    /// A body that is not one JSON-RPC 2.0 message is answered here, as a JSON-RPC error that carries the API's stable code
-    /// (<c>malformed_request</c>) like every other refusal: the SDK would answer it too, but with no code to match on.
+    /// What the SDK would refuse with no code to match on is answered here, as a JSON-RPC error that carries the API's stable
+    /// code in <c>error.data.code</c> like every other refusal:
+    /// <list type="bullet">
+    /// <item>an <c>Accept</c> header without both <c>application/json</c> and <c>text/event-stream</c> (the SDK's own test, so
+    /// the same requests pass): 406 <c>not_acceptable</c>;</item>
+    /// <item>a body that is not one JSON-RPC 2.0 message: 400 <c>malformed_request</c> (-32700 or -32600);</item>
+    /// <item>a <c>tools/call</c> or <c>prompts/get</c> without a name, with arguments that are not an object, or a prompt
+    /// without an argument it requires: -32602 <c>validation_failed</c> with the argument in <c>data.field</c> (the SDK
+    /// answered these -32603 "An error occurred").</item>
+    /// </list>
     /// </summary>
     private static async Task RefuseMalformedAsync(HttpContext context, RequestDelegate next)
     {
+        var accept = context.Request.GetTypedHeaders().Accept;
+        if (!accept.Any(h => h.MatchesMediaType("application/json")) || !accept.Any(h => h.MatchesMediaType("text/event-stream")))
+        {
+            await RefuseAsync(context, StatusCodes.Status406NotAcceptable, null, -32000,
+                "Not Acceptable: the client must accept both application/json and text/event-stream.", new { code = "not_acceptable" });
+            return;
+        }
+
         context.Request.EnableBuffering();
         (int Code, string Message)? malformed;
+        (string Message, string? Field)? invalid = null;
+        JsonElement? requestId = null;
         try
         {
             using var json = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
@@ -86,6 +104,11 @@ public static class McpEndpoint
                 && ((root.TryGetProperty("method", out var method) && method.ValueKind == JsonValueKind.String)
                     || (root.TryGetProperty("id", out _) && (root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))));
             malformed = message ? null : (-32600, "The body must be one JSON-RPC 2.0 message: an object with \"jsonrpc\": \"2.0\", a method, a string or number id, object params.");
+            if (message && root.TryGetProperty("id", out var asked))
+            {
+                requestId = asked.Clone();
+                invalid = InvalidParams(root);
+            }
         }
         catch (JsonException)
         {
@@ -94,15 +117,54 @@ public static class McpEndpoint
 
         if (malformed is { } refusal)
         {
-            await Results.Json(
-                new { jsonrpc = "2.0", id = (object?)null, error = new { code = refusal.Code, message = refusal.Message, data = new { code = "malformed_request" } } },
-                statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
+            await RefuseAsync(context, StatusCodes.Status400BadRequest, null, refusal.Code, refusal.Message, new { code = "malformed_request" });
+            return;
+        }
+
+        if (invalid is { } wrong)
+        {
+            await RefuseAsync(context, StatusCodes.Status200OK, requestId, -32602, wrong.Message, new { code = "validation_failed", field = wrong.Field });
             return;
         }
 
         context.Request.Body.Position = 0;
         await next(context);
     }
+
+    /// <summary>What is wrong with a tools/call's or prompts/get's params, or null; the SDK checks every other method's.</summary>
+    private static (string Message, string? Field)? InvalidParams(JsonElement request)
+    {
+        var method = request.GetProperty("method").GetString();
+        if (method is not ("tools/call" or "prompts/get"))
+        {
+            return null;
+        }
+
+        var what = method == "tools/call" ? "tool" : "prompt";
+        if (!request.TryGetProperty("params", out var parameters) || !parameters.TryGetProperty("name", out var name)
+            || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } named)
+        {
+            return ($"{method} needs params.name, the {what}'s name.", "name");
+        }
+
+        var arguments = parameters.TryGetProperty("arguments", out var given) && given.ValueKind != JsonValueKind.Null ? given : (JsonElement?)null;
+        if (arguments is { ValueKind: not JsonValueKind.Object })
+        {
+            return ("params.arguments must be an object of the arguments by name.", "arguments");
+        }
+
+        if (method == "prompts/get" && named == HourdiniPrompts.TrackAgentRun
+            && (arguments is not { } values || !values.TryGetProperty("project", out var project) || project.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(project.GetString())))
+        {
+            return ("project is required: the project to record the time on, by id or part of its name.", "project");
+        }
+
+        return null;
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, JsonElement? id, int code, string message, object data) =>
+        Results.Json(new { jsonrpc = "2.0", id, error = new { code, message, data } }, statusCode: status).ExecuteAsync(context);
 
     /// <summary>
     /// An agent token calling a person's tool is refused before its arguments are even read (R21, R22); then the arguments
