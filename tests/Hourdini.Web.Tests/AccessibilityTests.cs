@@ -32,7 +32,7 @@ public sealed class AccessibilityTests(Browser browser) : IClassFixture<Browser>
         await page.Context.AddInitScriptAsync(scriptPath: NodeTools.Module("axe-core/axe.min.js"));
 
         var found = new List<string>();
-        foreach (var path in new[] { "/", "/projects", "/reports", "/invoices", $"/sessions/{session}", "/entries", "/clients" })
+        foreach (var path in new[] { "/", "/projects", "/reports", "/invoices", "/sessions", $"/sessions/{session}", "/entries", "/clients" })
         {
             await page.GotoAsync(path);
             var result = await page.EvaluateAsync<JsonElement>("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations");
