@@ -126,6 +126,23 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Contains("(no_token)", after.Err);
     }
 
+    [Fact]
+    public async Task Projects_works_for_an_agent_token_with_the_client_names_its_projects_carry() // R22: agents may not list clients
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal", billAgentTime: true);
+        var (_, agent) = await human.CreateAgentAsync();
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", agent.Token())).Exit);
+
+        var projects = await Run("--format", "table", "projects");
+        Assert.True(projects.Exit == 0, projects.Err);
+        Assert.Contains("Vaccine portal", projects.Out);
+        Assert.Contains("Umbrella", projects.Out);
+        var piped = await Run("projects", "vaccine");
+        Assert.True(piped.Exit == 0, piped.Err);
+        Assert.Equal("Umbrella", piped.Out.Split('\t')[1]);
+    }
+
     private string ConfigFile => Path.Combine(config, "hourdini", "config.json");
 
     private Task<(int Exit, string Out, string Err)> Run(params string[] args) => Cli.RunAsync(config, args);

@@ -14,25 +14,51 @@ public static class CatalogCommands
             command,
             async (parse, api, ct) =>
             {
-                // The projects' answer names clients by id; the table shows their names.
-                var projects = await api.GetAsync("projects" + CommonOptions.Query(("q", parse.GetValue(query))), ct);
-                var clients = await api.GetAsync("clients", ct);
-                return JsonSerializer.SerializeToElement(new { projects = projects.GetProperty("projects"), clients = clients.GetProperty("clients") });
+                var projects = (await api.GetAsync("projects" + CommonOptions.Query(("q", parse.GetValue(query))), ct)).GetProperty("projects");
+                return JsonSerializer.SerializeToElement(new { projects, clients = await ClientsForAsync(api, projects, ct) });
             },
             body => Output.Table(
                 [new("Project", Flex: true), new("Client", Flex: true), new("Rate", Right: true), "Agents billed", new("Id", TsvOnly: true)],
                 body.GetProperty("projects").EnumerateArray().Select(p => (IReadOnlyList<Field>)
                 [
                     Output.Str(p, "name") + (Names.Archived(p) ? " (archived)" : ""),
-                    body.GetProperty("clients").EnumerateArray().FirstOrDefault(c => Output.Str(c, "id") == Output.Str(p, "client_id")) is { ValueKind: JsonValueKind.Object } client
-                        ? Output.Str(client, "name")
-                        : "",
+                    ClientName(p, body.GetProperty("clients")),
                     p.TryGetProperty("effective_rate", out var rate) ? $"{rate}/h {Output.Str(p, "currency")}" : "",
                     p.GetProperty("bill_agent_time").GetBoolean() ? "yes" : "no",
                     Output.Str(p, "id"),
                 ])));
         return command;
     }
+
+    /// <summary>
+    /// The clients the projects' answer names by id only (a person's view), so that the table can show their names. An
+    /// agent's view already carries each project's <c>client_name</c>, and agents may not list clients (R22): then none
+    /// are read, and a refusal to list them leaves the column to the names the projects carry.
+    /// </summary>
+    private static async Task<JsonElement> ClientsForAsync(HourdiniApi api, JsonElement projects, CancellationToken ct)
+    {
+        if (projects.EnumerateArray().All(p => p.TryGetProperty("client_name", out _) || Output.Str(p, "client_id").Length == 0))
+        {
+            return JsonSerializer.SerializeToElement(Array.Empty<object>());
+        }
+
+        try
+        {
+            return (await api.GetAsync("clients", ct)).GetProperty("clients");
+        }
+        catch (CliException e) when (e.Status == 403)
+        {
+            return JsonSerializer.SerializeToElement(Array.Empty<object>());
+        }
+    }
+
+    /// <summary>A project's client by name: the name the project carries (an agent's view), else the listed client with its id.</summary>
+    private static string ClientName(JsonElement project, JsonElement clients) =>
+        Output.Str(project, "client_name") is { Length: > 0 } name
+            ? name
+            : clients.EnumerateArray().FirstOrDefault(c => Output.Str(c, "id") == Output.Str(project, "client_id")) is { ValueKind: JsonValueKind.Object } client
+                ? Output.Str(client, "name")
+                : "";
 
     /// <summary><c>hourdini projects set PROJECT</c>: a project's rate, agent rate (R26) and Bill agent time (R5).</summary>
     private static Command Set(CommonOptions common)
