@@ -211,6 +211,32 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
     }
 
     [Fact]
+    public async Task Starting_a_session_or_replacing_the_timer_says_which_running_timer_it_stopped_into_which_entry()
+    {
+        var (human, _, _) = await SignInAsync();
+        await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
+
+        var timer = await Run("timer", "start", "vaccine", "-d", "Kickoff");
+        Assert.True(timer.Exit == 0, timer.Err);
+        Assert.DoesNotContain("Stopped", timer.Err + timer.Out); // nothing was running
+
+        var session = await Run("--format", "table", "session", "start", "vaccine", "-d", "Portal");
+        Assert.True(session.Exit == 0, session.Err);
+        var stopped = (await human.GetAsync("/api/v1/time-entries?source=timer")).Expect(HttpStatusCode.OK)["time_entries"][0].Str("id");
+        Assert.Contains($"Stopped the running timer: Vaccine portal 0:00:", session.Out); // in a terminal: beside the table
+        Assert.Contains($"(entry {stopped[^8..]}).", session.Out);
+        var sessionId = (await human.GetAsync("/api/v1/sessions?status=open")).Expect(HttpStatusCode.OK)["sessions"][0].Str("id");
+        Assert.Equal(0, (await Run("session", "end", sessionId)).Exit);
+
+        Assert.Equal(0, (await Run("timer", "start", "vaccine", "-d", "First")).Exit);
+        var replaced = await Run("--json", "timer", "start", "vaccine", "-d", "Second", "--replace");
+        Assert.True(replaced.Exit == 0, replaced.Err);
+        var entry = JsonDocument.Parse(replaced.Out).RootElement.GetProperty("replaced_entry").Str("id"); // standard output stays the API's JSON
+        Assert.Contains($"Stopped the running timer: Vaccine portal 0:00:", replaced.Err);
+        Assert.Contains($"(entry {entry}).", replaced.Err); // for a script: the whole id, on standard error
+    }
+
+    [Fact]
     public async Task A_usage_error_is_one_line_naming_what_is_wrong_with_exit_2_not_the_whole_help()
     {
         foreach (var (args, expected, help) in new[]

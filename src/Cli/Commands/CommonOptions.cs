@@ -28,21 +28,49 @@ public sealed class CommonOptions
     public void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show) =>
         Action(command, call, show, withNames: true);
 
-    private void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show, bool withNames) =>
+    /// <summary>
+    /// As <see cref="Action(Command, Func{ParseResult, HourdiniApi, CancellationToken, Task{JsonElement}}, Action{JsonElement, Names})"/>,
+    /// for a start that may stop the caller's running timer into an entry (the answer's <paramref name="stoppedEntry"/>): that
+    /// is said in every format, on standard error beside JSON, because the caller did not ask for it.
+    /// </summary>
+    public void Action(Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, string stoppedEntry, Action<JsonElement, Names> show) =>
+        Action(command, call, show, withNames: true, stoppedEntry);
+
+    private void Action(
+        Command command, Func<ParseResult, HourdiniApi, CancellationToken, Task<JsonElement>> call, Action<JsonElement, Names> show, bool withNames, string? stoppedEntry = null) =>
         command.SetAction(async (parse, ct) => await RunAsync(async () =>
         {
             Output.Format = parse.GetValue(Json) ? OutputFormat.Json : parse.GetValue(Format) is { } format ? Enum.Parse<OutputFormat>(format, ignoreCase: true) : Output.Format;
             using var api = new HourdiniApi(Settings.ResolveUrl(parse.GetValue(Url)), Settings.ResolveToken());
             var body = await call(parse, api, ct);
+            var stopped = stoppedEntry is not null && body.TryGetProperty(stoppedEntry, out var entry) && entry.ValueKind == JsonValueKind.Object ? entry : (JsonElement?)null;
             if (Output.Format == OutputFormat.Json)
             {
                 Output.Json(body);
+                if (stopped is { } json)
+                {
+                    Output.Note(StoppedTimer(json, await Names.LoadAsync(api, ct)));
+                }
             }
             else
             {
-                show(body, withNames ? await Names.LoadAsync(api, ct) : Names.None);
+                var names = withNames ? await Names.LoadAsync(api, ct) : Names.None;
+                if (stopped is { } shown)
+                {
+                    Output.Note(StoppedTimer(shown, names));
+                }
+
+                show(body, names);
             }
         }));
+
+    /// <summary>What a start did to the running timer: its project, how long it ran, and the entry it became.</summary>
+    private static string StoppedTimer(JsonElement entry, Names names)
+    {
+        var id = Output.Id(entry);
+        return $"Stopped the running timer: {names.Project(Output.Str(entry, "project_id"))} {Output.Duration(entry, "duration_seconds")} " +
+            $"(entry {(Output.Format == OutputFormat.Table ? id.Text : id.Plain)}).";
+    }
 
     private static Option<string?> FormatOption()
     {

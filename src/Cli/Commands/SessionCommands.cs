@@ -17,7 +17,7 @@ public static class SessionCommands
         {
             var (id, name) = CommonOptions.Project(parse.GetValue(project)!);
             return api.PostAsync("sessions", new { project_id = id, project_name = name, description = parse.GetValue(description) }, ct);
-        }, (body, names) =>
+        }, "stopped_timer_entry", (body, names) =>
         {
             Output.Note("Session started.");
             Output.Sessions([body.GetProperty("session")], names);

@@ -17,7 +17,7 @@ public static class TimerCommands
         {
             var (id, name) = CommonOptions.Project(parse.GetValue(project)!);
             return api.PutAsync("timer", new { project_id = id, project_name = name, description = parse.GetValue(description), replace = parse.GetValue(replace) }, ct);
-        }, (body, names) =>
+        }, "replaced_entry", (body, names) =>
         {
             Output.Note("Timer started.");
             Output.Timer(body.GetProperty("timer"), names);
