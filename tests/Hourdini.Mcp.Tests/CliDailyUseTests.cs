@@ -46,6 +46,29 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
     }
 
     [Fact]
+    public async Task A_time_alone_for_end_is_on_the_starts_day_and_one_before_the_start_is_a_usage_error()
+    {
+        var (human, _, _) = await SignInAsync();
+        await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
+
+        var added = await Run("entries", "add", "vaccine", "--start", "2020-03-05 09:00", "--end", "10:30");
+        Assert.True(added.Exit == 0, added.Err);
+        var id = Assert.Single(Rows(added.Out))[0];
+        var stored = (await human.GetAsync($"/api/v1/time-entries/{id}")).Expect(HttpStatusCode.OK)["time_entry"];
+        Assert.Equal(5400, stored.Long("duration_seconds")); // 09:00 to 10:30 that day, not to 10:30 today
+
+        var before = await Run("entries", "add", "vaccine", "--start", "2020-03-05 11:00", "--end", "10:00");
+        Assert.Equal(2, before.Exit);
+        Assert.Contains("--end 10:00 is not after --start 2020-03-05 11:00", Assert.Single(before.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Single((await human.GetAsync("/api/v1/time-entries")).Expect(HttpStatusCode.OK)["time_entries"].EnumerateArray());
+
+        // On edit without --start, a time alone is on the entry's own day.
+        var edited = await Run("entries", "edit", id, "--end", "11:00");
+        Assert.True(edited.Exit == 0, edited.Err);
+        Assert.Equal(7200, (await human.GetAsync($"/api/v1/time-entries/{id}")).Expect(HttpStatusCode.OK)["time_entry"].Long("duration_seconds"));
+    }
+
+    [Fact]
     public async Task A_refused_edit_or_delete_is_one_line_with_its_code_exit_1_and_no_rule_numbers() // R7, R31
     {
         var (human, _, _) = await SignInAsync();

@@ -91,7 +91,10 @@ public static partial class EntriesCommand
             {
                 var entry = await List.ResolveAsync(api, "time-entries", parse.GetValue(id)!, ct);
                 var projectId = parse.GetValue(project) is { } p ? await CatalogCommands.ResolveAsync(api, p, ct) : null;
-                return await api.PatchAsync($"time-entries/{Uri.EscapeDataString(entry)}", fields.Body(parse, projectId), ct);
+                var storedStart = fields.EndNeedsStoredStart(parse)
+                    ? Output.Instant((await api.GetAsync($"time-entries/{Uri.EscapeDataString(entry)}", ct)).GetProperty("time_entry"), "started_at")
+                    : null;
+                return await api.PatchAsync($"time-entries/{Uri.EscapeDataString(entry)}", fields.Body(parse, projectId, storedStart), ct);
             },
             (body, names) =>
             {
@@ -121,9 +124,10 @@ public static partial class EntriesCommand
     /// <summary>The options <c>add</c> and <c>edit</c> share, and the request body they make.</summary>
     private sealed class EntryFields
     {
-        public Option<DateTimeOffset?> Start { get; } = When("--start", "When it started: 2026-12-07 09:00, or 09:00 for today (this computer's time zone), or RFC 3339.");
+        public Option<DateTimeOffset?> Start { get; } = When("--start", "When it started: 2026-12-07 09:00, or 09:00 for today (this computer's time zone), or RFC 3339.", "09:00 for today");
 
-        public Option<DateTimeOffset?> End { get; } = When("--end", "When it ended (as --start); or give --duration.");
+        public Option<DateTimeOffset?> End { get; } = When(
+            "--end", "When it ended: a date and time as --start, or a time alone (10:30) on --start's day (on edit without --start, the entry's day); or give --duration.", "10:30 on --start's day");
 
         public Option<long?> Duration { get; } = new("--duration")
         {
@@ -150,14 +154,24 @@ public static partial class EntriesCommand
                 {
                     result.AddError("Give --end or --duration, not both.");
                 }
+                else if (result.GetResult(Start) is { Tokens: [var startGiven] } && result.GetResult(End) is { Tokens: [_] } endGiven
+                    && Parse(startGiven.Value) is { } start && OnStartsDay(Parse(endGiven.Tokens[0].Value), endGiven, start) is { } end && end <= start)
+                {
+                    result.AddError($"--end {endGiven.Tokens[0].Value} is not after --start {startGiven.Value}{(IsClockTime(endGiven) ? " (a time alone is on --start's day)" : "")}; " +
+                        $"for an end on a later day give its date, e.g. --end \"{start.ToLocalTime().AddDays(1):yyyy-MM-dd} {end.ToLocalTime():HH:mm}\".");
+                }
             });
         }
 
-        public object Body(ParseResult parse, string? projectId) => new
+        /// <summary>On edit, a time alone for --end without --start: it is on the entry's own day, which only the server knows.</summary>
+        public bool EndNeedsStoredStart(ParseResult parse) => parse.GetResult(Start) is null && parse.GetResult(End) is { } end && IsClockTime(end);
+
+        /// <summary>The request's body; <paramref name="storedStart"/> is the entry's start, for an --end that is a time alone on edit.</summary>
+        public object Body(ParseResult parse, string? projectId, DateTimeOffset? storedStart = null) => new
         {
             project_id = projectId,
             started_at = parse.GetValue(Start)?.ToUniversalTime(),
-            ended_at = parse.GetValue(End)?.ToUniversalTime(),
+            ended_at = (parse.GetResult(End) is { } end ? OnStartsDay(parse.GetValue(End), end, parse.GetValue(Start) ?? storedStart) : null)?.ToUniversalTime(),
             duration_seconds = parse.GetValue(Duration),
             description = parse.GetValue(Description),
             billable = parse.GetValue(Billable),
@@ -165,23 +179,39 @@ public static partial class EntriesCommand
         };
     }
 
-    /// <summary>A time as people type it: a date and time or a time today in this computer's zone, or RFC 3339.</summary>
-    private static Option<DateTimeOffset?> When(string name, string description) => new(name)
+    /// <summary>
+    /// A time as people type it: a date and time or a time today in this computer's zone, or RFC 3339 (a time alone for
+    /// --end is moved to --start's day by <see cref="OnStartsDay"/>); <paramref name="clockTime"/> says what a time alone means.
+    /// </summary>
+    private static Option<DateTimeOffset?> When(string name, string description, string clockTime) => new(name)
     {
         Description = description,
-        CustomParser = result =>
-        {
-            var text = result.Tokens[0].Value.Trim();
-            if (ClockTime().IsMatch(text) && TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out var time))
-            {
-                return new DateTimeOffset(DateTime.Today.Add(time.ToTimeSpan()));
-            }
-
-            return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at)
-                ? at
-                : Refuse<DateTimeOffset?>(result, $"{name} must be a date and time like \"2026-12-07 09:00\", or a time like 09:00 for today.");
-        },
+        CustomParser = result => Parse(result.Tokens[0].Value)
+            ?? Refuse<DateTimeOffset?>(result, $"{name} must be a date and time like \"2026-12-07 09:00\", or a time like {clockTime}."),
     };
+
+    /// <summary>A date and time, or a time today, in this computer's zone, or RFC 3339; null when it is none of them.</summary>
+    private static DateTimeOffset? Parse(string text)
+    {
+        text = text.Trim();
+        if (ClockTime().IsMatch(text) && TimeOnly.TryParse(text, CultureInfo.InvariantCulture, out var time))
+        {
+            return new DateTimeOffset(DateTime.Today.Add(time.ToTimeSpan()));
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out var at) ? at : null;
+    }
+
+    /// <summary>
+    /// An end given as a time alone (10:30) is that time on the start's day in this computer's zone, not today: an end
+    /// typed before its start is then refused, instead of becoming an entry that spans the days between them.
+    /// </summary>
+    private static DateTimeOffset? OnStartsDay(DateTimeOffset? end, System.CommandLine.Parsing.OptionResult given, DateTimeOffset? start) =>
+        end is not null && start is { } day && IsClockTime(given) && TimeOnly.TryParse(given.Tokens[0].Value.Trim(), CultureInfo.InvariantCulture, out var time)
+            ? new DateTimeOffset(DateOnly.FromDateTime(day.ToLocalTime().DateTime).ToDateTime(time, DateTimeKind.Local))
+            : end;
+
+    private static bool IsClockTime(System.CommandLine.Parsing.OptionResult given) => given.Tokens is [var token] && ClockTime().IsMatch(token.Value.Trim());
 
     private static T? Refuse<T>(System.CommandLine.Parsing.ArgumentResult result, string message)
     {
