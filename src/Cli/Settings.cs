@@ -36,22 +36,31 @@ public sealed record Settings(string? Url, string? Token)
         }
     }
 
+    /// <summary>Writes the file; a config directory that cannot be written is one line naming it (exit 5), and what to do instead.</summary>
     public void Save()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-        var temp = FilePath + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the token is a secret
-        }
+            Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+            var temp = FilePath + ".tmp";
+            var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // the token is a secret
+            }
 
-        using (var file = new FileStream(temp, options))
+            using (var file = new FileStream(temp, options))
+            {
+                JsonSerializer.Serialize(file, this, Json);
+            }
+
+            File.Move(temp, FilePath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            JsonSerializer.Serialize(file, this, Json);
+            throw CliException.LocalFile(e, FilePath, "save the login to",
+                "Set XDG_CONFIG_HOME to a directory you can write, or use HOURDINI_URL and HOURDINI_TOKEN instead of a saved login.");
         }
-
-        File.Move(temp, FilePath, overwrite: true);
     }
 
     /// <summary>The server to talk to: the option, then the environment, then the saved login, then the local default.</summary>
@@ -91,8 +100,33 @@ public sealed class CliException(string message, string? code = null, int status
 
     /// <summary>
     /// The process's exit code: 3 when the credentials are missing or refused (sign in again), 4 when the server could
-    /// not be reached or answered 5xx (try again later), 1 for any other refusal. A command line the parser cannot take
-    /// exits 2 (<see cref="Commands.Usage"/>).
+    /// not be reached or answered 5xx (try again later), 5 when a file on this computer could not be read or written (the
+    /// server may have done its part), 1 for any other refusal. A command line the parser cannot take exits 2
+    /// (<see cref="Commands.Usage"/>).
     /// </summary>
-    public int ExitCode => Status == 401 || Code is "no_token" ? 3 : Status >= 500 || Code == "server_unreachable" ? 4 : 1;
+    public int ExitCode =>
+        Status == 401 || Code is "no_token" ? 3
+        : Status >= 500 || Code == "server_unreachable" ? 4
+        : Code is LocalFileCode or "file_not_found" ? 5
+        : 1;
+
+    public const string LocalFileCode = "local_file";
+
+    /// <summary>
+    /// A file on this computer that could not be read or written, in one line that names it and says why, instead of a
+    /// stack trace: <paramref name="doing"/> is what was tried ("write", "save the login to").
+    /// </summary>
+    public static CliException LocalFile(Exception e, string path, string doing, string? advice = null)
+    {
+        var full = Path.GetFullPath(path);
+        var why = e switch
+        {
+            UnauthorizedAccessException when Directory.Exists(full) => "it is a directory; give a file's name",
+            UnauthorizedAccessException => "permission denied",
+            FileNotFoundException => "there is no such file",
+            DirectoryNotFoundException => $"the directory {Path.GetDirectoryName(full)} does not exist",
+            _ => e.Message.TrimEnd('.'),
+        };
+        return new CliException($"Cannot {doing} {full}: {why}." + (advice is null ? "" : " " + advice), LocalFileCode);
+    }
 }

@@ -31,6 +31,20 @@ public sealed class CliTests(HourdiniServer server) : IClassFixture<HourdiniServ
     }
 
     [Fact]
+    public async Task Login_that_cannot_write_its_config_directory_says_which_file_with_exit_5()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var notADirectory = Path.Combine(config, "a-file");
+        await File.WriteAllTextAsync(notADirectory, ""); // XDG_CONFIG_HOME is a file: its hourdini directory cannot be made (even as root)
+
+        var login = await Cli.RunAsync(notADirectory, ["login", "--url", server.BaseAddress.ToString(), "--with-token"], stdin: human.Token() + "\n");
+        Assert.Equal(5, login.Exit);
+        var line = Assert.Single(login.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"error (local_file): Cannot save the login to {Path.Combine(notADirectory, "hourdini", "config.json")}: ", line);
+        Assert.Contains("XDG_CONFIG_HOME", line);
+    }
+
+    [Fact]
     public async Task Timer_session_and_entries_commands_show_readable_tables_and_refusals_with_their_code()
     {
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);

@@ -39,6 +39,35 @@ public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<Hourd
         Assert.Contains("not_found", unknown.Err);
     }
 
+    [Fact]
+    public async Task A_pdf_that_cannot_be_saved_is_one_line_naming_the_path_with_exit_5()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var client = await human.CreateClientAsync("Vandelay Industries", "EUR", 80m);
+        var project = await human.CreateProjectAsync(client, "Latex");
+        (await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-10-05T09:00:00Z", duration_seconds = 5400 }))
+            .Expect(HttpStatusCode.Created);
+        var id = (await human.PostAsync("/api/v1/invoices", new { client_id = client, from = "2026-10-01", to = "2026-10-31" }))
+            .Expect(HttpStatusCode.Created)["invoice"].Str("id");
+        (await human.PostAsync($"/api/v1/invoices/{id}/issue")).Expect(HttpStatusCode.OK);
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
+
+        var missing = Path.Combine(config, "no-such-directory");
+        foreach (var (output, why) in new[]
+        {
+            (Path.Combine(missing, "invoice.pdf"), $"the directory {missing} does not exist."),
+            (config, "it is a directory; give a file's name."),
+        })
+        {
+            var refused = await Run("invoice", "pdf", id, "-o", output);
+            Assert.Equal(5, refused.Exit);
+            var line = Assert.Single(refused.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"error (local_file): Cannot save INV-{DateTime.UtcNow.Year}-0001 to {output}: ", line);
+            Assert.EndsWith(why, line);
+            Assert.Empty(refused.Out);
+        }
+    }
+
     private Task<(int Exit, string Out, string Err)> Run(params string[] args) => Cli.RunAsync(config, args);
 
     public void Dispose() => Directory.Delete(config, recursive: true);

@@ -92,9 +92,19 @@ public sealed class CommonOptions
         }
         catch (CliException e)
         {
-            Console.Error.WriteLine(e.Code is null ? $"error: {e.Message}" : $"error ({e.Code}): {e.Message}");
-            return e.ExitCode;
+            return Fail(e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A local file no command expected to fail (they name their path themselves): one line, not a stack trace.
+            return Fail(new CliException($"A file on this computer could not be used: {e.Message}", CliException.LocalFileCode));
+        }
+    }
+
+    private static int Fail(CliException e)
+    {
+        Console.Error.WriteLine(e.Code is null ? $"error: {e.Message}" : $"error ({e.Code}): {e.Message}");
+        return e.ExitCode;
     }
 
     /// <summary>The API takes a project by id, or by (part of) its name.</summary>

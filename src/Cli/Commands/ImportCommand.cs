@@ -22,7 +22,15 @@ public static class ImportCommand
                 throw new CliException($"No file at {path.FullName}.", "file_not_found");
             }
 
-            var csv = await File.ReadAllTextAsync(path.FullName, ct);
+            string csv;
+            try
+            {
+                csv = await File.ReadAllTextAsync(path.FullName, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw CliException.LocalFile(e, path.FullName, "read");
+            }
             return await api.PostCsvAsync("imports" + CommonOptions.Query(
                 ("source", parse.GetValue(from)),
                 ("dry_run", parse.GetValue(dryRun) ? "true" : "false"),

@@ -59,7 +59,14 @@ public static class InvoiceCommands
             var invoice = (await api.GetAsync($"invoices/{invoiceId}", ct)).GetProperty("invoice");
             var bytes = await api.GetBytesAsync($"invoices/{invoiceId}/pdf", ct);
             var path = parse.GetValue(output) ?? $"{Output.Str(invoice, "number")}.pdf";
-            await File.WriteAllBytesAsync(path, bytes, ct);
+            try
+            {
+                await File.WriteAllBytesAsync(path, bytes, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw CliException.LocalFile(e, path, $"save {Output.Str(invoice, "number")} to");
+            }
             Output.Line($"Saved {Output.Str(invoice, "number")} to {path} ({bytes.Length:N0} bytes).");
         }));
         return pdf;
