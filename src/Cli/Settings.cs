@@ -67,10 +67,12 @@ public sealed record Settings(string? Url, string? Token)
     public static Uri ResolveUrl(string? option)
     {
         var text = option ?? Environment.GetEnvironmentVariable("HOURDINI_URL") ?? Load().Url ?? DefaultUrl;
-        return Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
-            ? url
-            : throw new CliException($"'{text}' is not an http(s) URL; give one like {DefaultUrl}.", "invalid_url");
+        return HttpUrl(text) ?? throw new CliException($"'{text}' is not an http(s) URL; give one like {DefaultUrl}.", "invalid_url");
     }
+
+    /// <summary>An absolute http or https address (with a trailing slash, for relative paths), or null.</summary>
+    public static Uri? HttpUrl(string text) =>
+        Uri.TryCreate(text.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url : null;
 
     public static string ResolveToken() =>
         Environment.GetEnvironmentVariable("HOURDINI_TOKEN") is { Length: > 0 } token

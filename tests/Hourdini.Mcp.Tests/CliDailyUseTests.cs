@@ -283,6 +283,27 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
     }
 
     [Fact]
+    public async Task A_value_an_option_cannot_take_says_what_it_expects_with_exit_2_not_a_dotnet_type()
+    {
+        foreach (var (args, expected) in new[]
+        {
+            (new[] { "entries", "--from", "yesterday" }, "--from must be a date like 2026-11-01"),
+            (new[] { "entries", "--limit", "abc" }, "--limit must be a whole number from 1 to 200"),
+            (new[] { "session", "list", "--limit", "0" }, "--limit must be a whole number from 1 to 200"),
+            (new[] { "invoice", "draft", "--client", "acme", "--from", "2026-10-01", "--to", "2026-10-31", "--tax", "abc" }, "--tax must be a percentage like 19"),
+            (new[] { "--url", "notaurl", "whoami" }, "--url 'notaurl' is not an http(s) URL"),
+        })
+        {
+            var wrong = await Run(args);
+            Assert.Equal(2, wrong.Exit);
+            var line = Assert.Single(wrong.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(expected, line);
+            Assert.DoesNotContain("System.", line);
+            Assert.Empty(wrong.Out);
+        }
+    }
+
+    [Fact]
     public async Task Exit_codes_tell_sign_in_again_from_server_trouble() // 3 and 4
     {
         Assert.Equal(3, (await Run("entries")).Exit);

@@ -6,11 +6,7 @@ namespace Hourdini.Cli.Commands;
 /// <summary>Options every command understands, and the way every command runs and fails.</summary>
 public sealed class CommonOptions
 {
-    public Option<string?> Url { get; } = new("--url")
-    {
-        Description = "The Hourdini server, e.g. http://127.0.0.1:5080 (default: HOURDINI_URL, then the saved login).",
-        Recursive = true,
-    };
+    public Option<string?> Url { get; } = UrlOption();
 
     public Option<string?> Format { get; } = FormatOption();
 
@@ -70,6 +66,24 @@ public sealed class CommonOptions
         var id = Output.Id(entry);
         return $"Stopped the running timer: {names.Project(Output.Str(entry, "project_id"))} {Output.Duration(entry, "duration_seconds")} " +
             $"(entry {(Output.Format == OutputFormat.Table ? id.Text : id.Plain)}).";
+    }
+
+    /// <summary><c>--url</c>: an address that is not http(s) is a command line error (exit 2), found before anything is sent.</summary>
+    private static Option<string?> UrlOption()
+    {
+        var url = new Option<string?>("--url")
+        {
+            Description = "The Hourdini server, e.g. http://127.0.0.1:5080 (default: HOURDINI_URL, then the saved login).",
+            Recursive = true,
+        };
+        url.Validators.Add(result =>
+        {
+            if (result.Tokens is [var token] && Settings.HttpUrl(token.Value) is null)
+            {
+                result.AddError($"--url '{token.Value}' is not an http(s) URL; give one like {Settings.DefaultUrl}.");
+            }
+        });
+        return url;
     }
 
     private static Option<string?> FormatOption()

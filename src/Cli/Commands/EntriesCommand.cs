@@ -12,8 +12,8 @@ public static partial class EntriesCommand
 
     public static Command Create(CommonOptions common)
     {
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Entries starting at or after this time (e.g. 2026-11-01 or 2026-11-01T09:00Z)." };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "Entries starting before this time." };
+        var from = Since("--from", "Entries starting at or after this time (e.g. 2026-11-01 or 2026-11-01T09:00Z).");
+        var to = Since("--to", "Entries starting before this time.");
         var project = new Option<string?>("--project") { Description = "Only this project's entries (its id, or part of its name)." };
         project.Aliases.Add("--project-id");
         var source = new Option<string?>("--source") { Description = "Only entries from timer, session, manual or import." };
@@ -188,6 +188,14 @@ public static partial class EntriesCommand
         Description = description,
         CustomParser = result => Parse(result.Tokens[0].Value)
             ?? Refuse<DateTimeOffset?>(result, $"{name} must be a date and time like \"2026-12-07 09:00\", or a time like {clockTime}."),
+    };
+
+    /// <summary>A bound of the list: a day, a date and time or a time today in this computer's zone, or RFC 3339; else a message saying so, not a .NET type.</summary>
+    private static Option<DateTimeOffset?> Since(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => Parse(result.Tokens[0].Value)
+            ?? Refuse<DateTimeOffset?>(result, $"{name} must be a date like 2026-11-01, a date and time like \"2026-11-01 09:00\", or RFC 3339 like 2026-11-01T09:00Z."),
     };
 
     /// <summary>A date and time, or a time today, in this computer's zone, or RFC 3339; null when it is none of them.</summary>

@@ -24,7 +24,20 @@ public static class InvoiceCommands
         var client = new Option<string>("--client") { Description = "The client, by name or id.", Required = true };
         var from = new Option<string>("--from") { Description = "The first day, e.g. 2026-11-01.", Required = true };
         var to = new Option<string>("--to") { Description = "The last day, included, e.g. 2026-11-30.", Required = true };
-        var tax = new Option<decimal?>("--tax") { Description = "Tax percentage, e.g. 19." };
+        var tax = new Option<decimal?>("--tax")
+        {
+            Description = "Tax percentage, e.g. 19.",
+            CustomParser = result =>
+            {
+                if (decimal.TryParse(result.Tokens[0].Value.TrimEnd('%', ' '), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var percent))
+                {
+                    return percent;
+                }
+
+                result.AddError("--tax must be a percentage like 19 or 7.5.");
+                return null;
+            },
+        };
         var notes = new Option<string?>("--notes") { Description = "A note printed on the invoice." };
         var draft = new Command("draft", "Draft an invoice from a client's billable, uninvoiced time in a period (days in UTC).") { client, from, to, tax, notes };
         common.Action(draft, async (parse, api, ct) => await api.PostAsync("invoices", new

@@ -11,7 +11,20 @@ public sealed class PagedList(string collection, string what)
 {
     private const int MaxPage = 200;
 
-    public Option<int?> Limit { get; } = new("--limit") { Description = $"How many per page (1 to {MaxPage}; default 50)." };
+    public Option<int?> Limit { get; } = new("--limit")
+    {
+        Description = $"How many per page (1 to {MaxPage}; default 50).",
+        CustomParser = result =>
+        {
+            if (int.TryParse(result.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxPage)
+            {
+                return limit;
+            }
+
+            result.AddError($"--limit must be a whole number from 1 to {MaxPage}, e.g. --limit 20.");
+            return null;
+        },
+    };
 
     public Option<string?> Cursor { get; } = new("--cursor") { Description = "Continue where the previous page ended (it prints the cursor)." };
 

@@ -9,7 +9,7 @@ namespace Hourdini.Cli.Commands;
 /// Command lines the parser cannot take: one line on standard error that names what is wrong (with a close name
 /// when a word was mistyped) and where the help is, and exit code 2, instead of the whole help.
 /// </summary>
-public static class Usage
+public static partial class Usage
 {
     public const int ExitCode = 2;
 
@@ -57,10 +57,18 @@ public static class Usage
 
         // The parser's own messages are sentences ("Option '--from' expects a single argument…"); the first says enough.
         // A list it puts on lines of their own ("Must be one of:\n\t'active'\n\t'agent'…") goes on the one line.
-        var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var lines = ExpectedType().Replace(parse.Errors[0].Message, m => $"'{m.Groups["value"].Value}' is not a value {m.Groups["name"].Value} takes.")
+            .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines[1..])}";
         return message.EndsWith('.') ? message : message + ".";
     }
+
+    /// <summary>
+    /// The parser's message for a value it cannot convert, which names a .NET type ("System.Nullable`1[System.Int32]"):
+    /// options give their own messages, and any that does not is named without the type.
+    /// </summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for (?:option|argument|command) '(?<name>[^']*)' as expected type '[^']*'\.?")]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
 
     private static IEnumerable<Command> Path(CommandResult result)
     {
