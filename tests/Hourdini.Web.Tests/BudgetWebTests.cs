@@ -83,7 +83,7 @@ public sealed class BudgetWebTests(Browser browser) : IClassFixture<Browser>
         await dialog.GetByLabel("Warn at (%)").FillAsync("120");
         await dialog.GetByLabel("Critical at (%)").FillAsync("100");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await Expect(dialog.Locator(".form-error")).ToContainTextAsync("warn_percent not above critical_percent");
+        await Expect(dialog.Locator(".form-error")).ToContainTextAsync("Warn at (%) not above Critical at (%)"); // said with the form's labels, not the API's names
         await Screenshots.SaveAsync(page, "budget-dialog");
 
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Remove budget" }).ClickAsync();

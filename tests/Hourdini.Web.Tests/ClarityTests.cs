@@ -12,6 +12,27 @@ namespace Hourdini.Web.Tests;
 public sealed class ClarityTests(Browser browser) : IClassFixture<Browser>
 {
     [Fact]
+    public async Task With_one_project_every_picker_has_it_chosen_and_a_second_project_asks_again()
+    {
+        var (page, errors) = await browser.NewPageAsync();
+        await Browser.SignUpAsync(page);
+        using var api = ApiClient.WithToken(browser.Server.BaseAddress, await Browser.MintTokenAsync(page, "setup"));
+        var client = await api.CreateClientAsync("Initech");
+        var only = await api.CreateProjectAsync(client, "Parser");
+
+        await page.GotoAsync("/");
+        foreach (var picker in new[] { "#new-session-project", "#start-project", "#manual-project" })
+        {
+            await Expect(page.Locator(picker)).ToHaveValueAsync(only);
+        }
+
+        await api.CreateProjectAsync(client, "Website");
+        await page.ReloadAsync();
+        await Expect(page.Locator("#start-project")).ToHaveValueAsync("");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task A_sessions_page_prices_agent_time_at_the_agent_rate_as_its_entry_does() // R26
     {
         var (page, errors) = await browser.NewPageAsync();

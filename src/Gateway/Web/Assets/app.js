@@ -275,6 +275,17 @@
   // A refusal about one field (problem details' field) is said next to that field, which takes the focus. The manual entry
   // form sends what its Date, From and To make: a refusal about those is said next to To or From.
   const FormFields = { started_at: 'start', ended_at: 'end', duration_seconds: 'duration' };
+  // The API names its fields as the API does (default_rate, started_at); a form says them as its labels do.
+  function labelOf(field) { return (field?.labels?.[0]?.firstChild?.textContent || '').trim(); }
+  function humanize(form, message) {
+    if (!message) return message;
+    const names = new Map();
+    for (const field of form.elements) if (field.name && labelOf(field)) names.set(field.name, labelOf(field));
+    for (const [api, name] of Object.entries(FormFields)) if (form.elements[name] && labelOf(form.elements[name])) names.set(api, labelOf(form.elements[name]));
+    let said = message;
+    for (const [name, label] of names) said = said.replace(new RegExp(`\\b${name}\\b`, 'g'), label);
+    return said.charAt(0).toUpperCase() + said.slice(1);
+  }
   function clearFieldErrors(form) {
     for (const note of $$('.field-error', form)) note.remove();
     for (const field of $$('[aria-invalid]', form)) { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); }
@@ -322,8 +333,9 @@
       await then(form.dataset.then, data, form);
     } catch (failure) {
       if (submit) submit.disabled = false;
-      if (showFieldError(form, FormFields[failure.field] || failure.field, failure.message)) return;
-      if (error) error.textContent = failure.message; else toast(failure.message);
+      const message = humanize(form, failure.message);
+      if (showFieldError(form, FormFields[failure.field] || failure.field, message)) return;
+      if (error) error.textContent = message; else toast(message);
     } finally {
       if (submit) submit.disabled = false;
       focusAfter(plan);
