@@ -30,9 +30,12 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
         Assert.Equal(http.ServerInstructions, stdio.ServerInstructions);
         await AgentRun.RunAndCompareAsync(stdio, human, agentId);
 
-        // Refusals cross the bridge unchanged.
+        // Refusals cross the bridge unchanged, and so do the server's own JSON-RPC errors: code and words.
         await stdio.CallRefusedAsync("session_beat", new { session_id = Guid.NewGuid(), kind = "agent" }, "not_found");
         await stdio.CallRefusedAsync("session_start", new { project = 7 }, "validation_failed");
+        var overHttp = await Assert.ThrowsAsync<McpProtocolException>(() => http.ReadResourceAsync("hourdini://nothing/here").AsTask());
+        var overStdio = await Assert.ThrowsAsync<McpProtocolException>(() => stdio.ReadResourceAsync("hourdini://nothing/here").AsTask());
+        Assert.Equal((overHttp.ErrorCode, overHttp.Message), (overStdio.ErrorCode, overStdio.Message));
     }
 
     [Fact]
@@ -54,6 +57,7 @@ public class McpStdioTests(HourdiniServer server) : IClassFixture<HourdiniServer
         // Reading what is listed needs the server: the error says why, with the same code.
         var read = await Assert.ThrowsAsync<McpProtocolException>(() => stdio.ReadResourceAsync("hourdini://projects").AsTask());
         Assert.Contains("server_unreachable", read.Message);
+        Assert.Equal("server_unreachable", read.Data["code"]?.ToString()); // error.data.code, as on HTTP
     }
 
     [Fact]

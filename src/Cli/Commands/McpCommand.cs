@@ -155,6 +155,10 @@ public static class McpCommand
             {
                 return await list(await ClientAsync(ct));
             }
+            catch (McpProtocolException e)
+            {
+                throw AsTheServerSaidIt(e);
+            }
             catch (Exception e) when (IsUnreachable(e))
             {
                 await ResetAsync();
@@ -168,6 +172,10 @@ public static class McpCommand
             try
             {
                 return await (await ClientAsync(ct)).CallToolAsync(request, ct);
+            }
+            catch (McpProtocolException e)
+            {
+                throw AsTheServerSaidIt(e);
             }
             catch (Exception e) when (IsUnreachable(e))
             {
@@ -186,12 +194,35 @@ public static class McpCommand
             {
                 return await call(await ClientAsync(ct));
             }
+            catch (McpProtocolException e)
+            {
+                throw AsTheServerSaidIt(e);
+            }
             catch (Exception e) when (IsUnreachable(e))
             {
                 await ResetAsync();
                 var (code, detail) = await DiagnoseAsync(e, ct);
-                throw new McpProtocolException($"{detail} ({code})", McpErrorCode.InternalError);
+                var error = new McpProtocolException($"{detail} ({code})", McpErrorCode.InternalError);
+                error.Data["code"] = code; // error.data.code, as the server's own refusals carry it (the SDK sends Exception.Data as data)
+                throw error;
             }
+        }
+
+        /// <summary>
+        /// The server's own JSON-RPC error, passed on as the server said it: its code, its words without the client's
+        /// "Request failed (remote): " and its data (e.g. <c>data.code</c>), so a host sees the same error over stdio as over HTTP.
+        /// </summary>
+        private static McpProtocolException AsTheServerSaidIt(McpProtocolException error)
+        {
+            const string Remote = "Request failed (remote): ";
+            var message = error.Message.StartsWith(Remote, StringComparison.Ordinal) ? error.Message[Remote.Length..] : error.Message;
+            var passed = new McpProtocolException(message, error.ErrorCode);
+            foreach (System.Collections.DictionaryEntry entry in error.Data)
+            {
+                passed.Data[entry.Key] = entry.Value;
+            }
+
+            return passed;
         }
 
         /// <summary>The server's own JSON-RPC errors (e.g. an unknown tool) go back as they are; anything else means it could not be asked.</summary>
