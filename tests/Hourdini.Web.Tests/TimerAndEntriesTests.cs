@@ -138,7 +138,7 @@ public sealed class TimerAndEntriesTests(Browser browser) : IClassFixture<Browse
         var entry = page.Locator("li.entry").Filter(new() { HasText = "Cover sheets" });
         await Expect(entry).ToContainTextAsync("09:00–10:30");
         await Expect(entry.Locator(".entry-duration")).ToHaveTextAsync("1:30:00");
-        await Expect(page.Locator("section.day").Filter(new() { HasText = "Cover sheets" }).Locator("h3")).ToHaveTextAsync("Friday, 20 November 2026");
+        await Expect(page.Locator("section.day").Filter(new() { HasText = "Cover sheets" }).Locator("h2")).ToHaveTextAsync("Friday, 20 November 2026");
         var stored = (await api.GetAsync("/api/v1/time-entries?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z")).Expect(HttpStatusCode.OK)["time_entries"]
             .EnumerateArray().Single(e => e.Str("description") == "Cover sheets");
         Assert.Equal(new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero), stored.GetProperty("started_at").GetDateTimeOffset());
