@@ -91,13 +91,18 @@ public sealed class BudgetsTests(HourdiniServer server) : IClassFixture<Hourdini
         Assert.Equal(JsonValueKind.Null, started["budget"].ValueKind);
 
         var path = $"/api/v1/projects/{project}/budget";
-        foreach (var bad in new object[]
+        foreach (var (bad, field) in new (object, string?)[]
         {
-            new { kind = "days", limit = 1 }, new { kind = "hours", limit = 0 }, new { kind = "hours", limit = 10, warn_percent = 90, critical_percent = 80 },
-            new { kind = "money", limit = 1.234 },
+            (new { kind = "days", limit = 1 }, null), (new { kind = "hours", limit = 0 }, "limit"),
+            (new { kind = "hours", limit = 10, warn_percent = 90, critical_percent = 80 }, "warn_percent"),
+            (new { kind = "hours", limit = 10, critical_percent = 1001 }, "critical_percent"), (new { kind = "money", limit = 1.234 }, "limit"),
         })
         {
-            (await pat.SendAsync(HttpMethod.Put, path, bad)).ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+            var problem = (await pat.SendAsync(HttpMethod.Put, path, bad)).ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
+            if (field is not null)
+            {
+                Assert.Equal(field, problem["field"].GetString()); // a form says it next to that field
+            }
         }
 
         (await agent.GetAsync(path)).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed"); // R22: through its work only

@@ -231,6 +231,13 @@ public class McpHttpTests(HourdiniServer server) : IClassFixture<HourdiniServer>
             Assert.Equal((-32602, "validation_failed", field), (error.GetProperty("code").GetInt32(), error.GetProperty("data").Str("code"), error.GetProperty("data").Str("field")));
             Assert.Equal(9, invalid.Body.GetProperty("id").GetInt32());
         }
+
+        // A response or error sent to the server, with an id and no method, is no request to check: never a 5xx.
+        foreach (var answer in new[] { """{"jsonrpc":"2.0","id":1,"result":{}}""", """{"jsonrpc":"2.0","id":1,"method":5,"result":{}}""",
+                     """{"jsonrpc":"2.0","id":1,"error":{"code":-1,"message":"no"}}""" })
+        {
+            Assert.True((int)(await PostAsync(http, answer, token)).Status < 500, answer);
+        }
         using (var get = new HttpRequestMessage(HttpMethod.Get, new Uri(server.BaseAddress, "/mcp")))
         {
             get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

@@ -209,6 +209,11 @@ public class McpSurfaceTests(HourdiniServer server) : IClassFixture<HourdiniServ
         Assert.Equal(("hours", "ok"), (budget.Str("kind"), budget.Str("status")));
         Assert.Equal("hours", (await bot.CallOkAsync("pull_updates")).GetProperty("budget").Str("kind")); // its open session's project
 
+        // In money, the agent's budget has no amounts (R22): limit and used are null, which the schema allows.
+        (await human.SendAsync(HttpMethod.Put, $"/api/v1/projects/{project}/budget", new { kind = "money", limit = 500 })).Expect(HttpStatusCode.OK);
+        var money = (await bot.CallOkAsync("pull_updates")).GetProperty("budget");
+        Assert.Equal(("money", JsonValueKind.Null, JsonValueKind.Null), (money.Str("kind"), money.GetProperty("limit").ValueKind, money.GetProperty("used").ValueKind));
+
         static IEnumerable<(string Path, JsonElement Node)> Nodes(JsonElement schema, string path)
         {
             yield return (path, schema);

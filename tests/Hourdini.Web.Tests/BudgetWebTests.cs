@@ -67,13 +67,15 @@ public sealed class BudgetWebTests(Browser browser) : IClassFixture<Browser>
         var bar = page.Locator("#project-list").GetByRole(AriaRole.Progressbar, new() { Name = "Budget of Parser" });
         await Expect(bar).ToHaveAttributeAsync("aria-valuetext", "1 h of 2 h, ok");
 
-        // In money: 100 EUR of 150 passes the 50 % warning.
+        // In money: 100 EUR of 150 passes the 50 % warning. Enter still saves with Remove shown beside Save.
         await page.GetByRole(AriaRole.Button, new() { Name = "Budget for Parser" }).ClickAsync();
         await Expect(dialog.GetByLabel("Limit")).ToHaveValueAsync("2");
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Remove budget" })).ToBeVisibleAsync();
         await dialog.GetByLabel("Counted in").SelectOptionAsync("money");
         await dialog.GetByLabel("Limit").FillAsync("150");
         await dialog.GetByLabel("Warn at (%)").FillAsync("50");
-        await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await dialog.GetByLabel("Warn at (%)").PressAsync("Enter");
+        await Expect(dialog).ToBeHiddenAsync();
         await Expect(bar).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("status-warn"));
         var set = (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"];
         Assert.Equal(("money", 150m, 50), (set.Str("kind"), set.GetProperty("limit").GetDecimal(), set.GetProperty("warn_percent").GetInt32()));
@@ -83,7 +85,9 @@ public sealed class BudgetWebTests(Browser browser) : IClassFixture<Browser>
         await dialog.GetByLabel("Warn at (%)").FillAsync("120");
         await dialog.GetByLabel("Critical at (%)").FillAsync("100");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        await Expect(dialog.Locator(".form-error")).ToContainTextAsync("Warn at (%) not above Critical at (%)"); // said with the form's labels, not the API's names
+        // Said next to its field, with the form's labels rather than the API's names.
+        await Expect(dialog.Locator(".field-error")).ToHaveTextAsync("Warn at (%) must not be above Critical at (%).");
+        await Expect(dialog.GetByLabel("Warn at (%)")).ToBeFocusedAsync();
         await Screenshots.SaveAsync(page, "budget-dialog");
 
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Remove budget" }).ClickAsync();

@@ -56,17 +56,18 @@ public static class McpCommand
                 },
                 Handlers = new McpServerHandlers
                 {
+                    // The built-in lists are one page: a request for a later page (a cursor from the server) gets none.
                     ListToolsHandler = (request, token) => remote.ListOrKnownAsync(
                         c => c.ListToolsAsync(request.Params ?? new ListToolsRequestParams(), token),
-                        () => new ListToolsResult { Tools = Known.Tools }, token),
+                        () => new ListToolsResult { Tools = request.Params?.Cursor is null ? Known.Tools : [] }, token),
                     CallToolHandler = (request, token) => remote.CallAsync(request.Params!, token),
                     ListResourcesHandler = (request, token) => remote.ListOrKnownAsync(
                         c => c.ListResourcesAsync(request.Params ?? new ListResourcesRequestParams(), token),
-                        () => new ListResourcesResult { Resources = Known.Resources }, token),
+                        () => new ListResourcesResult { Resources = request.Params?.Cursor is null ? Known.Resources : [] }, token),
                     ReadResourceHandler = (request, token) => remote.ForwardAsync(c => c.ReadResourceAsync(request.Params!, token), token),
                     ListPromptsHandler = (request, token) => remote.ListOrKnownAsync(
                         c => c.ListPromptsAsync(request.Params ?? new ListPromptsRequestParams(), token),
-                        () => new ListPromptsResult { Prompts = Known.Prompts }, token),
+                        () => new ListPromptsResult { Prompts = request.Params?.Cursor is null ? Known.Prompts : [] }, token),
                     GetPromptHandler = (request, token) => remote.ForwardAsync(c => c.GetPromptAsync(request.Params!, token), token),
                     CompleteHandler = (request, token) => remote.ForwardAsync(c => c.CompleteAsync(request.Params!, token), token),
                 },

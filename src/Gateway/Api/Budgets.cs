@@ -26,9 +26,23 @@ public static class Budgets
             var limit = Validate.Money(body.Limit, "limit");
             var warn = body.WarnPercent ?? 80;
             var critical = body.CriticalPercent ?? 100;
-            if (limit <= 0 || warn is < 1 or > 1000 || critical is < 1 or > 1000 || warn > critical)
+            // Each refusal names its field (problem details' field), so a form says it next to that field.
+            if (limit <= 0)
             {
-                throw Refusal.Invalid("limit must be above 0; warn_percent and critical_percent between 1 and 1000, warn_percent not above critical_percent.");
+                throw Refusal.Invalid("limit must be above 0.").About("limit");
+            }
+
+            foreach (var (name, percent) in new[] { ("warn_percent", warn), ("critical_percent", critical) })
+            {
+                if (percent is < 1 or > 1000)
+                {
+                    throw Refusal.Invalid($"{name} must be between 1 and 1000.").About(name);
+                }
+            }
+
+            if (warn > critical)
+            {
+                throw Refusal.Invalid("warn_percent must not be above critical_percent.").About("warn_percent");
             }
 
             await budgets.SetAsync(caller.OrgId, project, kind, limit, warn, critical, context.RequestAborted);

@@ -74,9 +74,9 @@ public static class McpEndpoint
     /// <item>an <c>Accept</c> header without both <c>application/json</c> and <c>text/event-stream</c> (the SDK's own test, so
     /// the same requests pass): 406 <c>not_acceptable</c>;</item>
     /// <item>a body that is not one JSON-RPC 2.0 message: 400 <c>malformed_request</c> (-32700 or -32600);</item>
-    /// <item>a <c>tools/call</c> or <c>prompts/get</c> without a name, with arguments that are not an object, or a prompt
-    /// without an argument it requires: -32602 <c>validation_failed</c> with the argument in <c>data.field</c> (the SDK
-    /// answered these -32603 "An error occurred").</item>
+    /// <item>a <c>tools/call</c> or <c>prompts/get</c> without a name, with arguments that are not an object, or
+    /// <c>track_agent_run</c> without its <c>project</c>: -32602 <c>validation_failed</c> with the argument in
+    /// <c>data.field</c> (the SDK answered these -32603 "An error occurred").</item>
     /// </list>
     /// </summary>
     private static async Task RefuseMalformedAsync(HttpContext context, RequestDelegate next)
@@ -134,7 +134,8 @@ public static class McpEndpoint
     /// <summary>What is wrong with a tools/call's or prompts/get's params, or null; the SDK checks every other method's.</summary>
     private static (string Message, string? Field)? InvalidParams(JsonElement request)
     {
-        var method = request.GetProperty("method").GetString();
+        // A response (result or error, no method) or a notification has no params to check.
+        var method = request.TryGetProperty("method", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString() : null;
         if (method is not ("tools/call" or "prompts/get"))
         {
             return null;
@@ -142,7 +143,7 @@ public static class McpEndpoint
 
         var what = method == "tools/call" ? "tool" : "prompt";
         if (!request.TryGetProperty("params", out var parameters) || !parameters.TryGetProperty("name", out var name)
-            || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } named)
+            || name.ValueKind != JsonValueKind.String || name.GetString() is not { Length: > 0 } target)
         {
             return ($"{method} needs params.name, the {what}'s name.", "name");
         }
@@ -153,7 +154,7 @@ public static class McpEndpoint
             return ("params.arguments must be an object of the arguments by name.", "arguments");
         }
 
-        if (method == "prompts/get" && named == HourdiniPrompts.TrackAgentRun
+        if (method == "prompts/get" && target == HourdiniPrompts.TrackAgentRun
             && (arguments is not { } values || !values.TryGetProperty("project", out var project) || project.ValueKind != JsonValueKind.String
                 || string.IsNullOrWhiteSpace(project.GetString())))
         {

@@ -254,7 +254,8 @@
   document.addEventListener('keydown', (event) => { if (event.key === 'Escape' && app?.classList.contains('nav-open')) setMenu(false); });
 
   // Fills a dialog's form (booleans tick checkboxes), clears its last error, and opens it.
-  // Elements marked data-shown-if="x" show only when the opening button says data-x (e.g. Remove only for a budget that is set).
+  // Elements marked data-shown-if="x" show only when the opening button says data-x (e.g. Remove only for a budget that is
+  // set); x is a dataset key, so one word or camelCase (data-shown-if="hasBudget" reads data-has-budget).
   function openForm(dialogId, values, opener) {
     const dialog = document.getElementById(dialogId);
     const form = $('form', dialog);
@@ -275,16 +276,26 @@
   // A refusal about one field (problem details' field) is said next to that field, which takes the focus. The manual entry
   // form sends what its Date, From and To make: a refusal about those is said next to To or From.
   const FormFields = { started_at: 'start', ended_at: 'end', duration_seconds: 'duration' };
-  // The API names its fields as the API does (default_rate, started_at); a form says them as its labels do.
+  // The API names its fields as the API does (default_rate, started_at); a form says them as its labels do. Only names
+  // no sentence uses as a word are swapped (those with an underscore, and the field the refusal is about), so a
+  // client called "Back to Basics" or a "Failed to fetch" keeps its words.
   function labelOf(field) { return (field?.labels?.[0]?.firstChild?.textContent || '').trim(); }
-  function humanize(form, message) {
-    if (!message) return message;
-    const names = new Map();
-    for (const field of form.elements) if (field.name && labelOf(field)) names.set(field.name, labelOf(field));
-    for (const [api, name] of Object.entries(FormFields)) if (form.elements[name] && labelOf(form.elements[name])) names.set(api, labelOf(form.elements[name]));
-    let said = message;
-    for (const [name, label] of names) said = said.replace(new RegExp(`\\b${name}\\b`, 'g'), label);
-    return said.charAt(0).toUpperCase() + said.slice(1);
+  function humanize(form, message, about) {
+    try {
+      if (!message) return message;
+      const names = new Map();
+      const apiName = (name) => name.includes('_') || name === about;
+      for (const field of form.elements) if (field.name && apiName(field.name) && labelOf(field)) names.set(field.name, labelOf(field));
+      for (const [api, name] of Object.entries(FormFields)) if (form.elements[name] && labelOf(form.elements[name])) names.set(api, labelOf(form.elements[name]));
+      let said = message;
+      for (const [name, label] of names) {
+        const escaped = name.replace(/[.*+?^$()|[\]\\{}]/g, '\\$&');
+        said = said.replace(new RegExp('\\b' + escaped + '\\b', 'g'), () => label);
+      }
+      return said;
+    } catch {
+      return message;
+    }
   }
   function clearFieldErrors(form) {
     for (const note of $$('.field-error', form)) note.remove();
@@ -325,19 +336,22 @@
       showFieldError(form, 'end', 'To must be after From. If the work ran past midnight, tick "Ends the next day".');
       return;
     }
+    if (submitter?.dataset.confirm && !window.confirm(submitter.dataset.confirm)) return; // e.g. Remove budget
     const [method, path] = target(form, body, submitter);
     const plan = focusPlan(submit || form);
+    const buttons = $$('[type=submit]', form); // every one, so a second click sends nothing twice
+    const enable = (on) => { for (const button of buttons) button.disabled = !on; };
     try {
-      if (submit) submit.disabled = true;
+      enable(false);
       const data = await api(method, path, method === 'DELETE' ? undefined : withPrevious(method, path, body));
       await then(form.dataset.then, data, form);
     } catch (failure) {
-      if (submit) submit.disabled = false;
-      const message = humanize(form, failure.message);
+      enable(true);
+      const message = humanize(form, failure.message, failure.field);
       if (showFieldError(form, FormFields[failure.field] || failure.field, message)) return;
       if (error) error.textContent = message; else toast(message);
     } finally {
-      if (submit) submit.disabled = false;
+      enable(true);
       focusAfter(plan);
     }
   });
