@@ -151,7 +151,10 @@ public class AgentSessionTests(HourdiniServer server) : IClassFixture<HourdiniSe
         (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "shout", message = "x" }))
             .ExpectProblem(HttpStatusCode.UnprocessableEntity, "validation_failed");
 
-        (await agent.SendAsync(HttpMethod.Patch, $"/api/v1/tasks/{task}", new { status = "done" })).Expect(HttpStatusCode.OK);
+        var done = (await agent.SendAsync(HttpMethod.Patch, $"/api/v1/tasks/{task}", new { status = "done" })).Expect(HttpStatusCode.OK)["task"];
+        await Task.Delay(20);
+        var again = (await agent.SendAsync(HttpMethod.Patch, $"/api/v1/tasks/{task}", new { status = "done" })).Expect(HttpStatusCode.OK)["task"];
+        Assert.Equal(done.Str("updated_at"), again.Str("updated_at")); // the same update again changes nothing, not even the time, and joins no timeline
         (await agent.SendAsync(HttpMethod.Patch, $"/api/v1/tasks/{unassigned}", new { status = "done" })).ExpectProblem(HttpStatusCode.NotFound, "not_found");
         (await agent.SendAsync(HttpMethod.Patch, $"/api/v1/tasks/{task}", new { title = "renamed" })).ExpectProblem(HttpStatusCode.Forbidden, "agent_not_allowed");
         (await agent.PostAsync($"/api/v1/sessions/{session}/heartbeat")).Expect(HttpStatusCode.NoContent);

@@ -368,6 +368,10 @@ public class McpSurfaceTests(HourdiniServer server) : IClassFixture<HourdiniServ
         {
             Assert.Contains(step, text);
         }
+
+        // A quote in the project cannot end its string early: the project goes in as a JSON string.
+        var quoted = (await bot.GetPromptAsync("track_agent_run", new Dictionary<string, object?> { ["project"] = "Bob's \"big\" shop" })).Messages;
+        Assert.Contains("project=\"Bob's \\\"big\\\" shop\"", Assert.IsType<TextContentBlock>(Assert.Single(quoted).Content).Text);
     }
 
     private static async Task<JsonElement> Read(McpClient client, string uri)

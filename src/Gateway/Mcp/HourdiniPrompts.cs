@@ -18,9 +18,13 @@ public sealed class HourdiniPrompts
     public static ChatMessage Start(
         [Description("The project to record the time on: its id or part of its name.")] string project,
         [Description("What the run should achieve, in plain words.")] string? goal = null) =>
+        Text(System.Text.Json.JsonSerializer.Serialize(project.Trim(), McpEndpoint.ReadableJson), goal);
+
+    /// <summary>The prompt's text; <paramref name="quoted"/> is the project as a JSON string, so a quote in it cannot end it early.</summary>
+    private static ChatMessage Text(string quoted, string? goal) =>
         new(ChatRole.User, $"""
-            Work on this{(goal is null ? "" : $": {goal}")}. Track the run in Hourdini on the project "{project}":
-            1. Call session_start with project="{project}" and a short description of the goal. It starts your session in agent time. Keep session.id, and read updates: the tasks and messages waiting for you.
+            Work on this{(goal is null ? "" : $": {goal}")}. Track the run in Hourdini on the project {quoted}:
+            1. Call session_start with project={quoted} and a short description of the goal. It starts your session in agent time. Keep session.id, and read updates: the tasks and messages waiting for you.
             2. As you work, call session_log at meaningful steps (what you did, decided or found), with task_id when a line is about a task.
             3. When you start a task call task_update with status="in_progress"; when it is finished, status="done".
             4. If you stop to wait for me, call session_beat with kind="idle"; when you resume on your own, kind="agent".

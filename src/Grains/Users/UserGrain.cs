@@ -154,6 +154,10 @@ public sealed class UserGrain(
             AssigneeAgentId = assignee,
             UpdatedAt = at,
         };
+        if (changed with { UpdatedAt = task.UpdatedAt } == task)
+        {
+            return task; // nothing to change: the task as it is, with nothing written (a repeated update is idempotent)
+        }
         var reassigned = assignee != task.AssigneeAgentId;
 
         // R13: a status change joins the timeline of the session the caller is working in, in the same write as the task.
