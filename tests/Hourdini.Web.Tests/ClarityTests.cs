@@ -51,6 +51,12 @@ public sealed class ClarityTests(Browser browser) : IClassFixture<Browser>
         await page.GotoAsync($"/sessions/{session}");
         await Expect(page.Locator(".stat.billable .stat-note")).ToHaveTextAsync($"{amount} EUR at 3,600.00 EUR/h hands-on, 360.00 EUR/h agent");
         await Expect(page.Locator(".entry-card")).ToContainTextAsync($"{amount} EUR at 3,600.00 EUR/h hands-on, 360.00 EUR/h agent");
+
+        // The totals add up as the entry splits them (R25): active + billed agent = billable = the entry's duration.
+        async Task<long> Total(string name) => (long)TimeSpan.Parse(await page.Locator($"[data-total={name}]").TextContentAsync() ?? "").TotalSeconds;
+        var (active, agentTime, billable) = (await Total("active"), await Total("agent"), await Total("billable"));
+        var duration = (await api.GetAsync($"/api/v1/time-entries/{entryId}"))["time_entry"].GetProperty("duration_seconds").GetInt64();
+        Assert.Equal((billable, billable), (active + agentTime, duration));
         Assert.Empty(errors);
     }
 
