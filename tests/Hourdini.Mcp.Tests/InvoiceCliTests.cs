@@ -3,7 +3,7 @@ using Hourdini.Testing;
 
 namespace Hourdini.Mcp.Tests;
 
-/// <summary>R31 from the terminal: <c>hourdini invoice draft --client NAME --from D --to D</c>, <c>issue ID</c>, <c>pdf ID -o FILE</c>.</summary>
+/// <summary>R31 from the terminal: <c>hourdini invoice draft --client NAME --from D --to D</c>, <c>issue ID</c>, <c>pdf ID -o FILE</c>, <c>list</c>.</summary>
 public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<HourdiniServer>, IDisposable
 {
     private readonly string config = Directory.CreateTempSubdirectory("hourdini-cli-invoice-").FullName;
@@ -67,6 +67,48 @@ public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<Hourd
             Assert.Empty(refused.Out);
         }
     }
+
+    [Fact]
+    public async Task Invoices_are_listed_newest_first_with_number_or_draft_client_period_total_and_status_and_status_filters_them()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var client = await human.CreateClientAsync("Vandelay Industries", "EUR", 80m);
+        var project = await human.CreateProjectAsync(client, "Latex");
+        foreach (var day in new[] { "2026-10-05", "2026-11-05" })
+        {
+            (await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = $"{day}T09:00:00Z", duration_seconds = 5400 }))
+                .Expect(HttpStatusCode.Created);
+        }
+
+        var october = await DraftAsync(human, client, "2026-10-01", "2026-10-31");
+        (await human.PostAsync($"/api/v1/invoices/{october}/issue")).Expect(HttpStatusCode.OK);
+        var november = await DraftAsync(human, client, "2026-11-01", "2026-11-30");
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
+
+        var number = $"INV-{DateTime.UtcNow.Year}-0001";
+        var tsv = await Run("--format", "tsv", "invoice", "list");
+        Assert.True(tsv.Exit == 0, tsv.Err);
+        Assert.Equal(
+            [
+                $"draft\tVandelay Industries\t2026-11-01 to 2026-11-30\t120.00 EUR\tdraft\t{november}",
+                $"{number}\tVandelay Industries\t2026-10-01 to 2026-10-31\t120.00 EUR\tissued\t{october}",
+            ],
+            tsv.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var drafts = await Run("--format", "tsv", "invoice", "list", "--status", "draft");
+        Assert.True(drafts.Exit == 0, drafts.Err);
+        Assert.EndsWith($"\t{november}", Assert.Single(drafts.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+
+        var page = await Run("--format", "table", "invoice", "list", "--limit", "1");
+        Assert.True(page.Exit == 0, page.Err);
+        Assert.Contains("Number", page.Out);
+        Assert.DoesNotContain(number, page.Out);
+        Assert.DoesNotContain(november, page.Out); // whole ids are for scripts
+        Assert.Contains("--cursor ", page.Out);
+    }
+
+    private static async Task<string> DraftAsync(ApiClient human, string client, string from, string to) =>
+        (await human.PostAsync("/api/v1/invoices", new { client_id = client, from, to })).Expect(HttpStatusCode.Created)["invoice"].Str("id");
 
     private Task<(int Exit, string Out, string Err)> Run(params string[] args) => Cli.RunAsync(config, args);
 

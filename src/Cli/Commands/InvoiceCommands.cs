@@ -5,17 +5,20 @@ using System.Text.Json;
 namespace Hourdini.Cli.Commands;
 
 /// <summary>
-/// <c>hourdini invoice draft|issue|pdf</c> (R31): draft an invoice from a client's billable time in a period, issue it
-/// (it takes the org's next number and locks its entries), and save its PDF.
+/// <c>hourdini invoice draft|issue|pdf|list</c> (R31): draft an invoice from a client's billable time in a period, issue it
+/// (it takes the org's next number and locks its entries), save its PDF, and list the invoices the caller sees.
 /// </summary>
 public static class InvoiceCommands
 {
+    private static readonly PagedList List = new("invoices", "invoices");
+
     public static Command Create(CommonOptions common)
     {
-        var command = new Command("invoice", "Draft, issue and download invoices.");
+        var command = new Command("invoice", "Draft, issue, list and download invoices.");
         command.Subcommands.Add(Draft(common));
         command.Subcommands.Add(Issue(common));
         command.Subcommands.Add(Pdf(common));
+        command.Subcommands.Add(ListCommand(common));
         return command;
     }
 
@@ -83,6 +86,38 @@ public static class InvoiceCommands
             Output.Line($"Saved {Output.Str(invoice, "number")} to {path} ({bytes.Length:N0} bytes).");
         }));
         return pdf;
+    }
+
+    /// <summary>
+    /// <c>hourdini invoice list</c>: the invoices the caller sees (R31: an Owner the org's, a Member those they drafted, a
+    /// Viewer those of their granted clients), newest first, a page at a time; the whole id is for scripts (TSV, JSON).
+    /// </summary>
+    private static Command ListCommand(CommonOptions common)
+    {
+        var status = new Option<string?>("--status") { Description = "Only draft, issued or void invoices." };
+        status.AcceptOnlyFromAmong("draft", "issued", "void");
+        var list = new Command("list", "List invoices, newest first: number (or draft), client, period, total and status.") { status };
+        foreach (var option in List.Options)
+        {
+            list.Options.Add(option);
+        }
+
+        common.Action(list, (parse, api, ct) => List.GetAsync(parse, api, "invoices", [("status", parse.GetValue(status))], ct), body =>
+        {
+            Output.Table(
+                ["Number", new("Client", Flex: true), "Period", new("Total", Right: true), "Status", new("Id", TsvOnly: true)],
+                body.GetProperty("invoices").EnumerateArray().Select(i => (IReadOnlyList<Field>)
+                [
+                    Output.Str(i, "status") == "draft" ? "draft" : Output.Str(i, "number"),
+                    Output.Str(i, "client_name"),
+                    $"{Output.Str(i.GetProperty("period"), "from")} to {Output.Str(i.GetProperty("period"), "to")}",
+                    $"{Output.Str(i, "total")} {Output.Str(i, "currency")}",
+                    Output.Str(i, "status"),
+                    Output.Str(i, "id"),
+                ]));
+            List.Hint(body);
+        });
+        return list;
     }
 
     /// <summary>A client id as given, or the id of the one client whose name matches (case-insensitive).</summary>
