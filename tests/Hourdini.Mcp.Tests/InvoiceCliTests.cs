@@ -3,7 +3,7 @@ using Hourdini.Testing;
 
 namespace Hourdini.Mcp.Tests;
 
-/// <summary>R31 from the terminal: <c>hourdini invoice draft --client NAME --from D --to D</c>, <c>issue ID</c>, <c>pdf ID -o FILE</c>, <c>list</c>.</summary>
+/// <summary>R31 from the terminal: <c>hourdini invoice draft --client NAME --from D --to D</c>, <c>issue ID</c>, <c>pdf ID -o FILE</c>, <c>list</c>, <c>void ID</c>, <c>delete ID</c>.</summary>
 public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<HourdiniServer>, IDisposable
 {
     private readonly string config = Directory.CreateTempSubdirectory("hourdini-cli-invoice-").FullName;
@@ -105,6 +105,73 @@ public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<Hourd
         Assert.DoesNotContain(number, page.Out);
         Assert.DoesNotContain(november, page.Out); // whole ids are for scripts
         Assert.Contains("--cursor ", page.Out);
+    }
+
+    [Fact]
+    public async Task A_deleted_draft_is_no_longer_listed()
+    {
+        var (human, _) = await SignedInWithOctoberTimeAsync();
+        var draft = await Run("invoice", "draft", "--client", "Vandelay Industries", "--from", "2026-10-01", "--to", "2026-10-31");
+        Assert.True(draft.Exit == 0, draft.Err);
+        var listed = await Run("--format", "tsv", "invoice", "list");
+        Assert.True(listed.Exit == 0, listed.Err);
+        var row = Assert.Single(listed.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Split('\t');
+        Assert.Equal(["draft", "Vandelay Industries", "2026-10-01 to 2026-10-31", "120.00 EUR", "draft"], row[..5]);
+
+        var delete = await Run("invoice", "delete", row[5]);
+        Assert.True(delete.Exit == 0, delete.Err);
+        Assert.Equal($"Draft {row[5]} deleted; its entries can be drafted again.", delete.Out.Trim());
+        var after = await Run("--format", "tsv", "invoice", "list");
+        Assert.True(after.Exit == 0, after.Err);
+        Assert.Empty(after.Out);
+        (await human.GetAsync($"/api/v1/invoices/{row[5]}")).Expect(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_voided_invoice_is_listed_as_void_and_keeps_its_number()
+    {
+        var (human, client) = await SignedInWithOctoberTimeAsync();
+        var id = await DraftAsync(human, client, "2026-10-01", "2026-10-31");
+        var issue = await Run("invoice", "issue", id);
+        Assert.True(issue.Exit == 0, issue.Err);
+        var number = $"INV-{DateTime.UtcNow.Year}-0001";
+
+        var voided = await Run("invoice", "void", id);
+        Assert.True(voided.Exit == 0, voided.Err);
+        Assert.Equal($"Voided {number} (Vandelay Industries, 120.00 EUR); its number stays and its entries are unlocked.", voided.Out.Trim());
+        var listed = await Run("--format", "tsv", "invoice", "list", "--status", "void");
+        Assert.True(listed.Exit == 0, listed.Err);
+        Assert.Equal($"{number}\tVandelay Industries\t2026-10-01 to 2026-10-31\t120.00 EUR\tvoid\t{id}", listed.Out.Trim());
+
+        var again = await Run("invoice", "void", id);
+        Assert.Equal(1, again.Exit);
+        Assert.StartsWith($"error (invoice_void): Invoice {number} is void already.", again.Err);
+    }
+
+    [Fact]
+    public async Task Deleting_an_issued_invoice_is_refused_with_the_servers_code_and_exit_1()
+    {
+        var (human, client) = await SignedInWithOctoberTimeAsync();
+        var id = await DraftAsync(human, client, "2026-10-01", "2026-10-31");
+        (await human.PostAsync($"/api/v1/invoices/{id}/issue")).Expect(HttpStatusCode.OK);
+
+        var delete = await Run("invoice", "delete", id);
+        Assert.Equal(1, delete.Exit);
+        Assert.Equal($"error (invoice_issued): Invoice INV-{DateTime.UtcNow.Year}-0001 is issued and cannot be deleted; void it instead.", delete.Err.Trim());
+        Assert.Empty(delete.Out);
+        Assert.Equal("issued", (await human.GetAsync($"/api/v1/invoices/{id}")).Expect(HttpStatusCode.OK)["invoice"].Str("status"));
+    }
+
+    /// <summary>A new org with Vandelay Industries (EUR, 80/h), 1.5 h on it in October 2026, and the CLI signed in as its owner.</summary>
+    private async Task<(ApiClient Human, string Client)> SignedInWithOctoberTimeAsync()
+    {
+        var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);
+        var client = await human.CreateClientAsync("Vandelay Industries", "EUR", 80m);
+        var project = await human.CreateProjectAsync(client, "Latex");
+        (await human.PostAsync("/api/v1/time-entries", new { project_id = project, started_at = "2026-10-05T09:00:00Z", duration_seconds = 5400 }))
+            .Expect(HttpStatusCode.Created);
+        Assert.Equal(0, (await Run("login", "--url", server.BaseAddress.ToString(), "--token", human.Token())).Exit);
+        return (human, client);
     }
 
     private static async Task<string> DraftAsync(ApiClient human, string client, string from, string to) =>

@@ -5,8 +5,10 @@ using System.Text.Json;
 namespace Hourdini.Cli.Commands;
 
 /// <summary>
-/// <c>hourdini invoice draft|issue|pdf|list</c> (R31): draft an invoice from a client's billable time in a period, issue it
-/// (it takes the org's next number and locks its entries), save its PDF, and list the invoices the caller sees.
+/// <c>hourdini invoice draft|issue|pdf|list|void|delete</c> (R31): draft an invoice from a client's billable time in a
+/// period, issue it (it takes the org's next number and locks its entries), save its PDF, list the invoices the caller
+/// sees, void an issued one (its number stays, its entries unlock) and delete a draft (e.g. to draft it again after
+/// <c>invoice_outdated</c>).
 /// </summary>
 public static class InvoiceCommands
 {
@@ -14,11 +16,13 @@ public static class InvoiceCommands
 
     public static Command Create(CommonOptions common)
     {
-        var command = new Command("invoice", "Draft, issue, list and download invoices.");
+        var command = new Command("invoice", "Draft, issue, list, download, void and delete invoices.");
         command.Subcommands.Add(Draft(common));
         command.Subcommands.Add(Issue(common));
         command.Subcommands.Add(Pdf(common));
         command.Subcommands.Add(ListCommand(common));
+        command.Subcommands.Add(Void(common));
+        command.Subcommands.Add(Delete(common));
         return command;
     }
 
@@ -118,6 +122,43 @@ public static class InvoiceCommands
             List.Hint(body);
         });
         return list;
+    }
+
+    /// <summary>
+    /// <c>hourdini invoice void ID</c>: an issued invoice is void; its number stays (never reused) and its entries can be
+    /// changed and invoiced again. The server refuses a draft (<c>invoice_not_issued</c>: delete it) and a void one.
+    /// </summary>
+    private static Command Void(CommonOptions common)
+    {
+        var id = new Argument<string>("invoice") { Description = "The issued invoice's id (hourdini invoice list --format tsv shows it)." };
+        var command = new Command("void", "Void an issued invoice: its number stays, its entries can be changed and invoiced again.") { id };
+        common.Action(command, (parse, api, ct) => api.PostAsync($"invoices/{Uri.EscapeDataString(parse.GetValue(id)!)}/void", null, ct), body =>
+        {
+            var invoice = body.GetProperty("invoice");
+            Output.Line($"Voided {Output.Str(invoice, "number")} ({Output.Str(invoice, "client_name")}, {Output.Str(invoice, "total")} {Output.Str(invoice, "currency")}); " +
+                "its number stays and its entries are unlocked.");
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// <c>hourdini invoice delete ID</c>: a draft is deleted (it numbers nothing), e.g. to draft again after
+    /// <c>invoice_outdated</c>. The server refuses an issued invoice (<c>invoice_issued</c>: void it) and a void one.
+    /// </summary>
+    private static Command Delete(CommonOptions common)
+    {
+        var id = new Argument<string>("invoice") { Description = "The draft's id (hourdini invoice list --status draft --format tsv shows it)." };
+        var command = new Command("delete", "Delete a draft (an issued invoice cannot be deleted; void it).") { id };
+        common.Action(
+            command,
+            async (parse, api, ct) =>
+            {
+                var invoice = parse.GetValue(id)!;
+                await api.DeleteAsync($"invoices/{Uri.EscapeDataString(invoice)}", ct);
+                return JsonSerializer.SerializeToElement(new { deleted = invoice });
+            },
+            body => Output.Line($"Draft {Output.Str(body, "deleted")} deleted; its entries can be drafted again."));
+        return command;
     }
 
     /// <summary>A client id as given, or the id of the one client whose name matches (case-insensitive).</summary>
