@@ -136,7 +136,10 @@ public sealed class InvoiceCliTests(HourdiniServer server) : IClassFixture<Hourd
         Assert.True(issue.Exit == 0, issue.Err);
         var number = $"INV-{DateTime.UtcNow.Year}-0001";
 
-        var voided = await Run("invoice", "void", id);
+        // The table shows the id as the other lists do, its last 8 characters, and that names the invoice to void.
+        var table = await Run("--format", "table", "invoice", "list");
+        Assert.Contains(id[^8..], table.Out);
+        var voided = await Run("invoice", "void", id[^8..]);
         Assert.True(voided.Exit == 0, voided.Err);
         Assert.Equal($"Voided {number} (Vandelay Industries, 120.00 EUR); its number stays and its entries are unlocked.", voided.Out.Trim());
         var listed = await Run("--format", "tsv", "invoice", "list", "--status", "void");

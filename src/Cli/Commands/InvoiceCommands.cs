@@ -60,22 +60,22 @@ public static class InvoiceCommands
 
     private static Command Issue(CommonOptions common)
     {
-        var id = new Argument<string>("invoice") { Description = "The draft's id (hourdini invoice draft prints it)." };
+        var id = new Argument<string>("invoice") { Description = "The draft's id, whole or as the list shows it (hourdini invoice draft prints it)." };
         var issue = new Command("issue", "Issue a draft: it takes the next number and its entries can no longer change.") { id };
-        common.Action(issue, (parse, api, ct) => api.PostAsync($"invoices/{Uri.EscapeDataString(parse.GetValue(id)!)}/issue", null, ct),
+        common.Action(issue, async (parse, api, ct) => await api.PostAsync($"invoices/{await ResolveAsync(api, parse.GetValue(id)!, ct)}/issue", null, ct),
             body => Show(body.GetProperty("invoice")));
         return issue;
     }
 
     private static Command Pdf(CommonOptions common)
     {
-        var id = new Argument<string>("invoice") { Description = "The invoice's id." };
+        var id = new Argument<string>("invoice") { Description = "The invoice's id, whole or as the list shows it." };
         var output = new Option<string?>("--output", "-o") { Description = "Where to save it (default: NUMBER.pdf here)." };
         var pdf = new Command("pdf", "Save an issued invoice's PDF.") { id, output };
         pdf.SetAction(async (parse, ct) => await CommonOptions.RunAsync(async () =>
         {
             using var api = new HourdiniApi(Settings.ResolveUrl(parse.GetValue(common.Url)), Settings.ResolveToken());
-            var invoiceId = Uri.EscapeDataString(parse.GetValue(id)!);
+            var invoiceId = await ResolveAsync(api, parse.GetValue(id)!, ct);
             var invoice = (await api.GetAsync($"invoices/{invoiceId}", ct)).GetProperty("invoice");
             var bytes = await api.GetBytesAsync($"invoices/{invoiceId}/pdf", ct);
             var path = parse.GetValue(output) ?? $"{Output.Str(invoice, "number")}.pdf";
@@ -109,7 +109,7 @@ public static class InvoiceCommands
         common.Action(list, (parse, api, ct) => List.GetAsync(parse, api, "invoices", [("status", parse.GetValue(status))], ct), body =>
         {
             Output.Table(
-                ["Number", new("Client", Flex: true), "Period", new("Total", Right: true), "Status", new("Id", TsvOnly: true)],
+                ["Number", new("Client", Flex: true), "Period", new("Total", Right: true), "Status", "Id"],
                 body.GetProperty("invoices").EnumerateArray().Select(i => (IReadOnlyList<Field>)
                 [
                     Output.Str(i, "status") == "draft" ? "draft" : Output.Str(i, "number"),
@@ -117,7 +117,7 @@ public static class InvoiceCommands
                     $"{Output.Str(i.GetProperty("period"), "from")} to {Output.Str(i.GetProperty("period"), "to")}",
                     $"{Output.Str(i, "total")} {Output.Str(i, "currency")}",
                     Output.Str(i, "status"),
-                    Output.Str(i, "id"),
+                    Output.Id(i), // its last 8 characters in a table, whole in TSV: either names it to issue, pdf, void and delete
                 ]));
             List.Hint(body);
         });
@@ -130,9 +130,9 @@ public static class InvoiceCommands
     /// </summary>
     private static Command Void(CommonOptions common)
     {
-        var id = new Argument<string>("invoice") { Description = "The issued invoice's id (hourdini invoice list --format tsv shows it)." };
+        var id = new Argument<string>("invoice") { Description = "The issued invoice's id, whole or as hourdini invoice list shows it." };
         var command = new Command("void", "Void an issued invoice: its number stays, its entries can be changed and invoiced again.") { id };
-        common.Action(command, (parse, api, ct) => api.PostAsync($"invoices/{Uri.EscapeDataString(parse.GetValue(id)!)}/void", null, ct), body =>
+        common.Action(command, async (parse, api, ct) => await api.PostAsync($"invoices/{await ResolveAsync(api, parse.GetValue(id)!, ct)}/void", null, ct), body =>
         {
             var invoice = body.GetProperty("invoice");
             Output.Line($"Voided {Output.Str(invoice, "number")} ({Output.Str(invoice, "client_name")}, {Output.Str(invoice, "total")} {Output.Str(invoice, "currency")}); " +
@@ -147,19 +147,23 @@ public static class InvoiceCommands
     /// </summary>
     private static Command Delete(CommonOptions common)
     {
-        var id = new Argument<string>("invoice") { Description = "The draft's id (hourdini invoice list --status draft --format tsv shows it)." };
+        var id = new Argument<string>("invoice") { Description = "The draft's id, whole or as hourdini invoice list --status draft shows it." };
         var command = new Command("delete", "Delete a draft (an issued invoice cannot be deleted; void it).") { id };
         common.Action(
             command,
             async (parse, api, ct) =>
             {
-                var invoice = parse.GetValue(id)!;
-                await api.DeleteAsync($"invoices/{Uri.EscapeDataString(invoice)}", ct);
-                return JsonSerializer.SerializeToElement(new { deleted = invoice });
+                var invoice = await ResolveAsync(api, parse.GetValue(id)!, ct);
+                await api.DeleteAsync($"invoices/{invoice}", ct);
+                return JsonSerializer.SerializeToElement(new { deleted = Uri.UnescapeDataString(invoice) });
             },
             body => Output.Line($"Draft {Output.Str(body, "deleted")} deleted; its entries can be drafted again."));
         return command;
     }
+
+    /// <summary>An invoice's whole id, escaped for a path, from the whole id or its last characters as the list shows them.</summary>
+    private static async Task<string> ResolveAsync(HourdiniApi api, string given, CancellationToken ct) =>
+        Uri.EscapeDataString(await List.ResolveAsync(api, "invoices", given, ct));
 
     /// <summary>A client id as given, or the id of the one client whose name matches (case-insensitive).</summary>
     private static async Task<string> ClientIdAsync(HourdiniApi api, string client, CancellationToken ct)
