@@ -53,7 +53,7 @@ public sealed class BudgetsTests(HourdiniServer server) : IClassFixture<Hourdini
         // The person sees the money.
         var owners = (await pat.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"];
         Assert.InRange(decimal.Parse(owners.Str("used"), System.Globalization.CultureInfo.InvariantCulture), 1.4m, 5m);
-        Assert.Equal(10m, owners.GetProperty("limit").GetDecimal());
+        Assert.Equal((10m, "EUR"), (owners.GetProperty("limit").GetDecimal(), owners.Str("currency"))); // in the client's currency (R20)
 
         // The agent sees how far along the budget is, never an amount: not at start, not at pull; the budget itself it may not read.
         var pulled = (await agent.GetAsync($"/api/v1/agents/{started["session"].Str("agent_id")}/updates")).Expect(HttpStatusCode.OK)["budget"];

@@ -77,6 +77,7 @@ public sealed class BudgetWebTests(Browser browser) : IClassFixture<Browser>
         await dialog.GetByLabel("Warn at (%)").PressAsync("Enter");
         await Expect(dialog).ToBeHiddenAsync();
         await Expect(bar).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("status-warn"));
+        await Expect(bar).ToHaveAttributeAsync("aria-valuetext", "100.00 EUR of 150.00 EUR, warn"); // money says its currency
         var set = (await api.GetAsync($"/api/v1/projects/{project}/budget")).Expect(HttpStatusCode.OK)["budget"];
         Assert.Equal(("money", 150m, 50), (set.Str("kind"), set.GetProperty("limit").GetDecimal(), set.GetProperty("warn_percent").GetInt32()));
 

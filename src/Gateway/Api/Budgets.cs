@@ -92,6 +92,7 @@ public static class Budgets
             limit = hidden ? (decimal?)null : status.Budget.Limit,
             warn_percent = status.Budget.WarnPercent,
             critical_percent = status.Budget.CriticalPercent,
+            currency = status.Currency, // the client's: what a budget in money counts in (R20); not an amount
             used = hidden ? null : status.Used.ToString("0.00", CultureInfo.InvariantCulture),
             used_percent = status.UsedPercent,
             status = status.Status,

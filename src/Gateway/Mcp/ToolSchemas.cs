@@ -145,6 +145,7 @@ public static class ToolSchemas
             ("kind", Enum("hours", "money"), true),
             ("limit", Described(OrNull(Type("number")), "The limit, in hours or money; null for an agent when the budget is in money (R22: an agent sees no amounts)."), true),
             ("warn_percent", Type("integer"), true), ("critical_percent", Type("integer"), true),
+            ("currency", Str("The client's currency, which a budget in money counts in."), true),
             ("used", Described(OrNull(Str()), "Hours or money used so far, with 2 decimals, e.g. \"12.50\"; null for an agent when the budget is in money."), true),
             ("used_percent", Type("number"), true), ("status", Enum("ok", "warn", "critical"), true))),
         "The project's budget and how much of it is used, or null when it has none.");

@@ -238,7 +238,7 @@ public sealed record InvoiceList(IReadOnlyList<Invoice> Invoices, string? NextCu
 /// sees a money budget's <c>limit</c> and <c>used</c> as null: they are amounts (R22); its percentages and status it sees.
 /// </summary>
 public sealed record Budget(
-    [property: Values("hours", "money")] string Kind, decimal? Limit, int WarnPercent, int CriticalPercent, [property: Money] string? Used,
+    [property: Values("hours", "money")] string Kind, decimal? Limit, int WarnPercent, int CriticalPercent, string Currency, [property: Money] string? Used,
     decimal UsedPercent, [property: Values("ok", "warn", "critical")] string Status);
 
 public sealed record BudgetReply(Budget? Budget);

@@ -6,8 +6,11 @@ namespace Hourdini.Silo.Storage.Budgets;
 /// <summary>A project's budget (R32) as set: hours or money, and its two thresholds in percent.</summary>
 public sealed record Budget(Guid Id, Guid ProjectId, string Kind, decimal Limit, int WarnPercent, int CriticalPercent);
 
-/// <summary>Where a budget stands now: what is used (hours or money) and which threshold it has reached.</summary>
-public sealed record BudgetStatus(Budget Budget, decimal Used, decimal UsedPercent, string Status, IReadOnlyList<string> NewlyCrossed)
+/// <summary>
+/// Where a budget stands now: what is used (hours or money) and which threshold it has reached; <paramref name="Currency"/>
+/// is the project's client's, what a budget in money counts in (R20).
+/// </summary>
+public sealed record BudgetStatus(Budget Budget, decimal Used, decimal UsedPercent, string Status, IReadOnlyList<string> NewlyCrossed, string Currency)
 {
     public const string Ok = "ok";
     public const string Warn = "warn";
@@ -73,7 +76,9 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                 """
                 SELECT b.id, b.project_id, b.kind, b.limit_value, b.warn_percent, b.critical_percent,
                        coalesce(e.seconds, 0) + coalesce(l.seconds, 0) AS seconds, coalesce(e.amount, 0) + coalesce(l.amount, 0) AS amount,
-                       ARRAY(SELECT c.threshold FROM budget_crossings c WHERE c.org_id = b.org_id AND c.budget_id = b.id) AS recorded
+                       ARRAY(SELECT c.threshold FROM budget_crossings c WHERE c.org_id = b.org_id AND c.budget_id = b.id) AS recorded,
+                       (SELECT k.currency FROM projects p JOIN clients k ON k.org_id = p.org_id AND k.id = p.client_id
+                        WHERE p.org_id = b.org_id AND p.id = b.project_id) AS currency
                 FROM project_budgets b
                 LEFT JOIN LATERAL (
                     SELECT sum(duration_seconds) FILTER (WHERE billable) AS seconds, sum(amount) FILTER (WHERE billable) AS amount
@@ -103,7 +108,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                     var used = Math.Round(exact, 2, MidpointRounding.ToEven);
                     var percent = Math.Round(exact * 100m / budget.Limit, 1, MidpointRounding.ToEven);
                     var status = percent >= budget.CriticalPercent ? BudgetStatus.Critical : percent >= budget.WarnPercent ? BudgetStatus.Warn : BudgetStatus.Ok;
-                    statuses.Add(new BudgetStatus(budget, used, percent, status, []));
+                    statuses.Add(new BudgetStatus(budget, used, percent, status, [], reader.GetString(9)));
                     recorded.Add(reader.GetFieldValue<string[]>(8));
                 }
             }
@@ -147,7 +152,7 @@ public sealed class BudgetStore(NpgsqlDataSource dataSource, TimeProvider clock)
                         {
                             budget = new
                             {
-                                project_id = status.Budget.ProjectId, kind = status.Budget.Kind, limit = status.Budget.Limit, threshold,
+                                project_id = status.Budget.ProjectId, kind = status.Budget.Kind, limit = status.Budget.Limit, currency = status.Currency, threshold,
                                 percent = threshold == BudgetStatus.Critical ? status.Budget.CriticalPercent : status.Budget.WarnPercent,
                                 used = status.Used.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), used_percent = status.UsedPercent,
                                 crossed_at = now,
