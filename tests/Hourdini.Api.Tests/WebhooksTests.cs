@@ -405,18 +405,13 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     [Fact]
     public async Task A_receiver_that_keeps_failing_is_paused_and_new_events_wait_until_the_pause_ends() // R33
     {
-        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
-        await using var receiver = await Receiver.StartAsync();
-        receiver.Answer = _ => 503;
-
         // Three failures in a row pause the webhook for 4-8 s (a pause is randomised like a retry, and doubles up to the cap).
-        await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
+        await using var failing = await FailingReceiverAsync(new()
         {
             ["Hourdini:Webhooks:PauseAfter"] = "3", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:08", ["Hourdini:Webhooks:MaxBackoff"] = "00:00:08",
         });
-        var (api, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
+        var (single, receiver, api) = failing;
         var project = await api.CreateProjectAsync(await api.CreateClientAsync(), "Down");
-        await RegisterAsync(api, receiver.Url, ["session.started"]);
         for (var i = 0; i < 3; i++)
         {
             await api.StartSessionAsync(project);
@@ -447,18 +442,13 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     [Fact]
     public async Task A_pause_that_outlasts_a_deliverys_retry_period_gives_it_its_last_try_at_the_deadline() // R33
     {
-        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
-        await using var receiver = await Receiver.StartAsync();
-        receiver.Answer = _ => 503;
-
         // Retries start at 1 s; a delivery is retried for 4 s; one failure pauses the webhook.
-        await using var single = await HourdiniServer.StartNodeAsync(database, new(FastSchedule)
+        await using var failing = await FailingReceiverAsync(new()
         {
             ["Hourdini:Webhooks:PauseAfter"] = "1", ["Hourdini:Webhooks:FirstBackoff"] = "00:00:01", ["Hourdini:Webhooks:MaxBackoff"] = "01:00:00",
             ["Hourdini:Webhooks:RetryFor"] = "00:00:04",
         });
-        var (api, _, _) = await ApiClient.SignUpAsync(single.BaseAddress);
-        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        var (single, receiver, api) = failing;
         using var db = await single.OpenDatabaseAsync();
         await Sql(db, "UPDATE webhooks SET pauses = 10"); // it has paused ten times before: the next pause is 8.5-17 minutes
         await api.StartSessionAsync(await api.CreateProjectAsync(await api.CreateClientAsync(), "Deadline"));
@@ -595,6 +585,8 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         var thresholds = got.Where(r => r.Event == "budget.threshold")
             .Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("budget").Str("threshold")).Order().ToList();
         Assert.Equal(["critical", "warn"], thresholds);
+        Assert.All(got.Where(r => r.Event == "budget.threshold"), r => Assert.Equal(
+            "EUR", JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("budget").Str("currency"))); // the client's (R20)
         var issued = JsonDocument.Parse(got.Single(r => r.Event == "invoice.issued").Body).RootElement.GetProperty("data").GetProperty("invoice");
         Assert.Matches(@"^INV-\d{4}-0001$", issued.Str("number"));
     }
@@ -629,6 +621,37 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     public sealed record Received(string DeliveryId, string Event, string Signature, byte[] Body, int Answered);
 
     /// <summary>A webhook receiver on a loopback port that survives a restart, recording every request it gets.</summary>
+    /// <summary>
+    /// The pause tests' start: a node of its own database with <paramref name="pause"/> over the fast schedule, a receiver
+    /// that answers 503, and a signed-up owner whose webhook sends it session.started.
+    /// </summary>
+    private static async Task<FailingCase> FailingReceiverAsync(Dictionary<string, string?> pause)
+    {
+        var database = await (await PostgresCluster.GetAsync()).CreateDatabaseAsync();
+        var receiver = await Receiver.StartAsync();
+        receiver.Answer = _ => 503;
+        var settings = new Dictionary<string, string?>(FastSchedule);
+        foreach (var (key, value) in pause)
+        {
+            settings[key] = value;
+        }
+
+        var node = await HourdiniServer.StartNodeAsync(database, settings);
+        var (api, _, _) = await ApiClient.SignUpAsync(node.BaseAddress);
+        await RegisterAsync(api, receiver.Url, ["session.started"]);
+        return new FailingCase(node, receiver, api);
+    }
+
+    private sealed record FailingCase(HourdiniServer Node, Receiver Receiver, ApiClient Api) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Api.Dispose();
+            await Node.DisposeAsync();
+            await Receiver.DisposeAsync();
+        }
+    }
+
     private sealed class Receiver : IAsyncDisposable
     {
         private WebApplication? _app;
