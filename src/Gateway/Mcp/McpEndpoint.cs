@@ -74,8 +74,8 @@ public static class McpEndpoint
     /// <item>an <c>Accept</c> header without both <c>application/json</c> and <c>text/event-stream</c> (the SDK's own test, so
     /// the same requests pass): 406 <c>not_acceptable</c>;</item>
     /// <item>a body that is not one JSON-RPC 2.0 message: 400 <c>malformed_request</c> (-32700 or -32600);</item>
-    /// <item>a <c>tools/call</c> or <c>prompts/get</c> without a name, with arguments that are not an object, or
-    /// <c>track_agent_run</c> without its <c>project</c>: -32602 <c>validation_failed</c> with the argument in
+    /// <item>a <c>tools/call</c> or <c>prompts/get</c> without a name, with arguments that are not an object, or a prompt
+    /// without an argument it requires (<see cref="PromptArguments"/>): -32602 <c>validation_failed</c> with the argument in
     /// <c>data.field</c> (the SDK answered these -32603 "An error occurred").</item>
     /// </list>
     /// </summary>
@@ -154,15 +154,31 @@ public static class McpEndpoint
             return ("params.arguments must be an object of the arguments by name.", "arguments");
         }
 
-        if (method == "prompts/get" && target == HourdiniPrompts.TrackAgentRun
-            && (arguments is not { } values || !values.TryGetProperty("project", out var project) || project.ValueKind != JsonValueKind.String
-                || string.IsNullOrWhiteSpace(project.GetString())))
+        if (method == "prompts/get" && PromptArguments.TryGetValue(target, out var required))
         {
-            return ("project is required: the project to record the time on, by id or part of its name.", "project");
+            foreach (var argument in required)
+            {
+                if (arguments is not { } values || !values.TryGetProperty(argument, out var value) || value.ValueKind != JsonValueKind.String
+                    || string.IsNullOrWhiteSpace(value.GetString()))
+                {
+                    return ($"{argument} is required by the {target} prompt.", argument);
+                }
+            }
         }
 
         return null;
     }
+
+    /// <summary>
+    /// Each prompt's required arguments, read from its method as the SDK lists them: a string parameter without a default
+    /// (the prompts take only strings). A new prompt or argument is checked without a change here.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, string[]> PromptArguments = typeof(HourdiniPrompts)
+        .GetMethods(BindingFlags.Public | BindingFlags.Static)
+        .Where(method => method.GetCustomAttribute<McpServerPromptAttribute>() is not null)
+        .ToDictionary(
+            method => method.GetCustomAttribute<McpServerPromptAttribute>()!.Name ?? method.Name,
+            method => method.GetParameters().Where(p => p.ParameterType == typeof(string) && !p.HasDefaultValue).Select(p => p.Name!).ToArray());
 
     private static Task RefuseAsync(HttpContext context, int status, JsonElement? id, int code, string message, object data) =>
         Results.Json(new { jsonrpc = "2.0", id, error = new { code, message, data } }, statusCode: status).ExecuteAsync(context);
