@@ -84,7 +84,8 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         var updated = JsonDocument.Parse(got.Single(r => r.Event == "entry.updated").Body).RootElement.GetProperty("data").GetProperty("entry");
         Assert.Equal((manual, "renamed"), (updated.Str("id"), updated.Str("description")));
 
-        // The list says so too, and nothing more arrives.
+        // The list says so too (once the dispatcher has recorded what the receiver already has), and nothing more arrives.
+        await EventuallyAsync(async () => (await DeliveriesAsync(api)).All(d => d.Str("status") == "delivered"));
         var deliveries = await DeliveriesAsync(api);
         Assert.Equal(5, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal(("delivered", 1, 200), (d.Str("status"), d.GetProperty("attempts").GetInt32(), d.GetProperty("last_status_code").GetInt32())));
@@ -106,10 +107,16 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         var got = await receiver.WaitForAsync(4);
         Assert.Single(got.Select(r => r.DeliveryId).Distinct());
         Assert.Equal([500, 500, 500, 204], got.Select(r => r.Answered));
+        // The receiver has its answer before the dispatcher records it (outcomes are recorded a batch at a time).
+        await EventuallyAsync(async () => (await DeliveriesAsync(api, d => d.Str("status") == "delivered")).Count == 1);
         var delivery = Assert.Single(await DeliveriesAsync(api, d => d.Str("status") == "delivered"));
         Assert.Equal((4, 204), (delivery.GetProperty("attempts").GetInt32(), delivery.GetProperty("last_status_code").GetInt32()));
+        // 3 < PauseAfter, and the 4th was delivered: the count starts again. It is counted in its own transaction after the
+        // outcome is recorded (WebhookDispatcher.PauseOrResumeAsync), so the delivered status can be read a moment before it.
+        await EventuallyAsync(async () => (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single()
+            .GetProperty("failing_attempts").GetInt32() == 0);
         var webhook = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
-        Assert.Equal((0, JsonValueKind.Null), (webhook.GetProperty("failing_attempts").GetInt32(), webhook.GetProperty("paused_until").ValueKind)); // 3 < PauseAfter, and the 4th was delivered
+        Assert.Equal((0, JsonValueKind.Null), (webhook.GetProperty("failing_attempts").GetInt32(), webhook.GetProperty("paused_until").ValueKind));
     }
 
     [Fact]
@@ -434,6 +441,8 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
         // The receiver is back: once the pause ends every delivery arrives, and the webhook's count starts again.
         receiver.Answer = _ => 204;
         await EventuallyAsync(async () => (await DeliveriesAsync(api)).All(d => d.Str("status") == "delivered") && (await DeliveriesAsync(api)).Count == 4);
+        // The count is reset in its own transaction just after the outcomes are recorded (PauseOrResumeAsync).
+        await EventuallyAsync(async () => await Sql(db, "SELECT consecutive_failures FROM webhooks") is 0);
         Assert.Equal("0|", await Sql(db, "SELECT consecutive_failures || '|' || coalesce(paused_until::text, '') FROM webhooks"));
         var resumed = (await api.GetAsync("/api/v1/webhooks")).Expect(HttpStatusCode.OK)["webhooks"].EnumerateArray().Single();
         Assert.Equal((0, JsonValueKind.Null), (resumed.GetProperty("failing_attempts").GetInt32(), resumed.GetProperty("paused_until").ValueKind));
