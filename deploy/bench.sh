@@ -21,6 +21,10 @@
 #   deploy/bench.sh --webhook-ab   only the ceilings 1-2 and closed-1000 with and without one webhook, interleaved
 #                              A B B A A B on one gateway (issue 26: B within 5 % of A), in artifacts/bench/webhook-ab.txt;
 #                              HOURDINI_BENCH_AB_RUNS=6 runs each configuration 6 times (A B B A A B B A …)
+#   deploy/bench.sh --gateway-ab   the same interleaving, but B is a second gateway (its own Orleans cluster on the same
+#                              PostgreSQL) started with the settings in HOURDINI_BENCH_AB_ENV ("VAR=value …", e.g. runtime
+#                              knobs: DOTNET_TieredPGO=0); both are warmed up first. HOURDINI_BENCH_AB_LOAD adds arguments
+#                              to every A/B run (e.g. "--rate 4000" for a paced comparison of tails), in artifacts/bench/gateway-ab.txt
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/deploy/pg.sh"
@@ -33,6 +37,7 @@ headline_users=200
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
 mode=full
 if [ "${1:-}" = "--webhook-ab" ]; then mode=webhook-ab; fi
+if [ "${1:-}" = "--gateway-ab" ]; then mode=gateway-ab; fi
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3
   headline_users=2
@@ -64,6 +69,9 @@ load=(dotnet "$root/tests/Hourdini.Load/bin/Release/net10.0/Hourdini.Load.dll")
 
 if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
   export HD_PG_EXTRA_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c track_functions=all"
+fi
+if [ "$mode" = gateway-ab ]; then # two gateways, each with a pool of 100 and Orleans' own connections
+  export HD_PG_EXTRA_OPTIONS="${HD_PG_EXTRA_OPTIONS:-} -c max_connections=300"
 fi
 hd_start_cluster "$cluster"
 bin=$(hd_pg_bindir)
@@ -149,16 +157,34 @@ start_gateway() {
   wait_for_port "$port"
 }
 
-if [ "$mode" = webhook-ab ]; then
-  # Issue 26: the write path with and without one webhook subscribed to every event, side by side on one gateway and
-  # one PostgreSQL: after a warm-up, closed-1000 runs alternating A B B A A B (so a drift of the machine falls on both),
-  # each on its own new tenants, which subscribe (B) or not (A).
+if [ "$mode" != full ]; then
+  # Two configurations side by side on one PostgreSQL: after a warm-up, closed-1000 runs alternating A B B A A B (so a
+  # drift of the machine falls on both), each on its own new tenants.
+  # --webhook-ab (issue 26): one gateway; B's tenants subscribe one webhook to every event, A's none.
+  # --gateway-ab: A is the gateway as shipped, B a second one with HOURDINI_BENCH_AB_ENV's settings.
   start_webhook_receiver
-  start_gateway Hourdini__Webhooks__AllowLoopback=true Hourdini__Webhooks__Dispatch="${HOURDINI_BENCH_AB_DISPATCH:-true}"
+  declare -A url gw
+  if [ "$mode" = webhook-ab ]; then
+    start_gateway Hourdini__Webhooks__AllowLoopback=true Hourdini__Webhooks__Dispatch="${HOURDINI_BENCH_AB_DISPATCH:-true}"
+    url[A]="http://127.0.0.1:$port" gw[A]=$gateway url[B]="http://127.0.0.1:$port" gw[B]=$gateway
+    label_A="no webhook" label_B="one webhook per tenant on every event"
+  else
+    read -r -a b_env <<<"${HOURDINI_BENCH_AB_ENV:?--gateway-ab needs HOURDINI_BENCH_AB_ENV: the settings of gateway B}"
+    start_gateway
+    url[A]="http://127.0.0.1:$port" gw[A]=$gateway
+    # Its own cluster and service ids: the two silos must not join one cluster or share reminders.
+    start_gateway Hourdini__Orleans__ClusterId=bench-b Hourdini__Orleans__ServiceId=bench-b "${b_env[@]}"
+    url[B]="http://127.0.0.1:$port" gw[B]=$gateway
+    label_A="the gateway as shipped" label_B="the gateway with ${b_env[*]}"
+  fi
+  read -r -a ab_load <<<"${HOURDINI_BENCH_AB_LOAD:-}"
   # A fresh gateway's first run is slower (JIT, Orleans and PostgreSQL warming up): one run first, not counted.
-  echo "==> ab-warmup: closed loop, 1000 agents, no webhook, ${seconds} s (not counted)"
-  "${load[@]}" run --name ab-warmup --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
-    --duration "$seconds" --checkpoint | tail -n 1
+  for config in A B; do
+    if [ "$config" = B ] && [ "${gw[B]}" = "${gw[A]}" ]; then continue; fi
+    echo "==> ab-warmup-$config: closed loop, 1000 agents, ${seconds} s (not counted)"
+    "${load[@]}" run --name "ab-warmup-$config" --url "${url[$config]}" --db "$HD_PG_CONNECTION" --users "$headline_users" \
+      --duration "$seconds" --checkpoint | tail -n 1
+  done
   # HOURDINI_BENCH_AB_RUNS runs of each (default 3), in the order A B B A A B B A …: each adjacent A and B is a pair.
   declare -A runs=([A]=0 [B]=0)
   order=()
@@ -167,36 +193,44 @@ if [ "$mode" = webhook-ab ]; then
   done
   # Where each run's CPU went (the load tool's --cpu-of): the gateway, PostgreSQL's whole tree, the receiver, the load tool.
   postmaster=$(head -n 1 "$("${psql[@]}" -d postgres -c 'SHOW data_directory')/postmaster.pid")
-  cpu_of="gateway=$gateway,postgres=$postmaster,receiver=$receiver"
   for config in "${order[@]}"; do
     runs[$config]=$((runs[$config] + 1))
     name="ab-$config-${runs[$config]}"
-    echo "==> $name: closed loop, 1000 agents, $([ "$config" = B ] && echo "one webhook per tenant on every event" || echo "no webhook"), ${seconds} s"
-    if [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
+    label="label_$config"
+    echo "==> $name: 1000 agents, ${!label}, ${ab_load[*]:-closed loop}, ${seconds} s"
+    if [ "$mode" = webhook-ab ] && [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
     pg_stats_reset
-    "${load[@]}" run --name "$name" --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --users "$headline_users" \
-      --duration "$seconds" --checkpoint --cpu-of "$cpu_of" --json "$out/$name.json" | grep -E '^  (ab-|verified)|cores busy by'
+    "${load[@]}" run --name "$name" --url "${url[$config]}" --db "$HD_PG_CONNECTION" --users "$headline_users" \
+      --duration "$seconds" --checkpoint --cpu-of "gateway=${gw[$config]},postgres=$postmaster,receiver=$receiver" \
+      --json "$out/$name.json" ${ab_load[@]+"${ab_load[@]}"} | grep -E '^  (ab-|verified)|cores busy by'
     pg_stats_dump "$out/$name-pg-stats.txt"
   done
   echo
-  echo "==> write path with one webhook (B) against none (A), pgbench -N $tps TPS in this run:"
+  echo "==> B ($label_B) against A ($label_A), pgbench -N $tps TPS in this run:"
   for config in A B; do
     for ((i = 1; i <= runs[$config]; i++)); do
-      printf '%s %s %s\n' "$config" "$i" "$(grep -Eo '"durable_per_second": [0-9.]+' "$out/ab-$config-$i.json" | awk '{ print $2 }')"
+      python3 -c 'import json, sys
+r = json.load(open(sys.argv[3]))
+print(sys.argv[1], sys.argv[2], r["durable_per_second"], r["p99"])' "$config" "$i" "$out/ab-$config-$i.json"
     done
-  done | awk -v tps="$tps" '
-    { sum[$1] += $3; n[$1]++; runs[$1] = runs[$1] sprintf(" %.0f", $3); v[$1, $2] = $3 }
+  done | awk -v tps="$tps" -v mode="$mode" '
+    { sum[$1] += $3; n[$1]++; runs[$1] = runs[$1] sprintf(" %.0f", $3); v[$1, $2] = $3
+      p99[$1] = p99[$1] sprintf(" %.1f", $4); p[$1, $2] = $4 }
     END {
       a = sum["A"] / n["A"]; b = sum["B"] / n["B"]
-      printf "  A, no webhook:  durable ops/s%s, mean %.0f = %.2fx pgbench -N\n", runs["A"], a, a / tps
-      printf "  B, one webhook: durable ops/s%s, mean %.0f = %.2fx pgbench -N\n", runs["B"], b, b / tps
+      printf "  A: durable ops/s%s, mean %.0f = %.2fx pgbench -N; p99 ms%s\n", runs["A"], a, a / tps, p99["A"]
+      printf "  B: durable ops/s%s, mean %.0f = %.2fx pgbench -N; p99 ms%s\n", runs["B"], b, b / tps, p99["B"]
       # The i-th A and the i-th B ran next to each other: their ratio leaves out the drift of the machine between pairs.
-      for (i = 1; i <= n["B"]; i++) { r = v["B", i] / v["A", i]; pairs = pairs sprintf(" %.3f", r); rs += r; rq += r * r }
+      for (i = 1; i <= n["B"]; i++) {
+        r = v["B", i] / v["A", i]; pairs = pairs sprintf(" %.3f", r); rs += r; rq += r * r
+        q = p["B", i] / p["A", i]; ppairs = ppairs sprintf(" %.2f", q)
+      }
       m = rs / n["B"]; sd = n["B"] > 1 ? sqrt((rq - n["B"] * m * m) / (n["B"] - 1)) : 0
-      printf "  B / A per pair:%s; mean %.3f, standard error %.3f\n", pairs, m, sd / sqrt(n["B"])
-      printf "  B / A = %.3f (issue 26: within 5 %%, i.e. >= 0.95)\n", b / a
-    }' | tee "$out/webhook-ab.txt"
-  # CPU per 1,000 durable operations by process, mean of each configuration's runs: what B's deliveries cost, and where.
+      printf "  B / A durable ops/s per pair:%s; mean %.3f, standard error %.3f\n", pairs, m, sd / sqrt(n["B"])
+      printf "  B / A p99 per pair:%s\n", ppairs
+      printf "  B / A = %.3f%s\n", b / a, mode == "webhook-ab" ? " (issue 26: within 5 %, i.e. >= 0.95)" : ""
+    }' | tee "$out/$mode.txt"
+  # CPU per 1,000 durable operations by process, mean of each configuration's runs: what B's difference costs, and where.
   for config in A B; do
     for ((i = 1; i <= runs[$config]; i++)); do
       python3 -c 'import json, sys
@@ -210,7 +244,7 @@ print(sys.argv[1], "machine", 1e6 * r["machine_busy_percent"] / 100 * '"$(nproc)
       printf "  CPU ms per 1,000 durable ops, mean of the runs (A -> B, difference):"
       for (k in names) printf " %s %.0f -> %.0f (%+.0f);", k, sum["A", k] / n["A", k], sum["B", k] / n["B", k], sum["B", k] / n["B", k] - sum["A", k] / n["A", k]
       printf "\n"
-    }' | tee -a "$out/webhook-ab.txt"
+    }' | tee -a "$out/$mode.txt"
   exit 0
 fi
 pgbench_paced() { # NAME RATE: pgbench -N paced at RATE transactions/s, p50/p99 from its per-transaction log

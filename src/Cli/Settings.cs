@@ -67,7 +67,7 @@ public sealed record Settings(string? Url, string? Token)
     public static Uri ResolveUrl(string? option)
     {
         var text = option ?? Environment.GetEnvironmentVariable("HOURDINI_URL") ?? Load().Url ?? DefaultUrl;
-        return HttpUrl(text) ?? throw new CliException($"'{text}' is not an http(s) URL; give one like {DefaultUrl}.", "invalid_url");
+        return HttpUrl(text) ?? throw new CliException($"'{text}' is not an http(s) URL; give one like {DefaultUrl}.", CliException.InvalidUrlCode);
     }
 
     /// <summary>An absolute http or https address (with a trailing slash, for relative paths), or null.</summary>
@@ -104,15 +104,19 @@ public sealed class CliException(string message, string? code = null, int status
     /// The process's exit code: 3 when the credentials are missing or refused (sign in again), 4 when the server could
     /// not be reached or answered 5xx (try again later), 5 when a file on this computer could not be read or written (the
     /// server may have done its part), 1 for any other refusal. A command line the parser cannot take exits 2
-    /// (<see cref="Commands.Usage"/>).
+    /// (<see cref="Commands.Usage"/>), and so does an address from HOURDINI_URL or the saved login that is not one: the
+    /// same mistake as a bad <c>--url</c>.
     /// </summary>
     public int ExitCode =>
-        Status == 401 || Code is "no_token" ? 3
+        Code is InvalidUrlCode ? 2
+        : Status == 401 || Code is "no_token" ? 3
         : Status >= 500 || Code == "server_unreachable" ? 4
         : Code is LocalFileCode or "file_not_found" ? 5
         : 1;
 
     public const string LocalFileCode = "local_file";
+
+    public const string InvalidUrlCode = "invalid_url";
 
     /// <summary>
     /// A file on this computer that could not be read or written, in one line that names it and says why, instead of a

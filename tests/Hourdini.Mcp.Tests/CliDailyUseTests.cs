@@ -69,6 +69,31 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
     }
 
     [Fact]
+    public async Task Entries_to_a_date_alone_includes_that_day_as_report_and_invoice_read_it()
+    {
+        var (human, _, _) = await SignInAsync();
+        await human.CreateProjectAsync(await human.CreateClientAsync("Umbrella"), "Vaccine portal");
+        foreach (var start in new[] { "2020-11-29 09:00", "2020-11-30 17:00", "2020-12-01 09:00" })
+        {
+            var added = await Run("entries", "add", "vaccine", "--start", start, "--duration", "1:00");
+            Assert.True(added.Exit == 0, added.Err);
+        }
+
+        // November through its last day: the entry on the 30th is in, the one on December 1st is not.
+        var november = await Run("entries", "--from", "2020-11-01", "--to", "2020-11-30");
+        Assert.True(november.Exit == 0, november.Err);
+        Assert.Equal(2, Rows(november.Out).Count);
+
+        // A time keeps its meaning: entries starting before it.
+        var beforeFive = await Run("entries", "--from", "2020-11-01", "--to", "2020-11-30 17:00");
+        Assert.Single(Rows(beforeFive.Out));
+
+        var bad = await Run("entries", "--to", "end of November");
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("--to must be a date like 2026-11-30 (that whole day)", bad.Err);
+    }
+
+    [Fact]
     public async Task A_refused_edit_or_delete_is_one_line_with_its_code_exit_1_and_no_rule_numbers() // R7, R31
     {
         var (human, _, _) = await SignInAsync();
@@ -301,6 +326,11 @@ public sealed partial class CliDailyUseTests(HourdiniServer server) : IClassFixt
             Assert.DoesNotContain("System.", line);
             Assert.Empty(wrong.Out);
         }
+
+        // The same address from the environment is the same mistake, and exits the same way.
+        var fromEnvironment = await Cli.RunAsync(config, ["whoami"], stdin: null, new Dictionary<string, string> { ["HOURDINI_URL"] = "notaurl" });
+        Assert.Equal(2, fromEnvironment.Exit);
+        Assert.Contains("'notaurl' is not an http(s) URL", Assert.Single(fromEnvironment.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
     }
 
     [Fact]

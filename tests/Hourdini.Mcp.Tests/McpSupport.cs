@@ -127,7 +127,8 @@ public static class Cli
     public static Task<(int Exit, string Out, string Err)> RunAsync(string configDir, params string[] args) => RunAsync(configDir, args, stdin: null);
 
     /// <summary>Runs the CLI with <paramref name="stdin"/> as its standard input (closed at once when null).</summary>
-    public static async Task<(int Exit, string Out, string Err)> RunAsync(string configDir, string[] args, string? stdin)
+    public static async Task<(int Exit, string Out, string Err)> RunAsync(
+        string configDir, string[] args, string? stdin, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(Program);
@@ -139,6 +140,11 @@ public static class Cli
         start.Environment["XDG_CONFIG_HOME"] = configDir;
         start.Environment.Remove("HOURDINI_TOKEN");
         start.Environment.Remove("HOURDINI_URL");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         if (stdin is not null)
         {

@@ -13,7 +13,7 @@ public static partial class EntriesCommand
     public static Command Create(CommonOptions common)
     {
         var from = Since("--from", "Entries starting at or after this time (e.g. 2026-11-01 or 2026-11-01T09:00Z).");
-        var to = Since("--to", "Entries starting before this time.");
+        var to = Until("--to", "Entries starting before this time; a date alone includes that day, as report and invoice do (e.g. 2026-11-30).");
         var project = new Option<string?>("--project") { Description = "Only this project's entries (its id, or part of its name)." };
         project.Aliases.Add("--project-id");
         var source = new Option<string?>("--source") { Description = "Only entries from timer, session, manual or import." };
@@ -196,6 +196,19 @@ public static partial class EntriesCommand
         Description = description,
         CustomParser = result => Parse(result.Tokens[0].Value)
             ?? Refuse<DateTimeOffset?>(result, $"{name} must be a date like 2026-11-01, a date and time like \"2026-11-01 09:00\", or RFC 3339 like 2026-11-01T09:00Z."),
+    };
+
+    /// <summary>
+    /// The list's end: like <see cref="Since"/>, but a date alone means through that day (the next day's midnight here),
+    /// so <c>--from 2026-11-01 --to 2026-11-30</c> is November, as <c>report</c> and <c>invoice</c> read the same dates.
+    /// </summary>
+    private static Option<DateTimeOffset?> Until(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result => DateOnly.TryParseExact(result.Tokens[0].Value.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Local))
+            : Parse(result.Tokens[0].Value)
+                ?? Refuse<DateTimeOffset?>(result, $"{name} must be a date like 2026-11-30 (that whole day), a date and time like \"2026-11-30 18:00\", or RFC 3339 like 2026-11-30T18:00Z."),
     };
 
     /// <summary>A date and time, or a time today, in this computer's zone, or RFC 3339; null when it is none of them.</summary>
