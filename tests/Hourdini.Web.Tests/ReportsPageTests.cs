@@ -106,6 +106,20 @@ public sealed class ReportsPageTests(Browser browser) : IClassFixture<Browser>
         await Screenshots.SaveAsync(page, "reports-phone");
         await page.EvaluateAsync("document.getElementById('report-breakdown').scrollIntoView()");
         await Screenshots.SaveAsync(page, "reports-phone-table");
+        // The table fills its card, with no blank strip beside its rows.
+        var gap = await page.EvaluateAsync<double>(
+            "(() => { const t = document.getElementById('report-breakdown'), box = t.parentElement, style = getComputedStyle(box); " +
+            "return box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - t.querySelector('tbody tr').getBoundingClientRect().width; })()");
+        Assert.True(Math.Abs(gap) < 2, $"the report's rows leave {gap} px of their card empty at 375 px");
+
+        // Between a phone and a desktop every column shows, and still nothing is wider than the screen.
+        await page.SetViewportSizeAsync(760, 1000);
+        await page.GotoAsync("/reports?period=last-week&by=client");
+        Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways at 760 px");
+        Assert.True(await page.EvaluateAsync<bool>("[...document.querySelectorAll('#report-breakdown td')].every(td => td.scrollWidth <= td.clientWidth)"),
+            "a figure in the report's table is cut off at 760 px");
+        await page.EvaluateAsync("document.getElementById('report-breakdown').scrollIntoView()");
+        await Screenshots.SaveAsync(page, "reports-tablet-table");
 
         Assert.Empty(errors);
     }
