@@ -18,6 +18,8 @@ root.Subcommands.Add(EntriesCommand.Create(common));
 root.Subcommands.Add(ImportCommand.Create(common));
 root.Subcommands.Add(ReportCommand.Create(common));
 root.Subcommands.Add(InvoiceCommands.Create(common));
+root.Subcommands.Add(BudgetCommands.Create(common));
+root.Subcommands.Add(WebhookCommands.Create(common));
 root.Subcommands.Add(McpCommand.Create(common));
 root.Subcommands.Add(CompletionCommand.Create());
 Usage.HelpForGroups(root);

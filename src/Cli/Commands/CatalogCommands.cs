@@ -122,7 +122,8 @@ public static class CatalogCommands
         };
     }
 
-    private static decimal? Money(string text) =>
+    /// <summary>An amount as the command line gives it (85, 85.50): no sign, no thousands separator.</summary>
+    public static decimal? Money(string text) =>
         decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value) ? value : null;
 
     public static Command Clients(CommonOptions common)
