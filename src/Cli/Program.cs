@@ -2,7 +2,7 @@ using System.CommandLine;
 using Hourdini.Cli.Commands;
 
 // hourdini: the everyday calls from a terminal, and an MCP stdio bridge for desktop agents.
-var root = new RootCommand("Hourdini from the terminal: timers, sessions, entries and reports, and an MCP bridge for desktop agents.");
+var root = new RootCommand("Hourdini from the terminal: timers, sessions, entries, reports, invoices, budgets and webhooks, and an MCP bridge for desktop agents.");
 var common = new CommonOptions();
 root.Options.Add(common.Url);
 root.Options.Add(common.Format);
