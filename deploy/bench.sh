@@ -11,7 +11,7 @@
 #   5. grain storage side by side: ours and Orleans' ADO.NET provider on the same grain writes (tests/Hourdini.StorageBench).
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
-#   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0"   fewer runs (see tests/Hourdini.Load)
+#   HOURDINI_BENCH_ARGS="--sweep 10,100 --open-agents 0 --idle-sessions 0 --idle-agents-wait 0"   fewer runs (see tests/Hourdini.Load)
 #   deploy/bench.sh --smoke    a few seconds with small numbers, so the generator cannot rot (deploy/test.sh)
 #   HOURDINI_BENCH_PG_STATS=1  also what PostgreSQL spent on Hourdini's runs, per statement, function and table
 #                              (pg_stat_statements, track_functions), in artifacts/bench/pg-stats.txt; with
@@ -32,7 +32,9 @@ hd_ensure_dotnet
 hd_ensure_postgres
 
 seconds=${HOURDINI_BENCH_SECONDS:-20}
-read -r -a suite_args <<<"${HOURDINI_BENCH_ARGS:-}"
+# Agents' idle open sessions are watched for up to 4 minutes: the session idle timeout (2) and collection rounds (1 each).
+read -r -a suite_args <<<"--idle-agents-wait 240 ${HOURDINI_BENCH_ARGS:-}"
+smoke_env=()
 headline_users=200
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
 mode=full
@@ -41,7 +43,9 @@ if [ "${1:-}" = "--gateway-ab" ]; then mode=gateway-ab; fi
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3
   headline_users=2
-  suite_args+=(--sweep 10 --open-agents 20 --idle-sessions 200 --warmup 1)
+  suite_args+=(--sweep 10 --open-agents 20 --idle-sessions 200 --warmup 1 --idle-agents-wait 20)
+  # Idle sessions go after 3 s, collected every second, so the smoke run sees the idle agents' sessions go too.
+  smoke_env=(Hourdini__SessionIdleTimeout=00:00:03 Hourdini__CollectionInterval=00:00:01)
   pgbench_clients=4
 fi
 
@@ -265,7 +269,7 @@ if [ "${HOURDINI_BENCH_WEBHOOK:-0}" = 1 ]; then
   webhook_env=(Hourdini__Webhooks__AllowLoopback=true)
   echo "    with one webhook per tenant, every event, to $HOURDINI_BENCH_WEBHOOK_URL"
 fi
-start_gateway ${webhook_env[@]+"${webhook_env[@]}"}
+start_gateway ${webhook_env[@]+"${webhook_env[@]}"} ${smoke_env[@]+"${smoke_env[@]}"}
 pg_stats_reset
 "${load[@]}" suite --url "http://127.0.0.1:$port" --db "$HD_PG_CONNECTION" --gateway-pid "$gateway" \
   --duration "$seconds" --out "$out" ${suite_args[@]+"${suite_args[@]}"}

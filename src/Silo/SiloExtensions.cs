@@ -165,6 +165,11 @@ public static class SiloExtensions
         {
             options.CollectionAge = configuration.GetValue("Hourdini:IdleTimeout", TimeSpan.FromMinutes(15));
             options.CollectionQuantum = configuration.GetValue("Hourdini:CollectionInterval", TimeSpan.FromMinutes(1));
+            // An open session nobody calls (an agent that went quiet, waiting on a long tool call or crashed before its
+            // lease runs out, R15) holds its timeline in memory for nothing: it goes after 2 idle minutes, not 15, and
+            // its next call reads it back in one round trip. An agent calling every few seconds keeps it.
+            options.ClassSpecificCollectionAge[typeof(SessionGrain).FullName!] =
+                configuration.GetValue("Hourdini:SessionIdleTimeout", TimeSpan.FromMinutes(2));
         });
 
         // What a grain's turn stages beside its state: one set per activation (its own service scope).

@@ -217,6 +217,43 @@ public class AgentSessionTests(HourdiniServer server) : IClassFixture<HourdiniSe
     }
 
     [Fact]
+    public async Task An_open_session_nobody_calls_leaves_memory_after_the_session_idle_timeout_and_reads_back_whole() // R15; issue 23
+    {
+        // A node whose sessions go after 2 idle seconds (2 minutes by default), collected every second; other grains keep 15 minutes.
+        await using var node = new HourdiniServer();
+        node.Settings["Hourdini:SessionIdleTimeout"] = "00:00:02";
+        node.Settings["Hourdini:CollectionInterval"] = "00:00:01";
+        await node.InitializeAsync();
+        var (human, _, signup) = await ApiClient.SignUpAsync(node.BaseAddress);
+        var org = Guid.Parse(signup.GetProperty("org").Str("id"));
+        var project = await human.CreateProjectAsync(await human.CreateClientAsync(), "Agent work", billAgentTime: true);
+        var (_, agent) = await human.CreateAgentAsync();
+        var session = (await agent.StartSessionAsync(project, "waits on a long tool call")).Str("id");
+        (await agent.PostAsync($"/api/v1/sessions/{session}/events", new { type = "log", message = "started the migration" })).Expect(HttpStatusCode.Created);
+        await agent.BeatAsync(session, "idle");
+
+        var grains = node.Services.GetRequiredService<IGrainFactory>();
+        var sessionGrain = grains.GetGrain<ISessionGrain>(GrainKeys.For(org, Guid.Parse(session))).GetGrainId();
+        async Task<bool> Active() =>
+            (await grains.GetGrain<IManagementGrain>(0).GetActiveGrains(sessionGrain.Type)).Contains(sessionGrain);
+        Assert.True(await Active());
+
+        // Nobody calls it: within a few collection rounds the activation is gone, though the session is still open.
+        for (var waited = 0; waited < 100 && await Active(); waited++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(await Active(), "the idle open session still holds an activation 10 s after its last call");
+
+        // The agent comes back: its session is read back as it was, open, with its log and idle beat, and takes the next call.
+        var back = await human.GetSessionAsync(session);
+        Assert.Equal(("logging", "idle", 1L), (back.Str("status"), back.CurrentBeat(), back.Long("logs_count")));
+        Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
+        (await agent.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task A_person_who_hands_an_agents_session_back_to_it_holds_no_focus_and_may_start_the_timer() // R3, issue 23
     {
         var (human, _, _) = await ApiClient.SignUpAsync(server.BaseAddress);

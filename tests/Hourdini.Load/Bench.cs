@@ -118,6 +118,15 @@ public static class Bench
             await WriteAsync(Path.Combine(folder, "idle.json"), idle);
         }
 
+        if (options.Double("idle-agents-wait", 0) is > 0 and var waitSeconds && options.Find("gateway-pid") is { } gateway)
+        {
+            // The gateway's session idle timeout (Hourdini:SessionIdleTimeout, 2 minutes) and a collection round or two.
+            log.WriteLine($"==> idle agents: every agent opens a session and goes quiet, up to {waitSeconds} s");
+            var agents = await IdleSessions.MeasureAgentsAsync(baseline.BaseAddress, int.Parse(gateway), tenants,
+                TimeSpan.FromSeconds(waitSeconds), log, ct);
+            await WriteAsync(Path.Combine(folder, "idle-agents.json"), agents);
+        }
+
         var missing = results.Sum(r => r.Missing);
         log.WriteLine(missing == 0 ? "==> every acknowledged operation is in the database" : $"==> {missing} acknowledged operations or rules broken");
         return missing == 0 ? 0 : 1;

@@ -44,10 +44,11 @@ public static class Report
     public static int FromFolder(string folder, Arguments options, TextWriter output)
     {
         var runs = Directory.GetFiles(folder, "*.json")
-            .Where(f => Path.GetFileName(f) is not ("idle.json" or "machine.json" or "storage.json") && !Path.GetFileName(f).StartsWith("pgbench", StringComparison.Ordinal))
+            .Where(f => Path.GetFileName(f) is not ("idle.json" or "idle-agents.json" or "machine.json" or "storage.json") && !Path.GetFileName(f).StartsWith("pgbench", StringComparison.Ordinal))
             .Select(f => JsonSerializer.Deserialize<RunResult>(File.ReadAllText(f), Bench.Json)!)
             .ToDictionary(r => r.Name);
         var idle = Read<IdleResult>(Path.Combine(folder, "idle.json"));
+        var idleAgents = Read<IdleAgentsResult>(Path.Combine(folder, "idle-agents.json"));
         var pgbench = Read<PgbenchResult>(Path.Combine(folder, "pgbench.json"));
         var pgbenchPaced80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-paced-80.json"));
         var pgbenchAtOur80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-80.json"));
@@ -107,6 +108,11 @@ public static class Report
         if (idle is not null)
         {
             md.AppendLine(Invariant, $"| resident memory per idle open session ({idle.Sessions} opened) | {idle.BytesPerSession:F0} B | | | ≤ 4096 B |");
+        }
+
+        if (idleAgents is not null)
+        {
+            md.AppendLine(Invariant, $"| agents' open sessions left idle ({idleAgents.Sessions} opened): memory per session while its activation lives, and after {idleAgents.WaitedSeconds:F0} s without a call ({idleAgents.ActivationsLeft} of {idleAgents.HeldWhileLive} activations left) | {idleAgents.BytesPerLiveSession:F0} B, then {idleAgents.BytesPerIdleSession:F0} B | | | ≤ 4096 B |");
         }
 
         var all = runs.Values.Where(r => !IsCeiling(r)).ToList();
