@@ -112,7 +112,7 @@ public static class Report
 
         if (idleAgents is not null)
         {
-            md.AppendLine(Invariant, $"| agents' open sessions left idle ({idleAgents.Sessions} opened): memory per session while its activation lives, and after {idleAgents.WaitedSeconds:F0} s without a call ({idleAgents.ActivationsLeft} of {idleAgents.HeldWhileLive} activations left) | {idleAgents.BytesPerLiveSession:F0} B, then {idleAgents.BytesPerIdleSession:F0} B | | | ≤ 4096 B |");
+            md.AppendLine(Invariant, $"| agents' open sessions left idle ({idleAgents.Sessions} opened): after {idleAgents.WaitedSeconds:F0} s without a call, {idleAgents.ActivationsLeft} of their {idleAgents.HeldWhileLive} activations left (while they lived, the gateway's RSS grew {idleAgents.BytesPerLiveSession:F0} B a session, garbage included) | {idleAgents.BytesPerIdleSession:F0} B | | | ≤ 4096 B |");
         }
 
         var all = runs.Values.Where(r => !IsCeiling(r)).ToList();
