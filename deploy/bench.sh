@@ -39,7 +39,10 @@ headline_users=200
 pgbench_clients=${HOURDINI_PGBENCH_CLIENTS:-32}
 mode=full
 if [ "${1:-}" = "--webhook-ab" ]; then mode=webhook-ab; fi
-if [ "${1:-}" = "--gateway-ab" ]; then mode=gateway-ab; fi
+if [ "${1:-}" = "--gateway-ab" ]; then
+  mode=gateway-ab
+  : "${HOURDINI_BENCH_AB_ENV:?--gateway-ab needs HOURDINI_BENCH_AB_ENV: the settings of gateway B}"
+fi
 if [ "${1:-}" = "--smoke" ]; then
   seconds=3
   headline_users=2
@@ -173,11 +176,13 @@ if [ "$mode" != full ]; then
     url[A]="http://127.0.0.1:$port" gw[A]=$gateway url[B]="http://127.0.0.1:$port" gw[B]=$gateway
     label_A="no webhook" label_B="one webhook per tenant on every event"
   else
-    read -r -a b_env <<<"${HOURDINI_BENCH_AB_ENV:?--gateway-ab needs HOURDINI_BENCH_AB_ENV: the settings of gateway B}"
+    read -r -a b_env <<<"$HOURDINI_BENCH_AB_ENV"
     start_gateway
     url[A]="http://127.0.0.1:$port" gw[A]=$gateway
-    # Its own cluster and service ids: the two silos must not join one cluster or share reminders.
-    start_gateway Hourdini__Orleans__ClusterId=bench-b Hourdini__Orleans__ServiceId=bench-b "${b_env[@]}"
+    # Its own cluster and service ids: the two silos must not join one cluster or share reminders. The background work
+    # that reads every org (the agents' auto-stop sweep, webhook sending) runs on A only, so B never reaches A's grains.
+    start_gateway Hourdini__Orleans__ClusterId=bench-b Hourdini__Orleans__ServiceId=bench-b \
+      Hourdini__AgentSweepInterval=1.00:00:00 Hourdini__Webhooks__Dispatch=false "${b_env[@]}"
     url[B]="http://127.0.0.1:$port" gw[B]=$gateway
     label_A="the gateway as shipped" label_B="the gateway with ${b_env[*]}"
   fi
@@ -201,7 +206,7 @@ if [ "$mode" != full ]; then
     runs[$config]=$((runs[$config] + 1))
     name="ab-$config-${runs[$config]}"
     label="label_$config"
-    echo "==> $name: 1000 agents, ${!label}, ${ab_load[*]:-closed loop}, ${seconds} s"
+    echo "==> $name: ${!label}, ${ab_load[*]:-closed loop, 1000 agents}, ${seconds} s"
     if [ "$mode" = webhook-ab ] && [ "$config" = B ]; then export HOURDINI_BENCH_WEBHOOK_URL="$webhook_url"; else unset HOURDINI_BENCH_WEBHOOK_URL; fi
     pg_stats_reset
     "${load[@]}" run --name "$name" --url "${url[$config]}" --db "$HD_PG_CONNECTION" --users "$headline_users" \

@@ -108,7 +108,7 @@ public sealed class CliException(string message, string? code = null, int status
     /// same mistake as a bad <c>--url</c>.
     /// </summary>
     public int ExitCode =>
-        Code is InvalidUrlCode ? 2
+        Code is InvalidUrlCode && Status == 0 ? 2
         : Status == 401 || Code is "no_token" ? 3
         : Status >= 500 || Code == "server_unreachable" ? 4
         : Code is LocalFileCode or "file_not_found" ? 5

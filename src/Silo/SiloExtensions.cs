@@ -167,9 +167,17 @@ public static class SiloExtensions
             options.CollectionQuantum = configuration.GetValue("Hourdini:CollectionInterval", TimeSpan.FromMinutes(1));
             // An open session nobody calls (an agent that went quiet, waiting on a long tool call or crashed before its
             // lease runs out, R15) holds its timeline in memory for nothing: it goes after 2 idle minutes, not 15, and
-            // its next call reads it back in one round trip. An agent calling every few seconds keeps it.
-            options.ClassSpecificCollectionAge[typeof(SessionGrain).FullName!] =
-                configuration.GetValue("Hourdini:SessionIdleTimeout", TimeSpan.FromMinutes(2));
+            // its next call reads it back in one round trip. An agent's beats and logs keep it (its heartbeats renew
+            // the lease in the gateway and do not reach it, so an agent that only heartbeats lets it go, harmlessly).
+            var sessionIdle = configuration.GetValue("Hourdini:SessionIdleTimeout", TimeSpan.FromMinutes(2));
+            if (sessionIdle <= options.CollectionQuantum)
+            {
+                throw new InvalidOperationException(
+                    $"Hourdini:SessionIdleTimeout ({sessionIdle}) must be longer than Hourdini:CollectionInterval ({options.CollectionQuantum}), " +
+                    "the period at which idle activations are collected.");
+            }
+
+            options.ClassSpecificCollectionAge[typeof(SessionGrain).FullName!] = sessionIdle;
         });
 
         // What a grain's turn stages beside its state: one set per activation (its own service scope).

@@ -246,11 +246,27 @@ public class AgentSessionTests(HourdiniServer server) : IClassFixture<HourdiniSe
 
         Assert.False(await Active(), "the idle open session still holds an activation 10 s after its last call");
 
-        // The agent comes back: its session is read back as it was, open, with its log and idle beat, and takes the next call.
+        // Still open in the database, as it was left.
         var back = await human.GetSessionAsync(session);
-        Assert.Equal(("logging", "idle", 1L), (back.Str("status"), back.CurrentBeat(), back.Long("logs_count")));
+        Assert.Equal(("logging", "idle"), (back.Str("status"), back.CurrentBeat()));
+
+        // The agent comes back: a fresh activation reads the session whole (its log, its beats) and takes the next calls.
         Assert.Equal("agent", (await agent.BeatAsync(session, "agent")).CurrentBeat());
-        (await agent.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK);
+        Assert.True(await Active());
+        var ended = (await agent.PostAsync($"/api/v1/sessions/{session}/end")).Expect(HttpStatusCode.OK)["session"];
+        Assert.Equal(1, ended.Long("logs_count"));
+        Assert.Equal(["agent", "idle", "agent"], ended.GetProperty("beats").EnumerateArray().Select(b => b.Str("kind")));
+    }
+
+    [Fact]
+    public async Task A_session_idle_timeout_no_longer_than_the_collection_interval_is_refused_at_start_naming_both_settings()
+    {
+        await using var node = new HourdiniServer();
+        node.Settings["Hourdini:SessionIdleTimeout"] = "00:01:00";
+        node.Settings["Hourdini:CollectionInterval"] = "00:01:00";
+        var refused = await Assert.ThrowsAnyAsync<Exception>(node.InitializeAsync);
+        Assert.Contains("Hourdini:SessionIdleTimeout (00:01:00) must be longer than Hourdini:CollectionInterval (00:01:00)",
+            refused.ToString());
     }
 
     [Fact]

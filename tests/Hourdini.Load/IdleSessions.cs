@@ -10,19 +10,24 @@ public sealed record IdleResult(int Sessions, long RssBeforeBytes, long RssAfter
 /// <summary>
 /// Agents' open sessions left alone (issue 23: at most 4 KB per idle open session). Each agent opens one session and
 /// goes quiet; <see cref="HeldWhileLive"/> is what they held just after (activations and resident bytes per session),
-/// <see cref="ActivationsLeft"/> how many of those activations were still there after <see cref="WaitedSeconds"/>.
+/// <see cref="ActivationsLeft"/> how many session activations of any kind were still there after <see cref="WaitedSeconds"/>:
+/// at most that many of the agents' sessions (the persons' sessions an earlier step left go the same way, so they are
+/// counted as if they were the agents', never subtracted).
 /// </summary>
 public sealed record IdleAgentsResult(
     int Sessions, int ActivationsBefore, int ActivationsOpen, int ActivationsAfter, long RssBeforeBytes, long RssOpenBytes, double WaitedSeconds, int Errors)
 {
     public int HeldWhileLive => ActivationsOpen - ActivationsBefore;
 
-    public int ActivationsLeft => Math.Max(0, ActivationsAfter - ActivationsBefore);
+    public int ActivationsLeft => Math.Min(ActivationsAfter, Sessions);
 
     public double BytesPerLiveSession => Sessions == 0 ? 0 : (RssOpenBytes - RssBeforeBytes) / (double)Sessions;
 
     /// <summary>What an idle session still holds once the idle timeout has passed: its share of the activations left, at a live one's size.</summary>
     public double BytesPerIdleSession => Sessions == 0 ? 0 : BytesPerLiveSession * ActivationsLeft / Sessions;
+
+    /// <summary>The gauge saw the sessions open: without that, <see cref="ActivationsLeft"/> says nothing.</summary>
+    public bool Measured => HeldWhileLive >= Sessions * 9 / 10 && Sessions > 0;
 }
 
 /// <summary>
@@ -98,7 +103,7 @@ public static class IdleSessions
 
         var watch = Stopwatch.StartNew();
         var after = open;
-        while (watch.Elapsed < wait && after > before + (sessions.Count / 100))
+        while (watch.Elapsed < wait && after > sessions.Count / 100)
         {
             await Task.Delay(TimeSpan.FromSeconds(10), ct);
             after = await ActivationsAsync(http, ct);

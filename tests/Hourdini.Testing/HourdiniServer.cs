@@ -71,7 +71,18 @@ public sealed class HourdiniServer : IAsyncLifetime, IAsyncDisposable
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             ConfigureServices?.Invoke(builder.Services);
         });
-        await _app.StartAsync();
+        try
+        {
+            await _app.StartAsync();
+        }
+        catch
+        {
+            // A node that refused to start (e.g. settings it cannot take) has nothing to stop.
+            await _app.DisposeAsync();
+            _app = null;
+            throw;
+        }
+
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
     }
