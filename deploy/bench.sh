@@ -8,6 +8,8 @@
 #   4. the ceilings paced (round 10): pgbench -N at 80 % of its own TPS (the latency target asked of PostgreSQL alone),
 #      and the trivial endpoint and pgbench -N at the 80 % run's rates: the machine's own p99 at those rates;
 #      and pgbench -N at the open-sessions run's durable rate (issue 23: that run's p99 target is a ratio to it);
+#      then the trivial endpoint and pgbench -N at once, at the 80 % and open-sessions runs' rates: what any service
+#      that answers over HTTP and commits starts from on these cores (round 19);
 #   5. grain storage side by side: ours and Orleans' ADO.NET provider on the same grain writes (tests/Hourdini.StorageBench).
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
@@ -304,6 +306,39 @@ pgbench_paced pgbench-at-80 "${rate:-100}"
 rate=$(cat "$out"/open-*.json 2>/dev/null | grep -Eo '"durable_per_second": [0-9.]+' | awk '{ printf "%.0f", $2 }' || true)
 echo "==> ceiling 5: pgbench -N paced at ${rate:-10} TPS ($([ -n "$rate" ] && echo "the open-sessions run's durable ops/s" || echo "no open-sessions run")), ${seconds} s"
 pgbench_paced pgbench-at-open "${rate:-10}"
+
+# What any service starts from on these cores (issue 23): the trivial endpoint and pgbench -N at the same time, each at
+# the rate one of Hourdini's runs reached, with no service between them. A service that answers over HTTP and commits
+# what it answers does at least this much work here; the p99 pgbench keeps beside the HTTP load, over its p99 alone, is
+# about the least that service's latency ratio can be. pgbench starts once the HTTP run's warm-up is over.
+together() { # NAME CALLS/S USERS TPS
+  local port http
+  port=$(hd_free_port 5190)
+  "${load[@]}" ceiling-server --urls "http://127.0.0.1:$port" &
+  pids+=($!)
+  wait_for_port "$port"
+  "${psql[@]}" -d postgres -c CHECKPOINT
+  "${load[@]}" run --ceiling --name "http-$1" --url "http://127.0.0.1:$port" --users "$3" --rate "$2" --warmup 3 \
+    --duration "$seconds" --json "$out/http-$1.json" >"$work/http-$1.txt" &
+  http=$!
+  sleep 3
+  "${load[@]}" pgbench-paced --pgbench "$bin/pgbench" --port "$HD_PG_PORT" --db pgbench --clients "$pgbench_clients" \
+    --seconds "$seconds" --name "pgbench-$1" --rate "$4" --json "$out/pgbench-$1.json"
+  wait "$http"
+  cat "$work/http-$1.txt"
+  kill "${pids[-1]}"
+}
+json_number() { grep -Eo "\"$2\": [0-9.]+" "$out/$1.json" 2>/dev/null | head -n 1 | awk '{ printf "%.0f", $2 }' || true; }
+if [ -f "$out/paced-80.json" ]; then
+  echo "==> ceiling 6: the trivial endpoint and pgbench -N at once, at the 80 % run's rates, ${seconds} s"
+  together together-80 "$(json_number paced-80 offered_rate)" "$headline_users" "$(json_number paced-80 durable_per_second)"
+fi
+open_run=$(basename "$(ls "$out"/open-*.json 2>/dev/null | head -n 1)" .json)
+if [ -n "$open_run" ]; then
+  echo "==> ceiling 7: the trivial endpoint and pgbench -N at once, at the open-sessions run's rates, ${seconds} s"
+  together together-open "$(json_number "$open_run" offered_rate)" "$(($(json_number "$open_run" callers) / 6))" \
+    "$(json_number "$open_run" durable_per_second)"
+fi
 
 # Grain storage side by side (issue 23, DESIGN.md "Grain storage"): the same grain writes, in one silo, through ours
 # (group commit, relational rows) and through Orleans' ADO.NET provider (one transaction per write).

@@ -58,6 +58,31 @@ public class PgbenchPacedTests
         }
     }
 
+    [Fact]
+    public void The_report_sets_pgbench_beside_the_trivial_endpoint_over_pgbench_alone_as_the_least_ratio_any_service_gets_here()
+    {
+        var folder = Directory.CreateTempSubdirectory("hourdini-report-");
+        try
+        {
+            Write(folder, "pgbench-at-80", new PacedCeilingResult("pgbench-at-80", 2400, 15, 2399, 35985, 0, 2.1, 18.4, 30.2, 70, 1));
+            Write(folder, "pgbench-together-80", new PacedCeilingResult("pgbench-together-80", 2400, 15, 2390, 35850, 0, 3.0, 36.8, 50.0, 93, 0));
+            Write(folder, "http-together-80", new RunResult("http-together-80", 1200, 0, 3300, 15, 3300, 3300, 1.0, 9.5, 20.1, 9.5, 0, 0, [], []));
+            Write(folder, "paced-80", new RunResult("paced-80", 1200, 1000, 3300, 15, 2400, 3300, 12, 63.5, 92.5, 60.8, 0, 1000, [], []));
+
+            var output = new StringWriter();
+            Report.FromFolder(folder.FullName, Arguments.Parse([]), output);
+
+            var table = output.ToString();
+            Assert.Contains("| no service between them: the trivial endpoint (3300 calls/s offered) and pgbench -N (2400 TPS) at once, at the 80 % run's rates | pgbench -N p99 36.8 ms, the endpoint's p99 9.5 ms (cores 93 % busy; host steal 0 %) | pgbench -N alone at that rate: p99 18.4 ms | **2.00×**", table);
+            Assert.Contains("| pgbench-together-80 | 2400 | 2390 | 3.0 | 36.8 | 50.0 | 0 | 93 % | 0 % |", table);
+            Assert.DoesNotContain("the open-sessions run's rates", table); // that pair did not run
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static void Write<T>(DirectoryInfo folder, string name, T result) =>
         Bench.WriteAsync(Path.Combine(folder.FullName, name + ".json"), result).GetAwaiter().GetResult();
 }

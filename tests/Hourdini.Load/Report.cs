@@ -53,6 +53,8 @@ public static class Report
         var pgbenchPaced80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-paced-80.json"));
         var pgbenchAtOur80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-80.json"));
         var pgbenchAtOpen = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-at-open.json"));
+        var pgbenchTogether80 = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-together-80.json"));
+        var pgbenchTogetherOpen = Read<PacedCeilingResult>(Path.Combine(folder, "pgbench-together-open.json"));
         var http = runs.GetValueOrDefault("http-ceiling");
         var httpAt80 = runs.GetValueOrDefault("http-paced-80");
         var headline = runs.GetValueOrDefault($"closed-{Bench.HeadlineAgents}");
@@ -84,6 +86,11 @@ public static class Report
             md.AppendLine(Invariant, $"| p99 at {p.Name["paced-".Length..]} % of that rate ({p.OfferedRate:F0} calls/s offered, {p.CallsPerSecond:F0} served) | durable {p.P99:F1} ms, all calls {p.AllCallsP99:F1} ms (generator's send lag p99 {p.SendLagP99:F1} ms; host steal {p.StealPercent:F0} %) | {(at80 ? floorAt80 : "")} | {(at80 ? $"**{Ratio(p.P99, pgbenchAtOur80?.P99)}**" : "")} | {(at80 ? "≤ 1.5× pgbench -N at the same rate" : "—")} |");
         }
 
+        // Issue 23: the trivial endpoint and pgbench -N at once, at the 80 % run's rates: what any service that answers over
+        // HTTP and commits starts from here. pgbench's p99 beside the HTTP load, over its p99 alone, is about the least
+        // such a service's ratio can be on these cores.
+        md.Append(Together("the 80 % run's", runs.GetValueOrDefault("http-together-80"), pgbenchTogether80, pgbenchAtOur80, "1.5×"));
+
         if (pgbenchPaced80 is not null)
         {
             md.AppendLine(Invariant, $"| the ceiling itself at 80 % of its rate: pgbench -N paced at {pgbenchPaced80.OfferedRate:F0} TPS ({pgbenchPaced80.PerSecond:F0} committed) | | p50 / p99 / p99.9: {pgbenchPaced80.P50:F1} / {pgbenchPaced80.P99:F1} / {pgbenchPaced80.P999:F1} ms (cores {pgbenchPaced80.MachineBusyPercent:F0} % busy; host steal {pgbenchPaced80.StealPercent:F0} %) | | — |");
@@ -94,6 +101,8 @@ public static class Report
             var openFloor = pgbenchAtOpen is null ? "" : string.Create(Invariant, $"pgbench -N at the same durable rate ({pgbenchAtOpen.OfferedRate:F0} TPS): p99 {pgbenchAtOpen.P99:F1} ms");
             md.AppendLine(Invariant, $"| {open.Agents} agents with open sessions ({open.OfferedRate:F0} calls/s offered): p99, unexpected errors | all calls {open.AllCallsP99:F1} ms, {open.UnexpectedErrors} errors | {openFloor} | **{Ratio(open.AllCallsP99, pgbenchAtOpen?.P99)}** | ≤ 3× pgbench -N at the same rate, 0 |");
         }
+
+        md.Append(Together("the open-sessions run's", runs.GetValueOrDefault("http-together-open"), pgbenchTogetherOpen, pgbenchAtOpen, "3×"));
 
         // Issue 23: the grain storages side by side, each as a ratio to pgbench -N of this run.
         if (File.Exists(Path.Combine(folder, "storage.json")))
@@ -129,7 +138,7 @@ public static class Report
             md.AppendLine(Invariant, $"| {r.Name} | {r.Agents} | {r.Callers} | {(r.OfferedRate is { } o ? o.ToString("F0", Invariant) : "closed")} | {r.DurablePerSecond:F0} | {r.CallsPerSecond:F0} | {r.P50:F1} | {r.P99:F1} | {r.P999:F1} | {r.AllCallsP99:F1} | {r.UnexpectedErrors} | {r.MachineBusyPercent:F0} % | {r.StealPercent:F0} % |");
         }
 
-        PacedCeilingResult[] pgbenchPaced = [.. new[] { pgbenchPaced80, pgbenchAtOur80, pgbenchAtOpen }.OfType<PacedCeilingResult>()];
+        PacedCeilingResult[] pgbenchPaced = [.. new[] { pgbenchPaced80, pgbenchAtOur80, pgbenchAtOpen, pgbenchTogether80, pgbenchTogetherOpen }.OfType<PacedCeilingResult>()];
         if (pgbenchPaced.Length > 0)
         {
             md.AppendLine();
@@ -167,6 +176,21 @@ public static class Report
         }
 
         return all.Sum(r => r.Missing) == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// A row for a run of the trivial endpoint and <c>pgbench -N</c> at once (<c>deploy/bench.sh</c>'s ceilings 6 and 7), or
+    /// nothing when the run did not happen: pgbench's p99 beside the HTTP load over its p99 alone at the same rate.
+    /// </summary>
+    private static string Together(string rates, RunResult? http, PacedCeilingResult? pgbench, PacedCeilingResult? alone, string target)
+    {
+        if (http is null || pgbench is null)
+        {
+            return "";
+        }
+
+        return string.Create(Invariant,
+            $"| no service between them: the trivial endpoint ({http.OfferedRate:F0} calls/s offered) and pgbench -N ({pgbench.OfferedRate:F0} TPS) at once, at {rates} rates | pgbench -N p99 {pgbench.P99:F1} ms, the endpoint's p99 {http.P99:F1} ms (cores {pgbench.MachineBusyPercent:F0} % busy; host steal {pgbench.StealPercent:F0} %) | pgbench -N alone at that rate: p99 {alone?.P99:F1} ms | **{Ratio(pgbench.P99, alone?.P99)}** (least any service's ratio is here) | the target above: ≤ {target} |\n");
     }
 
     /// <summary>The trivial endpoint's runs (<c>http-ceiling</c>, and <c>http-paced-80</c>: the same endpoint at the 80 % run's rate).</summary>

@@ -127,6 +127,30 @@ public sealed class BudgetCliTests(HourdiniServer server) : IClassFixture<Hourdi
     }
 
     [Fact]
+    public async Task One_threshold_on_the_wrong_side_of_the_other_kept_one_names_the_kept_value_and_sets_nothing() // R32
+    {
+        var (human, project) = await SignedInWithTimeAsync(600);
+
+        // A new budget: warn would be the default 80, above the critical 70 asked for.
+        var belowDefault = await Run("budget", "set", "vaccine", "--hours", "40", "--critical", "70");
+        Assert.Equal(1, belowDefault.Exit);
+        Assert.Equal("error (validation_failed): --critical 70 is below the warning at 80 % (the default): give --warn too, at most 70.", belowDefault.Err.Trim());
+        Assert.Equal(JsonValueKind.Null, (await BudgetAsync(human, project)).ValueKind);
+
+        // A change: the budget's current critical is 90, below the warn asked for.
+        Assert.Equal(0, (await Run("budget", "set", "vaccine", "--hours", "40", "--warn", "50", "--critical", "90")).Exit);
+        var aboveCurrent = await Run("budget", "set", "vaccine", "--hours", "40", "--warn", "95");
+        Assert.Equal(1, aboveCurrent.Exit);
+        Assert.Equal("error (validation_failed): --warn 95 is above the critical threshold at 90 % (the budget's current one): give --critical too, at least 95.", aboveCurrent.Err.Trim());
+        var kept = await BudgetAsync(human, project);
+        Assert.Equal((50, 90), (kept.GetProperty("warn_percent").GetInt32(), kept.GetProperty("critical_percent").GetInt32()));
+
+        // Both given: sent as typed.
+        Assert.Equal(0, (await Run("budget", "set", "vaccine", "--hours", "40", "--warn", "60", "--critical", "70")).Exit);
+        Assert.Equal(70, (await BudgetAsync(human, project)).GetProperty("critical_percent").GetInt32());
+    }
+
+    [Fact]
     public async Task An_agent_token_is_refused_a_projects_budget_by_the_server() // R32, R22: a budget may be money
     {
         var (human, project) = await SignedInWithTimeAsync(600);

@@ -65,11 +65,23 @@ public static class BudgetCommands
             {
                 id = await CatalogCommands.ResolveAsync(api, parse.GetValue(project)!, ct);
                 var (warnPercent, criticalPercent) = (parse.GetValue(warn), parse.GetValue(critical));
-                if ((warnPercent is null || criticalPercent is null)
-                    && (await api.GetAsync($"projects/{id}/budget", ct)).GetProperty("budget") is { ValueKind: JsonValueKind.Object } current)
+                if (warnPercent is null || criticalPercent is null)
                 {
-                    warnPercent ??= current.GetProperty("warn_percent").GetInt32();
-                    criticalPercent ??= current.GetProperty("critical_percent").GetInt32();
+                    // The one not given is the budget's current one, else the API's default (80 and 100). When it would
+                    // sit on the wrong side of the one given, say so here: the API's refusal names a value not typed.
+                    var current = (await api.GetAsync($"projects/{id}/budget", ct)).GetProperty("budget");
+                    var kept = current.ValueKind == JsonValueKind.Object ? "the budget's current one" : "the default";
+                    var givenWarn = warnPercent;
+                    warnPercent ??= current.ValueKind == JsonValueKind.Object ? current.GetProperty("warn_percent").GetInt32() : 80;
+                    criticalPercent ??= current.ValueKind == JsonValueKind.Object ? current.GetProperty("critical_percent").GetInt32() : 100;
+                    if (warnPercent > criticalPercent)
+                    {
+                        throw new CliException(
+                            givenWarn is null
+                                ? $"--critical {criticalPercent} is below the warning at {warnPercent} % ({kept}): give --warn too, at most {criticalPercent}."
+                                : $"--warn {warnPercent} is above the critical threshold at {criticalPercent} % ({kept}): give --critical too, at least {warnPercent}.",
+                            "validation_failed");
+                    }
                 }
 
                 return await api.PutAsync($"projects/{id}/budget", new
