@@ -8,8 +8,8 @@
 #   4. the ceilings paced (round 10): pgbench -N at 80 % of its own TPS (the latency target asked of PostgreSQL alone),
 #      and the trivial endpoint and pgbench -N at the 80 % run's rates: the machine's own p99 at those rates;
 #      and pgbench -N at the open-sessions run's durable rate (issue 23: that run's p99 target is a ratio to it);
-#      then the trivial endpoint and pgbench -N at once, at the 80 % and open-sessions runs' rates: what any service
-#      that answers over HTTP and commits starts from on these cores (round 19);
+#      then the trivial endpoint and pgbench -N at once, at the 80 % and open-sessions runs' rates: HTTP beside one
+#      transaction per write, with no service between them (round 19);
 #   5. grain storage side by side: ours and Orleans' ADO.NET provider on the same grain writes (tests/Hourdini.StorageBench).
 # Then it prints the table with the ratios (artifacts/bench/report.md, chart in artifacts/bench/chart.svg).
 #   deploy/bench.sh            the full benchmark (HOURDINI_BENCH_SECONDS per run, default 20)
@@ -307,10 +307,10 @@ rate=$(cat "$out"/open-*.json 2>/dev/null | grep -Eo '"durable_per_second": [0-9
 echo "==> ceiling 5: pgbench -N paced at ${rate:-10} TPS ($([ -n "$rate" ] && echo "the open-sessions run's durable ops/s" || echo "no open-sessions run")), ${seconds} s"
 pgbench_paced pgbench-at-open "${rate:-10}"
 
-# What any service starts from on these cores (issue 23): the trivial endpoint and pgbench -N at the same time, each at
-# the rate one of Hourdini's runs reached, with no service between them. A service that answers over HTTP and commits
-# what it answers does at least this much work here; the p99 pgbench keeps beside the HTTP load, over its p99 alone, is
-# about the least that service's latency ratio can be. pgbench starts once the HTTP run's warm-up is over.
+# HTTP beside one transaction per write (issue 23): the trivial endpoint and pgbench -N at the same time, each at the rate
+# one of Hourdini's runs reached, with no service between them. The p99 pgbench keeps beside the HTTP load, over its p99
+# alone, is what a service that commits each call in its own transaction would start from on these cores; one that
+# groups its commits, as Hourdini does, can do better (round 19). pgbench starts once the HTTP run's warm-up is over.
 together() { # NAME CALLS/S USERS TPS
   local port http
   port=$(hd_free_port 5190)
