@@ -21,8 +21,9 @@ public class LoadGeneratorTests(HourdiniServer server) : IClassFixture<HourdiniS
             Database = server.ConnectionString,
             Users = 3,
             AgentsPerUser = 3,
-            Warmup = TimeSpan.FromSeconds(0.5),
-            Duration = TimeSpan.FromSeconds(3),
+            // Long enough for every kind of call on a slow machine, where a cold server's first calls take seconds.
+            Warmup = TimeSpan.FromSeconds(1.5),
+            Duration = TimeSpan.FromSeconds(6),
             StepsPerSession = 8,
             PersonInterval = TimeSpan.FromSeconds(0.05),
         };
