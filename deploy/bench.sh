@@ -336,6 +336,7 @@ fi
 open_run=$(basename "$(ls "$out"/open-*.json 2>/dev/null | head -n 1)" .json)
 if [ -n "$open_run" ]; then
   echo "==> ceiling 7: the trivial endpoint and pgbench -N at once, at the open-sessions run's rates, ${seconds} s"
+  # The open run's callers are its users' 5 agents and 1 person each (Bench.AgentsPerUser); the ceiling takes users.
   together together-open "$(json_number "$open_run" offered_rate)" "$(($(json_number "$open_run" callers) / 6))" \
     "$(json_number "$open_run" durable_per_second)"
 fi
