@@ -158,7 +158,8 @@ public partial class OpenApiTests(HourdiniServer server) : IClassFixture<Hourdin
         await doc.SendAsync(api, patch, "/api/v1/agents/{id}", new { status = "disabled" }, agentId);
 
         // Time entries: a manual one, edited, its history, the list, the summary, a report; then an invoice of them.
-        var start = DateTimeOffset.UtcNow.AddHours(-3).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        var threeHoursAgo = DateTimeOffset.UtcNow.AddHours(-3);
+        var start = threeHoursAgo.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
         var entry = (await doc.SendAsync(api, post, "/api/v1/time-entries", new { project_id = project, started_at = start, duration_seconds = 3600, description = "backfill" }))
             .Expect(HttpStatusCode.Created)["time_entry"].Str("id");
         await doc.SendAsync(api, patch, "/api/v1/time-entries/{id}", new { description = "backfill, edited" }, entry);
@@ -168,7 +169,9 @@ public partial class OpenApiTests(HourdiniServer server) : IClassFixture<Hourdin
         await doc.SendAsync(api, get, "/api/v1/time-entries/summary");
         var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         await doc.SendAsync(api, get, $"/api/v1/reports/summary?from={today}&to={today}&group_by=agent");
-        var invoice = (await doc.SendAsync(api, post, "/api/v1/invoices", new { client_id = client, from = today, to = today, tax_percent = 20 }))
+        // From the manual entry's day, which is yesterday in the first three hours after midnight (UTC).
+        var from = threeHoursAgo.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var invoice = (await doc.SendAsync(api, post, "/api/v1/invoices", new { client_id = client, from, to = today, tax_percent = 20 }))
             .Expect(HttpStatusCode.Created)["invoice"].Str("id");
         await doc.SendAsync(api, post, "/api/v1/invoices/{id}/issue", null, invoice);
         await doc.SendAsync(api, get, "/api/v1/invoices");

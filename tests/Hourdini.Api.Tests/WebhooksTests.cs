@@ -339,7 +339,8 @@ public class WebhooksTests(WebhooksTests.Node node) : IClassFixture<WebhooksTest
     {
         await using var node = await HourdiniServer.StartNodeAsync(
             await (await PostgresCluster.GetAsync()).CreateDatabaseAsync(),
-            new(FastSchedule) { ["Hourdini:Webhooks:RetryFor"] = "00:00:01" });
+            // Long enough that the first attempt (due 0.1 s after the event, but late on a busy machine) leaves time for a retry.
+            new(FastSchedule) { ["Hourdini:Webhooks:RetryFor"] = "00:00:03" });
         await using var receiver = await Receiver.StartAsync();
         receiver.Answer = _ => 503;
         var (api, _, _) = await ApiClient.SignUpAsync(node.BaseAddress);

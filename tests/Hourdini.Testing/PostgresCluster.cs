@@ -19,7 +19,12 @@ public sealed class PostgresCluster
 
     public static Task<PostgresCluster> GetAsync() => Shared.Value;
 
-    /// <summary>A new, empty database; returns its connection string.</summary>
+    /// <summary>
+    /// A new, empty database; returns its connection string. It pools connections, as the service's own does (the admin
+    /// connection string does not, so no pool holds the maintenance database): without a pool every query opened a new
+    /// server process, which made a focus change ten times slower than in production on a machine where fork is dear.
+    /// Idle connections close after 15 s, so the test classes' finished servers do not hold the cluster's slots.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync()
     {
         var name = $"hd_test_{Guid.NewGuid():N}";
@@ -30,7 +35,7 @@ public sealed class PostgresCluster
             await command.ExecuteNonQueryAsync();
         }
 
-        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = name, Pooling = true, MaxPoolSize = 50, ConnectionIdleLifetime = 15 }.ConnectionString;
     }
 
     /// <summary>
