@@ -19,7 +19,8 @@ hd_ensure_node_tools "$root"
 cd "$root"
 log=$(mktemp)
 set +e
-dotnet test Hourdini.sln -nologo -v q "$@" 2>&1 | tee "$log"
+# Quiet, but a failed test prints its message and stack trace (the console logger's minimal level).
+dotnet test Hourdini.sln -nologo -v q --logger "console;verbosity=minimal" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 

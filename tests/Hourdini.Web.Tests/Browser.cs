@@ -47,6 +47,10 @@ public sealed class Browser : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = 1360, Height = 900 },
         });
         context.SetDefaultTimeout(10_000);
+
+        // Assertions wait as long as actions do (Playwright's own default is 5 s): with the whole suite on 2 cores, a page
+        // can take longer than that to settle.
+        Assertions.SetDefaultExpectTimeout(10_000);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) =>
