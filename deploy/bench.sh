@@ -64,6 +64,8 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   hd_stop_cluster "$cluster"
+  # PostgreSQL's own log (checkpoints, autovacuum) beside the runs, to line up with a run that went slow.
+  cp "$cluster/data/server.log" "$out/postgres.log" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,6 +81,8 @@ load=(dotnet "$root/tests/Hourdini.Load/bin/Release/net10.0/Hourdini.Load.dll")
 if [ "${HOURDINI_BENCH_PG_STATS:-0}" = 1 ]; then
   export HD_PG_EXTRA_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c track_functions=all"
 fi
+# Every autovacuum in the log (postgres.log in the report's folder), as checkpoints already are.
+export HD_PG_EXTRA_OPTIONS="${HD_PG_EXTRA_OPTIONS:-} -c log_autovacuum_min_duration=0"
 if [ "$mode" = gateway-ab ]; then # two gateways, each with a pool of 100 and Orleans' own connections
   export HD_PG_EXTRA_OPTIONS="${HD_PG_EXTRA_OPTIONS:-} -c max_connections=300"
 fi
