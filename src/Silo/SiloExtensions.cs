@@ -143,8 +143,8 @@ public static class SiloExtensions
         });
         // A call waits this long for its answer, its turn in the grain's queue included. A dead silo's calls fail sooner:
         // when membership declares it dead (about 3 s with the probes above) Orleans breaks every call outstanding to it.
-        // So this only bounds a silo that is alive and does not answer, and must stay above a busy grain's queue: 5 s
-        // answered 503 to a person's eighth queued focus change on a loaded 2-core machine (docs/RELIABILITY.md).
+        // So this only bounds a silo that is alive and does not answer, and must stay far above a busy grain's queue of
+        // calls waiting behind slow commits (docs/RELIABILITY.md).
         silo.Configure<SiloMessagingOptions>(options =>
             options.ResponseTimeout = orleans.GetValue("ResponseTimeout", ResponseTimeout));
         if (DashboardEnabled(configuration))

@@ -55,7 +55,9 @@ public sealed class Browser : IAsyncLifetime
         var errors = new List<string>();
         page.Console += (_, message) =>
         {
-            if (message.Type == "error")
+            // A warning that a form field was given a value it cannot hold (a colour input set to "", say) is the page's
+            // bug too, so it counts as an error.
+            if (message.Type == "error" || (message.Type == "warning" && message.Text.Contains("does not conform to the required format")))
             {
                 lock (errors)
                 {
