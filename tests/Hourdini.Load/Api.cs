@@ -71,14 +71,17 @@ public sealed class Api(IReadOnlyList<HttpClient> nodes, string token, Latencies
             status = 0;
         }
 
+        // Timed from when the call was due, or from when it was sent if that was earlier: a timer can wake the caller a
+        // fraction of a millisecond before its due time, and such a call must not count as faster than it was.
         var done = Stopwatch.GetTimestamp();
-        latencies.Observe(due.At, done);
+        var start = Math.Min(due.At, sent);
+        latencies.Observe(start, done);
         if (measuring)
         {
-            latencies.SendLag.Record(due.Ready, sent);
+            latencies.SendLag.Record(Math.Min(due.Ready, sent), sent);
             if (body is not null || status == expected)
             {
-                latencies[kind].Record(due.At, done);
+                latencies[kind].Record(start, done);
             }
             else
             {
