@@ -108,6 +108,8 @@ public sealed class CatalogWebTests(Browser browser) : IClassFixture<Browser>
 
         // Emptying the rate gives the project the client's again.
         await page.GetByRole(AriaRole.Button, new() { Name = "Edit Website relaunch" }).ClickAsync();
+        // Reopened after a save, the dialog shows the project's own colour, not the default its form was reset to.
+        await Expect(dialog.GetByLabel("Colour")).ToHaveValueAsync("#0d9488");
         await dialog.GetByLabel("Rate", new() { Exact = true }).FillAsync("");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Expect(row).ToContainTextAsync("100.00 EUR/h (client's)");
